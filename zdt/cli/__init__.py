@@ -1,0 +1,1 @@
+"""The ``zdt`` command line."""

@@ -1,0 +1,37 @@
+"""The ``zdt`` Typer application: one sub-command per module, wired here."""
+
+from __future__ import annotations
+
+import typer
+
+from zdt import __version__
+from zdt.cli.lint import lint_command
+
+app = typer.Typer(
+    name="zdt",
+    help="Zero-downtime PostgreSQL schema migrations: analyse, plan, rehearse, execute, watch.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"zdt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """zdt: the LLM proposes, deterministic code disposes."""
+
+
+app.command("lint")(lint_command)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Connections to PostgreSQL: the embedded throwaway server, scratch databases, safe URLs."""

@@ -1,0 +1,269 @@
+"""A JSON-serialisable snapshot of a database schema, read from the catalogs in a handful of queries.
+
+The analyser consults it (current column types, valid CHECK constraints, table sizes, which casts are
+binary-coercible on this server, function volatility, dependent views) instead of guessing; the planner
+and executor use it for fingerprints. Names are schema-qualified (``public.users``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import psycopg
+from psycopg.rows import dict_row
+from pydantic import BaseModel, Field
+
+
+class ColumnInfo(BaseModel):
+    name: str
+    type: str = Field(description="format_type() of the column, e.g. 'character varying(50)'.")
+    base_type: str = Field(description="Type name without modifiers, e.g. 'character varying'.")
+    not_null: bool
+    default: str | None = None
+    generated: str = ""
+
+
+class CheckInfo(BaseModel):
+    name: str
+    definition: str
+    validated: bool
+    not_null_column: str | None = Field(
+        default=None, description="Column X when the check is exactly 'X IS NOT NULL'."
+    )
+
+
+class IndexInfo(BaseModel):
+    name: str
+    definition: str
+    unique: bool
+    primary: bool
+    valid: bool
+
+
+class ForeignKeyInfo(BaseModel):
+    name: str
+    definition: str
+    referenced_table: str
+    validated: bool
+
+
+class TableInfo(BaseModel):
+    name: str
+    kind: str = Field(description="pg_class.relkind: r table, p partitioned, v view, m matview.")
+    rows: int = 0
+    bytes: int = 0
+    columns: dict[str, ColumnInfo] = Field(default_factory=dict)
+    checks: list[CheckInfo] = Field(default_factory=list)
+    indexes: list[IndexInfo] = Field(default_factory=list)
+    foreign_keys: list[ForeignKeyInfo] = Field(default_factory=list)
+    referenced_by: list[str] = Field(default_factory=list)
+    dependent_views: list[str] = Field(default_factory=list)
+    triggers: list[str] = Field(default_factory=list)
+
+
+class SchemaSnapshot(BaseModel):
+    """The schema of one database at one moment."""
+
+    server_version: int = Field(description="Major version, e.g. 15 or 18.")
+    server_version_num: int = 0
+    timezone: str = "UTC"
+    tables: dict[str, TableInfo] = Field(default_factory=dict)
+    index_tables: dict[str, str] = Field(default_factory=dict, description="index -> its table")
+    binary_casts: list[tuple[str, str]] = Field(default_factory=list)
+    function_volatility: dict[str, str] = Field(default_factory=dict)
+    enums: dict[str, list[str]] = Field(default_factory=dict)
+    sequences: list[str] = Field(default_factory=list)
+
+    def table(self, name: str) -> TableInfo | None:
+        return self.tables.get(name)
+
+    def is_binary_coercible(self, source: str, target: str) -> bool:
+        return source == target or (source, target) in {tuple(pair) for pair in self.binary_casts}
+
+    def fingerprint(self) -> str:
+        """Hash of the shape of the schema (tables, columns, types, constraints, indexes), not of sizes."""
+        shape = {
+            name: {
+                "kind": table.kind,
+                "columns": {c.name: [c.type, c.not_null, c.default, c.generated]
+                            for c in table.columns.values()},
+                "checks": sorted([c.name, c.definition, c.validated] for c in table.checks),
+                "indexes": sorted([i.name, i.definition, i.valid] for i in table.indexes),
+                "foreign_keys": sorted([f.name, f.definition, f.validated] for f in table.foreign_keys),
+                "triggers": sorted(table.triggers),
+            }
+            for name, table in sorted(self.tables.items())
+        }
+        shape_text = json.dumps({"tables": shape, "enums": self.enums}, sort_keys=True)
+        return hashlib.sha256(shape_text.encode()).hexdigest()
+
+
+_USER_RELATIONS = """
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'zdt')
+      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+"""
+
+_TABLES = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
+       greatest(c.reltuples, 0)::bigint AS est_rows,
+       coalesce(s.n_live_tup, 0)::bigint AS live_rows,
+       CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid) ELSE 0 END AS bytes
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid")}
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"""
+
+_COLUMNS = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS base_type,
+       a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
+       a.attgenerated::text AS generated
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum")}
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY 1, a.attnum
+"""
+
+_CONSTRAINTS = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, con.conname AS name,
+       con.contype::text AS type, pg_get_constraintdef(con.oid) AS definition,
+       con.convalidated AS validated,
+       CASE WHEN con.confrelid <> 0 THEN (SELECT format('%I.%I', rn.nspname, rc.relname)
+            FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+            WHERE rc.oid = con.confrelid) END AS referenced_table
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_constraint con ON con.conrelid = c.oid")}
+  AND con.contype IN ('c', 'f')
+"""
+
+_INDEXES = f"""
+SELECT format('%I.%I', n.nspname, t.relname) AS table_name, format('%I.%I', n.nspname, c.relname) AS name,
+       pg_get_indexdef(i.indexrelid) AS definition, i.indisunique AS unique,
+       i.indisprimary AS primary, i.indisvalid AS valid
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_class t ON t.oid = i.indrelid")}
+"""
+
+_VIEW_DEPENDENCIES = f"""
+SELECT DISTINCT format('%I.%I', n.nspname, c.relname) AS table_name,
+       format('%I.%I', vn.nspname, v.relname) AS view_name
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_depend d ON d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace")}
+  AND v.oid <> c.oid
+"""
+
+_TRIGGERS = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name
+{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_trigger tg ON tg.tgrelid = c.oid")}
+  AND NOT tg.tgisinternal
+"""
+
+_BINARY_CASTS = """
+SELECT format_type(castsource, NULL) AS source, format_type(casttarget, NULL) AS target
+FROM pg_cast WHERE castmethod = 'b'
+"""
+
+_VOLATILITY = """
+SELECT p.proname AS name, max(p.provolatile::text) AS volatility
+FROM pg_proc p GROUP BY p.proname
+"""
+
+_ENUMS = """
+SELECT format('%I.%I', n.nspname, t.typname) AS name, array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+GROUP BY 1
+"""
+
+_SEQUENCES = f"SELECT format('%I.%I', n.nspname, c.relname) AS name {_USER_RELATIONS} AND c.relkind = 'S'"
+
+
+def _not_null_column(definition: str) -> str | None:
+    """'CHECK ((email IS NOT NULL))' -> 'email'; anything else -> None."""
+    text = definition.removeprefix("CHECK").strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    suffix = " IS NOT NULL"
+    if text.endswith(suffix):
+        column = text[: -len(suffix)].strip()
+        if column.replace("_", "").isalnum() or (column.startswith('"') and column.endswith('"')):
+            return column.strip('"')
+    return None
+
+
+def introspect(conn: psycopg.Connection) -> SchemaSnapshot:
+    """Read the schema of the database ``conn`` is connected to."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        version_num = int(cur.execute("SHOW server_version_num").fetchone()["server_version_num"])
+        timezone = cur.execute("SHOW TimeZone").fetchone()["TimeZone"]
+        tables = {
+            row["name"]: TableInfo(
+                name=row["name"],
+                kind=row["kind"],
+                rows=max(int(row["est_rows"]), int(row["live_rows"])),
+                bytes=int(row["bytes"]),
+            )
+            for row in cur.execute(_TABLES)
+        }
+        for row in cur.execute(_COLUMNS):
+            table = tables.get(row["table_name"])
+            if table is not None:
+                table.columns[row["name"]] = ColumnInfo(**{k: v for k, v in row.items() if k != "table_name"})
+        for row in cur.execute(_CONSTRAINTS):
+            table = tables.get(row["table_name"])
+            if table is None:
+                continue
+            if row["type"] == "c":
+                table.checks.append(
+                    CheckInfo(
+                        name=row["name"],
+                        definition=row["definition"],
+                        validated=row["validated"],
+                        not_null_column=_not_null_column(row["definition"]),
+                    )
+                )
+            else:
+                referenced = row["referenced_table"]
+                table.foreign_keys.append(
+                    ForeignKeyInfo(
+                        name=row["name"],
+                        definition=row["definition"],
+                        referenced_table=referenced,
+                        validated=row["validated"],
+                    )
+                )
+                if referenced in tables and row["table_name"] not in tables[referenced].referenced_by:
+                    tables[referenced].referenced_by.append(row["table_name"])
+        index_tables: dict[str, str] = {}
+        for row in cur.execute(_INDEXES):
+            index_tables[row["name"]] = row["table_name"]
+            table = tables.get(row["table_name"])
+            if table is not None:
+                table.indexes.append(
+                    IndexInfo(
+                        name=row["name"],
+                        definition=row["definition"],
+                        unique=row["unique"],
+                        primary=row["primary"],
+                        valid=row["valid"],
+                    )
+                )
+        for row in cur.execute(_VIEW_DEPENDENCIES):
+            table = tables.get(row["table_name"])
+            if table is not None:
+                table.dependent_views.append(row["view_name"])
+        for row in cur.execute(_TRIGGERS):
+            table = tables.get(row["table_name"])
+            if table is not None:
+                table.triggers.append(row["name"])
+        casts = [(row["source"], row["target"]) for row in cur.execute(_BINARY_CASTS)]
+        volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
+        enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}
+        sequences = [row["name"] for row in cur.execute(_SEQUENCES)]
+    return SchemaSnapshot(
+        server_version=version_num // 10000,
+        server_version_num=version_num,
+        timezone=timezone,
+        tables=tables,
+        index_tables=index_tables,
+        binary_casts=casts,
+        function_volatility=volatility,
+        enums=enums,
+        sequences=sequences,
+    )
