@@ -7,9 +7,7 @@ from zdt.db.urls import redact
 
 
 def test_database_is_fresh_and_writable(conn: psycopg.Connection) -> None:
-    tables = conn.execute(
-        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-    ).fetchone()
+    tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
     assert tables == (0,)
     conn.execute("CREATE TABLE t (id int)")
     conn.execute("INSERT INTO t VALUES (1)")

@@ -18,6 +18,4 @@ def analyse_sql(
 ) -> list[StatementReport]:
     """Analyse every statement of ``text``; raises SqlSyntaxError on unparseable SQL."""
     statements = parse_statements(text, source)
-    return [
-        StatementReport(index=s.index, line=s.line, sql=s.sql, kind=s.kind) for s in statements
-    ]
+    return [StatementReport(index=s.index, line=s.line, sql=s.sql, kind=s.kind) for s in statements]

@@ -1,4 +1,7 @@
-"""What the analyser reports for each statement. Field names are a public contract (``zdt lint --format json``)."""
+"""What the analyser reports for each statement.
+
+Field names are a public contract: `zdt lint --format json` prints them and other tools read them.
+"""
 
 from __future__ import annotations
 

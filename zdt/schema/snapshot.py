@@ -86,8 +86,9 @@ class SchemaSnapshot(BaseModel):
         shape = {
             name: {
                 "kind": table.kind,
-                "columns": {c.name: [c.type, c.not_null, c.default, c.generated]
-                            for c in table.columns.values()},
+                "columns": {
+                    c.name: [c.type, c.not_null, c.default, c.generated] for c in table.columns.values()
+                },
                 "checks": sorted([c.name, c.definition, c.validated] for c in table.checks),
                 "indexes": sorted([i.name, i.definition, i.valid] for i in table.indexes),
                 "foreign_keys": sorted([f.name, f.definition, f.validated] for f in table.foreign_keys),
@@ -99,10 +100,9 @@ class SchemaSnapshot(BaseModel):
         return hashlib.sha256(shape_text.encode()).hexdigest()
 
 
-_USER_RELATIONS = """
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'zdt')
-      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+_USER_SCHEMA = """
+    n.nspname NOT IN ('pg_catalog', 'information_schema', 'zdt')
+    AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
 """
 
 _TABLES = f"""
@@ -110,8 +110,10 @@ SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
        greatest(c.reltuples, 0)::bigint AS est_rows,
        coalesce(s.n_live_tup, 0)::bigint AS live_rows,
        CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid) ELSE 0 END AS bytes
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid")}
-  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE {_USER_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 """
 
 _COLUMNS = f"""
@@ -119,8 +121,12 @@ SELECT format('%I.%I', n.nspname, c.relname) AS table_name, a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS base_type,
        a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
        a.attgenerated::text AS generated
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum")}
-  AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid
+LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+WHERE {_USER_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY 1, a.attnum
 """
 
@@ -128,31 +134,46 @@ _CONSTRAINTS = f"""
 SELECT format('%I.%I', n.nspname, c.relname) AS table_name, con.conname AS name,
        con.contype::text AS type, pg_get_constraintdef(con.oid) AS definition,
        con.convalidated AS validated,
-       CASE WHEN con.confrelid <> 0 THEN (SELECT format('%I.%I', rn.nspname, rc.relname)
-            FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-            WHERE rc.oid = con.confrelid) END AS referenced_table
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_constraint con ON con.conrelid = c.oid")}
-  AND con.contype IN ('c', 'f')
+       CASE WHEN con.confrelid <> 0 THEN format('%I.%I', rn.nspname, rc.relname) END
+           AS referenced_table
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_constraint con ON con.conrelid = c.oid
+LEFT JOIN pg_class rc ON rc.oid = con.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE {_USER_SCHEMA} AND con.contype IN ('c', 'f')
 """
 
 _INDEXES = f"""
-SELECT format('%I.%I', n.nspname, t.relname) AS table_name, format('%I.%I', n.nspname, c.relname) AS name,
+SELECT format('%I.%I', n.nspname, t.relname) AS table_name,
+       format('%I.%I', n.nspname, c.relname) AS name,
        pg_get_indexdef(i.indexrelid) AS definition, i.indisunique AS unique,
        i.indisprimary AS primary, i.indisvalid AS valid
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_class t ON t.oid = i.indrelid")}
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_index i ON i.indexrelid = c.oid
+JOIN pg_class t ON t.oid = i.indrelid
+WHERE {_USER_SCHEMA}
 """
 
 _VIEW_DEPENDENCIES = f"""
 SELECT DISTINCT format('%I.%I', n.nspname, c.relname) AS table_name,
        format('%I.%I', vn.nspname, v.relname) AS view_name
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_depend d ON d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace")}
-  AND v.oid <> c.oid
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_depend d ON d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass
+JOIN pg_rewrite r ON r.oid = d.objid
+JOIN pg_class v ON v.oid = r.ev_class
+JOIN pg_namespace vn ON vn.oid = v.relnamespace
+WHERE {_USER_SCHEMA} AND v.oid <> c.oid
 """
 
 _TRIGGERS = f"""
 SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name
-{_USER_RELATIONS.replace("FROM pg_class c", "FROM pg_class c JOIN pg_trigger tg ON tg.tgrelid = c.oid")}
-  AND NOT tg.tgisinternal
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_trigger tg ON tg.tgrelid = c.oid
+WHERE {_USER_SCHEMA} AND NOT tg.tgisinternal
 """
 
 _BINARY_CASTS = """
@@ -166,12 +187,19 @@ FROM pg_proc p GROUP BY p.proname
 """
 
 _ENUMS = """
-SELECT format('%I.%I', n.nspname, t.typname) AS name, array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
-FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+SELECT format('%I.%I', n.nspname, t.typname) AS name,
+       array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_enum e ON e.enumtypid = t.oid
 GROUP BY 1
 """
 
-_SEQUENCES = f"SELECT format('%I.%I', n.nspname, c.relname) AS name {_USER_RELATIONS} AND c.relkind = 'S'"
+_SEQUENCES = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS name
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_SCHEMA} AND c.relkind = 'S'
+"""
 
 
 def _not_null_column(definition: str) -> str | None:
