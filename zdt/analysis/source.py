@@ -17,7 +17,7 @@ class SqlSyntaxError(ValueError):
     """The parser rejected the script; says where and in the parser's own words."""
 
     def __init__(self, source: str, line: int, column: int, message: str) -> None:
-        super().__init__(f"{source}:{line}:{column}: syntax error: {message}")
+        super().__init__(f"{source}:{line}:{column}: {message}")
         self.source = source
         self.line = line
         self.column = column

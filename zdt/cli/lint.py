@@ -1,16 +1,126 @@
-"""``zdt lint``: analyse migration SQL and say what each statement will do to a live database."""
+"""``zdt lint``: analyse migration SQL and say what each statement will do to a live database.
+
+Exit codes: 0 no error finding, 1 at least one error finding, 2 bad input (unreadable file, unparseable
+SQL, unreachable database).
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
 
-from zdt.analysis import analyse_sql
+import psycopg
+import typer
+from rich.console import Console
+
+from zdt.analysis.analyser import analyse_script, new_state
+from zdt.analysis.model import Severity, StatementReport
+from zdt.analysis.source import SqlSyntaxError
+from zdt.cli.lint_render import render_text
+from zdt.db.urls import redact
+from zdt.schema.snapshot import SchemaSnapshot, introspect
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LintInputError(Exception):
+    """Input zdt cannot analyse; the message says what and where."""
+
+
+def collect_sources(target: str) -> list[tuple[str, str]]:
+    """(name, text) of every script to lint: a file, every .sql file under a directory, or stdin."""
+    if target == "-":
+        return [("<stdin>", sys.stdin.read())]
+    path = Path(target)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.sql") if p.is_file())
+        if not files:
+            raise LintInputError(f"{target}: no .sql files in this directory")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise LintInputError(f"{target}: no such file or directory")
+    sources = []
+    for file in files:
+        try:
+            sources.append((str(file), file.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as error:
+            raise LintInputError(f"{file}: cannot read: {error}") from error
+    return sources
+
+
+def load_snapshot(database_url: str) -> SchemaSnapshot:
+    try:
+        with psycopg.connect(database_url, connect_timeout=10) as conn:
+            return introspect(conn)
+    except psycopg.Error as error:
+        raise LintInputError(f"cannot read the schema of {redact(database_url)}: {error}") from error
+
+
+def lint_sources(
+    sources: list[tuple[str, str]], *, pg_version: int | None, snapshot: SchemaSnapshot | None
+) -> list[tuple[str, list[StatementReport]]]:
+    state = new_state(pg_version=pg_version, snapshot=snapshot)
+    return [(name, analyse_script(text, state, source=name)) for name, text in sources]
+
+
+def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
+    return any(
+        finding.severity is Severity.ERROR
+        for _, reports in results
+        for report in reports
+        for finding in report.findings
+    )
+
+
+def to_json(results: list[tuple[str, list[StatementReport]]]) -> str:
+    statements = []
+    for name, reports in results:
+        for report in reports:
+            statements.append({**report.model_dump(mode="json"), "file": name})
+    return json.dumps({"statements": statements}, indent=2)
 
 
 def lint_command(
-    path: str = typer.Argument(..., help="SQL file, directory of .sql files, or - for stdin."),
+    target: str = typer.Argument(..., metavar="FILE|DIR|-", help="SQL file, directory of .sql files, or -."),
+    output_format: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json."),
+    pg_version: int | None = typer.Option(
+        None, "--pg-version", min=11, help="Target PostgreSQL major version (default: the server's, else 18)."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="ZDT_DATABASE_URL", help="Read the live schema and table sizes."
+    ),
+    trace: bool = typer.Option(
+        False, "--trace", help="Also run each statement on a throwaway copy of the schema and measure it."
+    ),
 ) -> None:
-    """Analyse migration SQL (placeholder until the analyser lands)."""
-    with open(path) as handle:
-        for report in analyse_sql(handle.read(), source=path):
-            typer.echo(f"{report.line}: {report.kind}")
+    """Analyse migration SQL: locks, rewrites, scans, what it blocks, and how to do it safely."""
+    err = Console(stderr=True)
+    try:
+        sources = collect_sources(target)
+        snapshot = load_snapshot(database_url) if database_url else None
+        results = lint_sources(sources, pg_version=pg_version, snapshot=snapshot)
+        traces = _run_trace(sources, database_url) if trace else None
+    except SqlSyntaxError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except LintInputError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if output_format is OutputFormat.JSON:
+        typer.echo(to_json(results))
+    else:
+        version = pg_version or (snapshot.server_version if snapshot else None)
+        render_text(Console(), results, pg_version=version, snapshot=snapshot, traces=traces)
+    raise typer.Exit(EXIT_FINDINGS if has_errors(results) else EXIT_OK)
+
+
+def _run_trace(sources: list[tuple[str, str]], database_url: str | None) -> None:
+    raise LintInputError("--trace is not available yet")

@@ -1,0 +1,318 @@
+"""ALTER TABLE: the lock, rewrite and scan of every sub-command.
+
+Lock levels follow PostgreSQL's AlterTableGetLockLevel (tablecmds.c); a statement with several
+sub-commands takes the strongest of them. Rewrites and scans depend on the column's current type, the
+default's volatility, existing valid CHECK constraints and the server version, which come from the
+state (the script so far plus the schema snapshot when connected).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType
+
+from zdt.analysis import names, types
+from zdt.analysis.effects.base import Effect
+from zdt.analysis.locks import LockMode
+from zdt.analysis.state import MigrationState
+from zdt.analysis.volatility import is_volatile
+
+AE = LockMode.ACCESS_EXCLUSIVE
+SUE = LockMode.SHARE_UPDATE_EXCLUSIVE
+SRE = LockMode.SHARE_ROW_EXCLUSIVE
+
+_SHARE_UPDATE_EXCLUSIVE_COMMANDS = {
+    AT.AT_SetStatistics,
+    AT.AT_SetOptions,
+    AT.AT_ResetOptions,
+    AT.AT_SetStorage,
+    AT.AT_ClusterOn,
+    AT.AT_DropCluster,
+    AT.AT_ValidateConstraint,
+    AT.AT_DetachPartitionFinalize,
+}
+_TRIGGER_COMMANDS = {
+    AT.AT_EnableTrig,
+    AT.AT_EnableAlwaysTrig,
+    AT.AT_EnableReplicaTrig,
+    AT.AT_DisableTrig,
+    AT.AT_EnableTrigAll,
+    AT.AT_DisableTrigAll,
+    AT.AT_EnableTrigUser,
+    AT.AT_DisableTrigUser,
+}
+_REWRITING_COMMANDS = {AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
+# Storage parameters that only affect vacuum and planning: ShareUpdateExclusiveLock suffices.
+_LIGHT_RELOPTIONS_PREFIXES = ("autovacuum_", "toast.autovacuum_", "fillfactor", "parallel_workers")
+_LIGHT_RELOPTIONS = {
+    "log_autovacuum_min_duration",
+    "toast.log_autovacuum_min_duration",
+    "vacuum_truncate",
+    "toast.vacuum_truncate",
+    "vacuum_index_cleanup",
+    "toast.vacuum_index_cleanup",
+    "user_catalog_table",
+}
+
+
+def alter_table_effect(node: ast.AlterTableStmt, state: MigrationState) -> Effect:
+    table = names.of_range_var(node.relation)
+    effect = Effect(target=table)
+    effect.touch(table)
+    if node.objtype == ObjectType.OBJECT_INDEX:
+        return _alter_index(node, table, state, effect)
+    for command in node.cmds or ():
+        _apply_command(command, table, state, effect, node.objtype)
+    return effect
+
+
+def _alter_index(node: ast.AlterTableStmt, index: str, state: MigrationState, effect: Effect) -> Effect:
+    owner = state.index_table(index)
+    mode = SUE
+    for command in node.cmds or ():
+        if command.subtype == AT.AT_SetTableSpace:
+            mode, effect.rewrites_table = AE, False
+    effect.lock(index, mode)
+    if owner:
+        effect.lock(owner, LockMode.ACCESS_SHARE if mode is SUE else AE)
+    return effect
+
+
+def _apply_command(
+    command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect, objtype: ObjectType
+) -> None:
+    subtype = command.subtype
+    if subtype in _SHARE_UPDATE_EXCLUSIVE_COMMANDS:
+        effect.lock(table, SUE)
+        if subtype == AT.AT_ValidateConstraint:
+            _validate_constraint(command, table, state, effect)
+        return
+    if subtype in _TRIGGER_COMMANDS:
+        effect.lock(table, SRE)
+        return
+    if subtype == AT.AT_AlterConstraint:
+        effect.lock(table, SRE)
+        return
+    if subtype in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions):
+        effect.lock(table, _reloptions_lock(command))
+        return
+    if subtype == AT.AT_AttachPartition:
+        _attach_partition(command, table, effect)
+        return
+    if subtype == AT.AT_DetachPartition:
+        _detach_partition(command, table, effect)
+        return
+    if subtype == AT.AT_AddConstraint and command.def_.contype == ConstrType.CONSTR_FOREIGN:
+        _add_constraint(command.def_, table, state, effect)  # adds triggers: ShareRowExclusiveLock
+        return
+    effect.lock(table, AE)
+    if subtype == AT.AT_AddColumn:
+        _add_column(command.def_, table, state, effect)
+    elif subtype == AT.AT_AlterColumnType:
+        _alter_column_type(command, table, state, effect)
+    elif subtype == AT.AT_SetNotNull:
+        _set_not_null(command.name, table, state, effect)
+    elif subtype == AT.AT_AddConstraint:
+        _add_constraint(command.def_, table, state, effect)
+    elif subtype == AT.AT_DropConstraint:
+        _drop_constraint(command.name, table, state, effect)
+    elif subtype in _REWRITING_COMMANDS or subtype == AT.AT_SetExpression:
+        effect.rewrites_table = effect.scans_table = True
+    elif subtype == AT.AT_SetTableSpace:
+        effect.rewrites_table = effect.scans_table = True
+        effect.notes.append("SET TABLESPACE copies the table's files (a no-op if it is already there).")
+
+
+def _reloptions_lock(command: ast.AlterTableCmd) -> LockMode:
+    for option in command.def_ or ():
+        name = f"{option.defnamespace}.{option.defname}" if option.defnamespace else option.defname
+        if not (name in _LIGHT_RELOPTIONS or name.startswith(_LIGHT_RELOPTIONS_PREFIXES)):
+            return AE
+    return SUE
+
+
+def _add_column(column: ast.ColumnDef, table: str, state: MigrationState, effect: Effect) -> None:
+    column_type = types.from_type_name(column.typeName)
+    state.column_types[(table, column.colname)] = str(column_type)
+    volatility = state.snapshot.function_volatility if state.snapshot else None
+    default: ast.Node | None = None
+    not_null = bool(column.is_not_null)
+    for constraint in column.constraints or ():
+        kind = constraint.contype
+        if kind == ConstrType.CONSTR_DEFAULT:
+            default = constraint.raw_expr
+        elif kind == ConstrType.CONSTR_NOTNULL:
+            not_null = True
+        elif kind == ConstrType.CONSTR_IDENTITY:
+            effect.rewrites_table = effect.scans_table = True
+            effect.notes.append(f"identity column {column.colname} fills every existing row")
+        elif kind == ConstrType.CONSTR_GENERATED and constraint.generated_kind == "s":
+            effect.rewrites_table = effect.scans_table = True
+            effect.notes.append(f"stored generated column {column.colname} is computed for every row")
+        elif kind == ConstrType.CONSTR_GENERATED and state.pg_version < 18:
+            effect.rewrites_table = effect.scans_table = True
+        elif _builds_or_validates(constraint):
+            effect.scans_table = True
+        elif kind == ConstrType.CONSTR_FOREIGN:
+            effect.lock(names.of_range_var(constraint.pktable), SRE)
+            effect.scans_table = effect.scans_table or not constraint.skip_validation
+    if types.is_serial(column.typeName):
+        effect.rewrites_table = effect.scans_table = True
+        effect.notes.append(f"serial column {column.colname} takes nextval() for every existing row")
+    elif default is not None and _is_null_constant(default):
+        default = None
+    if default is not None:
+        if state.pg_version < 11 or is_volatile(default, volatility):
+            effect.rewrites_table = effect.scans_table = True
+    elif not_null and not effect.rewrites_table:
+        effect.scans_table = True  # every existing row must be checked (and fails if there are rows)
+
+
+def _builds_or_validates(constraint: ast.Constraint) -> bool:
+    """An inline UNIQUE/PRIMARY KEY builds an index; an inline CHECK is checked against every row."""
+    if constraint.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        return True
+    return constraint.contype == ConstrType.CONSTR_CHECK and not constraint.skip_validation
+
+
+def _is_null_constant(expression: ast.Node) -> bool:
+    return isinstance(expression, ast.A_Const) and bool(expression.isnull)
+
+
+def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect) -> None:
+    column = command.name
+    definition: ast.ColumnDef = command.def_
+    new_type = types.from_type_name(definition.typeName)
+    current = state.column_type(table, column)
+    if definition.raw_default is not None and not _is_bare_column(definition.raw_default, column):
+        rewrites = True
+    elif current is None:
+        rewrites = True
+        effect.notes.append(f"current type of {table}.{column} unknown: assumed to rewrite")
+    else:
+        casts = {tuple(pair) for pair in state.snapshot.binary_casts} if state.snapshot else _KNOWN_BINARY
+        rewrites = types.change_rewrites(
+            types.parse_formatted(current),
+            new_type,
+            binary_casts=casts,  # type: ignore[arg-type]
+            pg_version=state.pg_version,
+            timezone=state.session_timezone,
+        )
+    effect.rewrites_table = effect.rewrites_table or rewrites
+    effect.scans_table = effect.scans_table or rewrites
+    state.column_types[(table, column)] = str(new_type)
+    info = state.table(table)
+    if info and info.dependent_views:
+        effect.notes.append(
+            f"views depend on {table} ({', '.join(info.dependent_views)}): "
+            "changing a column they use fails until they are dropped and recreated"
+        )
+
+
+_KNOWN_BINARY: set[tuple[str, str]] = {
+    ("character varying", "text"),
+    ("text", "character varying"),
+    ("character", "character varying"),
+    ("cidr", "inet"),
+    ("xml", "text"),
+    ("xml", "character varying"),
+}
+
+
+def _is_bare_column(expression: ast.Node, column: str) -> bool:
+    while isinstance(expression, ast.TypeCast):
+        expression = expression.arg
+    return isinstance(expression, ast.ColumnRef) and expression.fields[-1].sval == column
+
+
+def _set_not_null(column: str, table: str, state: MigrationState, effect: Effect) -> None:
+    if state.is_new(table):
+        return
+    info = state.table(table)
+    if info is not None:
+        col = info.columns.get(column)
+        if col is not None and col.not_null:
+            return
+        has_valid_check = any(c.validated and c.not_null_column == column for c in info.checks)
+        if has_valid_check and state.pg_version >= 12:
+            effect.notes.append(f"a valid CHECK ({column} IS NOT NULL) lets PostgreSQL skip the scan")
+            return
+    effect.scans_table = True
+
+
+def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationState, effect: Effect) -> None:
+    kind = constraint.contype
+    validates = not constraint.skip_validation and not state.is_new(table)
+    if kind == ConstrType.CONSTR_FOREIGN:
+        effect.lock(table, SRE)
+        effect.lock(names.of_range_var(constraint.pktable), SRE)
+        effect.scans_table = effect.scans_table or validates
+    elif kind == ConstrType.CONSTR_CHECK:
+        effect.scans_table = effect.scans_table or validates
+    elif kind == ConstrType.CONSTR_NOTNULL:
+        for key in constraint.keys or ():
+            if constraint.skip_validation:
+                continue
+            _set_not_null(key.sval, table, state, effect)
+    elif kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
+        if constraint.indexname:
+            if kind == ConstrType.CONSTR_PRIMARY:
+                for column in _index_columns(constraint.indexname, table, state):
+                    _set_not_null(column, table, state, effect)
+        else:
+            effect.scans_table = True
+
+
+def _index_columns(index_name: str, table: str, state: MigrationState) -> list[str]:
+    info = state.table(table)
+    if info is None:
+        return []
+    qualified = names.qualified(table.split(".")[0].strip('"'), index_name)
+    for index in info.indexes:
+        if index.name == qualified:
+            inside = index.definition.rsplit("(", 1)[-1].rstrip(")")
+            return [part.strip().strip('"') for part in inside.split(",")]
+    return []
+
+
+def _drop_constraint(name: str, table: str, state: MigrationState, effect: Effect) -> None:
+    info = state.table(table)
+    if info is None:
+        return
+    for foreign_key in info.foreign_keys:
+        if foreign_key.name == name:
+            effect.lock(foreign_key.referenced_table, AE)
+
+
+def _validate_constraint(
+    command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect
+) -> None:
+    effect.scans_table = True
+    info = state.table(table)
+    if info is None:
+        return
+    for foreign_key in info.foreign_keys:
+        if foreign_key.name == command.name:
+            effect.lock(foreign_key.referenced_table, LockMode.ROW_SHARE)
+
+
+def _attach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -> None:
+    partition = names.of_range_var(command.def_.name)
+    effect.lock(parent, SUE)
+    effect.lock(partition, AE)
+    effect.scans_table = True
+    effect.notes.append(
+        f"attaching {partition} scans it unless a valid CHECK constraint already implies the partition bound"
+    )
+
+
+def _detach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -> None:
+    partition = names.of_range_var(command.def_.name)
+    if command.def_.concurrent:
+        effect.lock(parent, SUE)
+        effect.lock(partition, SUE)
+        effect.transactional = False
+    else:
+        effect.lock(parent, AE)
+        effect.lock(partition, AE)

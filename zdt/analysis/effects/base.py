@@ -1,0 +1,49 @@
+"""The effect of one statement on the database: the facts every rule and report is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zdt.analysis.locks import LockMode
+
+
+@dataclass
+class Effect:
+    """What a statement does: locks, rewrites, scans, and the relations it creates or drops."""
+
+    target: str | None = None
+    tables: list[str] = field(default_factory=list)
+    locks: dict[str, LockMode] = field(default_factory=dict)
+    rewrites_table: bool = False
+    scans_table: bool = False
+    transactional: bool = True
+    locks_every_row: bool = False
+    created: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    def lock(self, relation: str, mode: LockMode) -> None:
+        """Record a lock, keeping the strongest mode per relation (as pg_locks would show it)."""
+        held = self.locks.get(relation)
+        if held is None or mode.strength > held.strength:
+            self.locks[relation] = mode
+        if relation not in self.tables:
+            self.tables.append(relation)
+
+    def touch(self, relation: str) -> None:
+        if relation not in self.tables:
+            self.tables.append(relation)
+
+    @property
+    def target_lock(self) -> LockMode | None:
+        return self.locks.get(self.target) if self.target else None
+
+    @property
+    def blocks_reads(self) -> bool:
+        mode = self.target_lock
+        return bool(mode and mode.blocks_reads)
+
+    @property
+    def blocks_writes(self) -> bool:
+        mode = self.target_lock
+        return bool(mode and mode.blocks_writes) or self.locks_every_row

@@ -1,0 +1,35 @@
+"""CLUSTER, VACUUM (FULL) and ANALYZE: maintenance that can rewrite a table under an exclusive lock."""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from zdt.analysis import names
+from zdt.analysis.effects.base import Effect
+from zdt.analysis.locks import LockMode
+from zdt.analysis.state import MigrationState
+
+
+def cluster_effect(node: ast.ClusterStmt, state: MigrationState) -> Effect:
+    effect = Effect(rewrites_table=True, scans_table=True, transactional=node.relation is not None)
+    if node.relation is not None:
+        table = names.of_range_var(node.relation)
+        effect.lock(table, LockMode.ACCESS_EXCLUSIVE)
+        effect.target = table
+    else:
+        effect.notes.append("CLUSTER without a table reclusters every clustered table, one by one")
+    return effect
+
+
+def vacuum_effect(node: ast.VacuumStmt, state: MigrationState) -> Effect:
+    options = {option.defname for option in node.options or ()}
+    full = "full" in options
+    effect = Effect(transactional=not node.is_vacuumcmd)
+    effect.scans_table = True
+    effect.rewrites_table = full
+    mode = LockMode.ACCESS_EXCLUSIVE if full else LockMode.SHARE_UPDATE_EXCLUSIVE
+    for relation in node.rels or ():
+        table = names.of_range_var(relation.relation)
+        effect.lock(table, mode)
+        effect.target = effect.target or table
+    return effect

@@ -1,0 +1,106 @@
+"""Views, triggers, sequences, types, grants, comments and other objects around tables."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from zdt.analysis import names
+from zdt.analysis.effects.base import Effect
+from zdt.analysis.effects.data import select_effect
+from zdt.analysis.locks import LockMode
+from zdt.analysis.state import MigrationState
+
+
+def view_effect(node: ast.ViewStmt, state: MigrationState) -> Effect:
+    view = names.of_range_var(node.view)
+    effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
+    exists = state.table(view) is not None or view in state.created
+    if node.replace and exists:
+        effect.lock(view, LockMode.ACCESS_EXCLUSIVE)
+    else:
+        effect.touch(view)
+        effect.created.add(view)
+    effect.target = view
+    return effect
+
+
+def refresh_matview_effect(node: ast.RefreshMatViewStmt, state: MigrationState) -> Effect:
+    view = names.of_range_var(node.relation)
+    effect = Effect(target=view, rewrites_table=True, scans_table=True)
+    effect.lock(view, LockMode.EXCLUSIVE if node.concurrent else LockMode.ACCESS_EXCLUSIVE)
+    return effect
+
+
+def create_trigger_effect(node: ast.CreateTrigStmt, state: MigrationState) -> Effect:
+    table = names.of_range_var(node.relation)
+    effect = Effect(target=table)
+    effect.lock(table, LockMode.SHARE_ROW_EXCLUSIVE)
+    return effect
+
+
+def drop_trigger_effect(node: ast.DropStmt, state: MigrationState) -> Effect:
+    effect = Effect()
+    for object_names in node.objects or ():
+        table = names.of_name_list(object_names[:-1])
+        effect.lock(table, LockMode.ACCESS_EXCLUSIVE)
+        effect.target = effect.target or table
+    return effect
+
+
+def sequence_effect(node: ast.CreateSeqStmt | ast.AlterSeqStmt, state: MigrationState) -> Effect:
+    sequence = names.of_range_var(node.sequence)
+    effect = Effect(target=sequence)
+    if isinstance(node, ast.CreateSeqStmt):
+        effect.touch(sequence)
+        effect.created.add(sequence)
+    else:
+        effect.lock(sequence, LockMode.SHARE_ROW_EXCLUSIVE)
+    return effect
+
+
+def alter_enum_effect(node: ast.AlterEnumStmt, state: MigrationState) -> Effect:
+    """ADD VALUE cannot run in a transaction block before PostgreSQL 12; no table is locked."""
+    adding = node.newVal is not None and node.oldVal is None
+    return Effect(transactional=not (adding and state.pg_version < 12))
+
+
+def comment_effect(node: ast.CommentStmt, state: MigrationState) -> Effect:
+    effect = Effect()
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        table = names.of_name_list(node.object)
+    elif node.objtype == ObjectType.OBJECT_COLUMN:
+        table = names.of_name_list(node.object[:-1])
+    else:
+        return effect
+    effect.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE)
+    effect.target = table
+    return effect
+
+
+def grant_effect(node: ast.GrantStmt, state: MigrationState) -> Effect:
+    """GRANT and REVOKE change the catalog row of the table; readers and writers are not blocked."""
+    effect = Effect()
+    if node.objtype == ObjectType.OBJECT_TABLE:
+        for relation in node.objects or ():
+            if isinstance(relation, ast.RangeVar):
+                effect.touch(names.of_range_var(relation))
+        effect.target = effect.tables[0] if effect.tables else None
+    return effect
+
+
+def no_table_effect(node: ast.Node, state: MigrationState) -> Effect:
+    """Statements that lock no user table (CREATE TYPE, CREATE FUNCTION, session settings, ...)."""
+    return Effect()
+
+
+def not_in_transaction_effect(node: ast.Node, state: MigrationState) -> Effect:
+    """CREATE/DROP DATABASE, ALTER SYSTEM and the like refuse to run inside a transaction block."""
+    return Effect(transactional=False)
+
+
+def rule_or_policy_effect(node: ast.RuleStmt | ast.CreatePolicyStmt, state: MigrationState) -> Effect:
+    table = names.of_range_var(node.relation if isinstance(node, ast.RuleStmt) else node.table)
+    effect = Effect(target=table)
+    effect.lock(table, LockMode.ACCESS_EXCLUSIVE)
+    return effect

@@ -1,0 +1,103 @@
+"""CREATE, DROP, RENAME and TRUNCATE of tables and other relations."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import ConstrType, ObjectType
+
+from zdt.analysis import names, types
+from zdt.analysis.effects.base import Effect
+from zdt.analysis.locks import LockMode
+from zdt.analysis.state import MigrationState
+
+AE = LockMode.ACCESS_EXCLUSIVE
+
+
+def create_table_effect(node: ast.CreateStmt, state: MigrationState) -> Effect:
+    """A new table is invisible to others; only tables it references by foreign key get locked."""
+    table = names.of_range_var(node.relation)
+    effect = Effect(target=table)
+    effect.touch(table)
+    effect.created.add(table)
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            state.column_types[(table, element.colname)] = str(types.from_type_name(element.typeName))
+            for constraint in element.constraints or ():
+                _lock_referenced(constraint, effect)
+        elif isinstance(element, ast.Constraint):
+            _lock_referenced(element, effect)
+    for parent in node.inhRelations or ():
+        effect.lock(names.of_range_var(parent), AE if node.partbound else LockMode.SHARE_UPDATE_EXCLUSIVE)
+    return effect
+
+
+def _lock_referenced(constraint: ast.Constraint, effect: Effect) -> None:
+    if constraint.contype == ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
+        effect.lock(names.of_range_var(constraint.pktable), LockMode.SHARE_ROW_EXCLUSIVE)
+
+
+def create_table_as_effect(node: ast.CreateTableAsStmt, state: MigrationState) -> Effect:
+    table = names.of_range_var(node.into.rel)
+    effect = Effect(target=table)
+    effect.touch(table)
+    effect.created.add(table)
+    return effect
+
+
+DROPPABLE_RELATIONS = {
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_VIEW,
+    ObjectType.OBJECT_MATVIEW,
+    ObjectType.OBJECT_SEQUENCE,
+    ObjectType.OBJECT_FOREIGN_TABLE,
+}
+
+
+def drop_relation_effect(node: ast.DropStmt, state: MigrationState) -> Effect:
+    effect = Effect()
+    for object_names in node.objects or ():
+        relation = names.of_name_list(object_names)
+        effect.lock(relation, AE)
+        effect.dropped.add(relation)
+        effect.target = effect.target or relation
+        info = state.table(relation)
+        if info is None:
+            continue
+        for foreign_key in info.foreign_keys:  # its FK triggers on the referenced table go too
+            if foreign_key.referenced_table != relation:
+                effect.lock(foreign_key.referenced_table, AE)
+        if node.behavior and info.referenced_by:
+            for referencing in info.referenced_by:
+                effect.lock(referencing, AE)
+    return effect
+
+
+def truncate_effect(node: ast.TruncateStmt, state: MigrationState) -> Effect:
+    effect = Effect()
+    for relation in node.relations or ():
+        table = names.of_range_var(relation)
+        effect.lock(table, AE)
+        effect.target = effect.target or table
+        info = state.table(table)
+        if info and node.behavior:  # CASCADE truncates every referencing table too
+            for referencing in info.referenced_by:
+                effect.lock(referencing, AE)
+    effect.rewrites_table = True
+    effect.notes.append("TRUNCATE gives the table new, empty files: all its rows are gone")
+    return effect
+
+
+def rename_effect(node: ast.RenameStmt, state: MigrationState) -> Effect:
+    effect = Effect()
+    if node.relation is None:
+        return effect
+    relation = names.of_range_var(node.relation)
+    effect.target = relation
+    if node.renameType == ObjectType.OBJECT_INDEX:
+        table = state.index_table(relation)
+        effect.lock(relation, LockMode.SHARE_UPDATE_EXCLUSIVE)
+        if table:
+            effect.touch(table)
+        return effect
+    effect.lock(relation, AE)
+    return effect
