@@ -73,7 +73,7 @@ def parse_statements(text: str, source: str = "<input>") -> list[ParsedStatement
     except parser.ParseError as error:
         message = str(error.args[0])
         offset = int(error.args[1]) if len(error.args) > 1 else 0
-        line, column = _line_and_column(text, max(offset - 1, 0))
+        line, column = _line_and_column(text, max(offset, 0))  # pglast: 0-based offset
         raise SqlSyntaxError(source, line, column, message) from None
 
     comments = [
