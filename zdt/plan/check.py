@@ -1,0 +1,115 @@
+"""The plan gate: a plan runs only if every step is analysed clean, verifiable and (before contract)
+reversible, and every statement passes the SQL policy. A plan that passes is stamped with its hash;
+the executor refuses a plan whose content no longer matches the stamp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zdt.analysis.analyser import analyse_script, new_state
+from zdt.analysis.model import Severity
+from zdt.analysis.source import SqlSyntaxError
+from zdt.analysis.state import MigrationState
+from zdt.plan.model import MigrationPlan, Phase, Step
+from zdt.policy import PolicyViolation, check_script
+from zdt.schema.snapshot import SchemaSnapshot
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """Why a plan may not run, naming the step."""
+
+    step_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.step_id}: {self.message}"
+
+
+class PlanRejected(Exception):
+    def __init__(self, problems: list[PlanProblem]) -> None:
+        super().__init__("the plan did not pass its checks:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+class PlanTampered(Exception):
+    """The plan's content changed after it was checked."""
+
+
+def check_plan(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> list[PlanProblem]:
+    """Every reason the plan may not run; an empty list means it may."""
+    problems: list[PlanProblem] = []
+    state = new_state(pg_version=plan.pg_version, snapshot=snapshot)
+    for step in plan.steps:
+        problems.extend(_check_step_shape(step))
+        problems.extend(_check_policy(step))
+        problems.extend(_analyse_step(step, state))
+    return problems
+
+
+def _check_step_shape(step: Step) -> list[PlanProblem]:
+    problems = []
+    if not step.verify.sql.strip():
+        problems.append(PlanProblem(step.id, "has no verification query"))
+    if step.phase in (Phase.EXPAND, Phase.MIGRATE) and not step.rollback.is_reversible:
+        problems.append(PlanProblem(step.id, f"{step.phase} steps must be reversible"))
+    if not step.transactional and len(step.sql) > 1:
+        problems.append(PlanProblem(step.id, "a step outside a transaction must hold a single statement"))
+    return problems
+
+
+def _check_policy(step: Step) -> list[PlanProblem]:
+    """Forward SQL under its phase's rules; rollback may undo anything; verification is a single query."""
+    checks = [(sql, {"phase": step.phase.value}, "") for sql in step.sql]
+    checks += [(sql, {"phase": Phase.CONTRACT.value}, "rollback: ") for sql in step.rollback.sql]
+    checks += [(sql, {"phase": Phase.CONTRACT.value}, "on failure: ") for sql in step.on_failure_sql]
+    checks.append((step.verify.sql, {"read_only": True, "single_statement": True}, "verification: "))
+    problems = []
+    for sql, options, label in checks:
+        try:
+            check_script(sql, **options)
+        except (PolicyViolation, SqlSyntaxError) as error:
+            problems.append(PlanProblem(step.id, f"{label}{error}"))
+    return problems
+
+
+def _analyse_step(step: Step, state: MigrationState) -> list[PlanProblem]:
+    """Analyse the step as the executor runs it: under lock_timeout, in or out of a transaction."""
+    if not step.sql:
+        return []
+    problems = []
+    script = ";\n".join(step.sql)
+    wrapped = f"SET lock_timeout = '{step.timeouts.lock_timeout_ms}ms';\n"
+    wrapped += f"BEGIN;\n{script};\nCOMMIT;" if step.transactional and len(step.sql) > 1 else f"{script};"
+    try:
+        reports = analyse_script(wrapped, state, source=step.id)
+    except SqlSyntaxError as error:
+        return [PlanProblem(step.id, str(error))]
+    for report in reports:
+        if not report.transactional and step.transactional:
+            problems.append(PlanProblem(step.id, f"{report.kind} cannot run inside a transaction"))
+        for finding in report.findings:
+            if finding.severity is Severity.ERROR:
+                problems.append(PlanProblem(step.id, f"[{finding.rule}] {finding.message}"))
+    return problems
+
+
+def stamp(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> MigrationPlan:
+    """Check the plan and return it stamped with its content hash; raise PlanRejected otherwise."""
+    problems = check_plan(plan, snapshot)
+    if problems:
+        raise PlanRejected(problems)
+    return plan.model_copy(update={"checked_hash": plan.content_hash()})
+
+
+def ensure_unchanged(plan: MigrationPlan) -> None:
+    """Refuse a plan that was never checked or was edited after its check."""
+    if plan.checked_hash is None:
+        raise PlanTampered(f"plan {plan.id} was never checked: run it through the gate first")
+    actual = plan.content_hash()
+    if actual != plan.checked_hash:
+        raise PlanTampered(
+            f"plan {plan.id} changed after it was checked (hash {actual[:12]} != {plan.checked_hash[:12]}): "
+            "re-plan or re-check it"
+        )

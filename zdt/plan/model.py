@@ -1,0 +1,167 @@
+"""The plan: what will run, in which phase, how each step is verified and undone.
+
+A plan is data (pydantic, JSON on disk as ``plan.json``) so that it can be reviewed, approved by hash,
+executed by deterministic code and replayed for audit. Phases follow expand/contract:
+
+* ``expand``   — additive changes; old and new application code both work afterwards;
+* ``migrate``  — backfills and validations; still compatible with both;
+* ``contract`` — removes what only old code needed; run only after the application has moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from zdt.analysis.locks import LockMode
+
+
+class Phase(StrEnum):
+    EXPAND = "expand"
+    MIGRATE = "migrate"
+    CONTRACT = "contract"
+
+
+PHASE_ORDER = [Phase.EXPAND, Phase.MIGRATE, Phase.CONTRACT]
+
+
+class LockDuration(StrEnum):
+    """How long the step's lock is held: what it costs the application while it runs."""
+
+    NONE = "none"  # no lock that conflicts with application traffic
+    BRIEF = "brief"  # catalog change only: milliseconds once the lock is granted
+    SCAN = "scan"  # held while the table is read in full
+    REWRITE = "rewrite"  # held while the table is rewritten
+    BATCHED = "batched"  # row locks of one batch at a time
+
+
+class Verification(BaseModel):
+    """A read-only query whose first column of its first row must equal ``expect``."""
+
+    sql: str
+    expect: Any = True
+    description: str = ""
+
+
+class Rollback(BaseModel):
+    """How to undo a step: SQL statements, or an explicit reason why it cannot be undone."""
+
+    sql: list[str] = Field(default_factory=list)
+    transactional: bool = True
+    irreversible: str | None = Field(default=None, description="Why this step cannot be undone.")
+    not_needed: str | None = Field(
+        default=None, description="Why undoing is unnecessary (e.g. an unused enum label is harmless)."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Rollback:
+        given = [bool(self.sql), self.irreversible is not None, self.not_needed is not None]
+        if sum(given) != 1:
+            raise ValueError(
+                "a rollback has exactly one of: SQL, an irreversible reason, a not-needed reason"
+            )
+        return self
+
+    @property
+    def is_reversible(self) -> bool:
+        return self.irreversible is None
+
+
+class Timeouts(BaseModel):
+    """Timeouts a step runs under. lock_timeout bounds how long traffic can queue behind us."""
+
+    lock_timeout_ms: int = 200
+    statement_timeout_ms: int = 0  # 0: none (index builds and validations may take long)
+    max_lock_retries: int = 10
+
+
+class Backfill(BaseModel):
+    """A batched UPDATE by primary-key ranges, run instead of ``Step.sql``.
+
+    ``set_sql`` is the SET list (``new_col = old_col``); ``where_sql`` selects rows still to do
+    (``new_col IS NULL``), so a re-run never touches a row twice.
+    """
+
+    table: str
+    key_column: str
+    set_sql: str
+    where_sql: str | None = None
+    batch_size: int = 10_000
+    pause_ms: int = 20
+    target_batch_ms: int | None = 200
+
+
+class Step(BaseModel):
+    """One unit of work: forward SQL, its verification, its rollback, and what it costs."""
+
+    id: str
+    phase: Phase
+    description: str
+    sql: list[str] = Field(default_factory=list)
+    transactional: bool = True
+    backfill: Backfill | None = None
+    verify: Verification
+    rollback: Rollback
+    on_failure_sql: list[str] = Field(
+        default_factory=list, description="Cleanup after a failed non-transactional step."
+    )
+    lock: LockMode | None = None
+    lock_duration: LockDuration = LockDuration.BRIEF
+    tables: list[str] = Field(default_factory=list)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    recipe: str = ""
+    source_statement: int | None = None
+
+    @model_validator(mode="after")
+    def _has_work(self) -> Step:
+        if not self.sql and self.backfill is None:
+            raise ValueError(f"step {self.id} has neither SQL nor a backfill")
+        return self
+
+
+class MigrationPlan(BaseModel):
+    """An ordered, phased list of steps planned against one schema."""
+
+    id: str
+    source: str = Field(description="The SQL or intent the plan was made from.")
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    pg_version: int
+    schema_fingerprint: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    checked_hash: str | None = Field(
+        default=None, description="content_hash() when the plan passed its checks; edits invalidate it."
+    )
+
+    def steps_in(self, phase: Phase) -> list[Step]:
+        return [step for step in self.steps if step.phase is phase]
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything that decides what runs (not the stamp itself, not the creation time)."""
+        data = self.model_dump(mode="json", exclude={"checked_hash", "created_at"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    @model_validator(mode="after")
+    def _unique_ids_and_phase_order(self) -> MigrationPlan:
+        seen: set[str] = set()
+        last_phase = 0
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"two steps share the id {step.id!r}")
+            seen.add(step.id)
+            position = PHASE_ORDER.index(step.phase)
+            if position < last_phase:
+                raise ValueError(f"step {step.id} ({step.phase}) comes after a later phase")
+            last_phase = position
+        return self

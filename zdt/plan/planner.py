@@ -1,0 +1,90 @@
+"""The deterministic planner: SQL in, a phased plan of safe steps out.
+
+It drops the script's own transaction control and timeout settings (the executor owns both), splits
+multi-command ALTER TABLE statements so each change gets its own recipe, analyses every statement in
+order, and asks the first matching recipe for steps. Steps are then ordered by phase — every expand
+step before any migrate step before any contract step — keeping statement order within a phase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pglast import ast, parser
+
+from zdt.analysis.analyser import analyse_statement, new_state
+from zdt.analysis.source import ParsedStatement, parse_statements
+from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
+from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
+from zdt.recipes.base import deparse
+from zdt.schema.snapshot import SchemaSnapshot
+
+_EXECUTOR_SETTINGS = {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
+
+
+def plan_sql(
+    sql_text: str,
+    *,
+    source: str = "<input>",
+    snapshot: SchemaSnapshot | None = None,
+    pg_version: int | None = None,
+    settings: PlannerSettings | None = None,
+    plan_id: str | None = None,
+) -> MigrationPlan:
+    """Plan ``sql_text``; raises SqlSyntaxError or PlanningError (with line) when it cannot."""
+    settings = settings or PlannerSettings()
+    state = new_state(pg_version=pg_version, snapshot=snapshot)
+    notes: list[str] = []
+    steps: list[Step] = []
+    statements = _prepared_statements(parse_statements(sql_text, source), notes)
+    for number, statement in enumerate(statements, start=1):
+        report = analyse_statement(statement, state)
+        context = PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
+        steps.extend(recipe_for(context).steps(context))
+    ordered = sorted(steps, key=lambda step: PHASE_ORDER.index(step.phase))
+    return MigrationPlan(
+        id=plan_id or _plan_id(sql_text),
+        source=sql_text,
+        pg_version=state.pg_version,
+        schema_fingerprint=snapshot.fingerprint() if snapshot else None,
+        steps=ordered,
+        notes=notes,
+    )
+
+
+def _plan_id(sql_text: str) -> str:
+    return "m-" + hashlib.sha256(sql_text.encode()).hexdigest()[:12]
+
+
+def _prepared_statements(statements: list[ParsedStatement], notes: list[str]) -> list[ParsedStatement]:
+    """Drop what the executor controls itself, and split ALTER TABLE into one change per statement."""
+    prepared: list[ParsedStatement] = []
+    for statement in statements:
+        node = statement.node
+        if isinstance(node, ast.TransactionStmt):
+            notes.append(f"line {statement.line}: {statement.sql} dropped: the executor groups steps itself")
+            continue
+        if isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() in _EXECUTOR_SETTINGS:
+            notes.append(
+                f"line {statement.line}: {statement.sql} dropped: every step runs under its own timeouts"
+            )
+            continue
+        prepared.extend(_split_alter_table(statement))
+    return prepared
+
+
+def _split_alter_table(statement: ParsedStatement) -> list[ParsedStatement]:
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt) or len(node.cmds or ()) < 2:
+        return [statement]
+    parts = []
+    for command in node.cmds:
+        single = ast.AlterTableStmt(
+            relation=node.relation, cmds=(command,), objtype=node.objtype, missing_ok=node.missing_ok
+        )
+        text = deparse(single)
+        reparsed = parser.parse_sql(text)[0].stmt
+        parts.append(
+            ParsedStatement(statement.index, statement.line, text, reparsed, statement.ignored_rules)
+        )
+    return parts

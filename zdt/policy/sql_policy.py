@@ -1,0 +1,104 @@
+"""The SQL policy: every statement from a plan or a model is parsed (pglast) and checked here first.
+
+Never allowed, in any phase: DROP/CREATE/ALTER DATABASE, role and privilege-system changes (CREATE/ALTER/
+DROP ROLE, GRANT role), ALTER SYSTEM, COPY ... PROGRAM, functions that kill or signal other backends or
+touch the server's files. Destructive statements (DROP TABLE, DROP COLUMN, TRUNCATE) only in the contract
+phase. ``read_only`` mode (planner and compatibility tools) allows queries only.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+from zdt.analysis.source import parse_statements
+from zdt.analysis.volatility import called_functions
+
+FORBIDDEN_FUNCTIONS = frozenset(
+    {
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_signal_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_promote",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "dblink",
+        "dblink_exec",
+        "set_config",
+    }
+)
+_FORBIDDEN_NODES: dict[type[ast.Node], str] = {
+    ast.CreatedbStmt: "creating a database",
+    ast.DropdbStmt: "dropping a database",
+    ast.AlterDatabaseStmt: "altering a database",
+    ast.AlterDatabaseSetStmt: "altering a database",
+    ast.CreateRoleStmt: "creating a role",
+    ast.AlterRoleStmt: "altering a role",
+    ast.AlterRoleSetStmt: "altering a role",
+    ast.DropRoleStmt: "dropping a role",
+    ast.GrantRoleStmt: "granting a role",
+    ast.ReassignOwnedStmt: "reassigning ownership",
+    ast.DropOwnedStmt: "dropping owned objects",
+    ast.AlterSystemStmt: "ALTER SYSTEM",
+    ast.LoadStmt: "loading a shared library",
+    ast.CreateTableSpaceStmt: "creating a tablespace",
+    ast.DropTableSpaceStmt: "dropping a tablespace",
+}
+_READ_ONLY_NODES = (ast.SelectStmt, ast.ExplainStmt, ast.VariableShowStmt)
+_CONTRACT_ONLY_DROPS = {ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SCHEMA}
+
+
+class PolicyViolation(ValueError):
+    """A statement the policy refuses; says which statement and why."""
+
+    def __init__(self, statement: str, reason: str) -> None:
+        super().__init__(f"refused by policy: {reason}: {statement}")
+        self.statement = statement
+        self.reason = reason
+
+
+def check_statement(node: ast.Node, sql: str, *, phase: str | None = None, read_only: bool = False) -> None:
+    """Raise PolicyViolation if ``node`` may not run in ``phase`` (or in read-only mode)."""
+    reason = _FORBIDDEN_NODES.get(type(node))
+    if reason:
+        raise PolicyViolation(sql, f"{reason} is never allowed")
+    if isinstance(node, ast.CopyStmt) and node.is_program:
+        raise PolicyViolation(sql, "COPY ... PROGRAM runs a shell command on the server")
+    if isinstance(node, ast.GrantStmt) and node.objtype not in (ObjectType.OBJECT_TABLE,):
+        raise PolicyViolation(sql, "only GRANT/REVOKE on tables is allowed")
+    forbidden = sorted({name.lower() for name in called_functions(node)} & FORBIDDEN_FUNCTIONS)
+    if forbidden:
+        raise PolicyViolation(sql, f"calls {', '.join(forbidden)}")
+    if read_only and not isinstance(node, _READ_ONLY_NODES):
+        raise PolicyViolation(sql, "only queries are allowed here (read-only)")
+    if read_only and isinstance(node, ast.SelectStmt) and (node.intoClause or node.lockingClause):
+        raise PolicyViolation(sql, "SELECT INTO / FOR UPDATE writes or locks rows (read-only)")
+    if phase is not None and phase != "contract" and _is_destructive(node):
+        raise PolicyViolation(sql, f"destructive statements belong to the contract phase, not {phase}")
+
+
+def _is_destructive(node: ast.Node) -> bool:
+    if isinstance(node, ast.DropStmt):
+        return node.removeType in _CONTRACT_ONLY_DROPS
+    if isinstance(node, ast.TruncateStmt):
+        return True
+    if isinstance(node, ast.AlterTableStmt):
+        return any(cmd.subtype == AlterTableType.AT_DropColumn for cmd in node.cmds or ())
+    return False
+
+
+def check_script(
+    sql: str, *, phase: str | None = None, read_only: bool = False, single_statement: bool = False
+) -> None:
+    """Parse ``sql`` and check every statement; with single_statement, refuse smuggled extras."""
+    statements = parse_statements(sql)
+    if single_statement and len(statements) != 1:
+        raise PolicyViolation(sql, f"expected exactly one statement, got {len(statements)}")
+    for statement in statements:
+        check_statement(statement.node, statement.sql, phase=phase, read_only=read_only)

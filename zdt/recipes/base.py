@@ -1,0 +1,151 @@
+"""The recipe interface: one risky statement in, safe phased steps out.
+
+Like pgroll's operations, each recipe lives in its own module and knows three things about its change:
+how to start it (expand / migrate steps), how to complete it (contract steps) and how to roll each step
+back. Recipes never run SQL; they return plan steps that the gate checks and the executor runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pglast import ast
+from pglast.stream import RawStream
+from psycopg import sql
+
+from zdt.analysis.model import StatementReport
+from zdt.analysis.source import ParsedStatement
+from zdt.analysis.state import MigrationState
+from zdt.plan.model import Step, Timeouts
+from zdt.schema.snapshot import SchemaSnapshot, TableInfo
+
+
+@dataclass(frozen=True)
+class PlannerSettings:
+    """Knobs a planner run shares with every recipe."""
+
+    lock_timeout_ms: int = 200
+    max_lock_retries: int = 10
+    batch_size: int = 10_000
+    batch_pause_ms: int = 20
+
+    def timeouts(self, statement_timeout_ms: int = 0) -> Timeouts:
+        return Timeouts(
+            lock_timeout_ms=self.lock_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
+            max_lock_retries=self.max_lock_retries,
+        )
+
+
+@dataclass
+class PlanningContext:
+    """One statement as a recipe sees it: the parsed node, the analyser's report and the schema."""
+
+    statement: ParsedStatement
+    report: StatementReport
+    state: MigrationState
+    settings: PlannerSettings = field(default_factory=PlannerSettings)
+    prefix: str = "s1"
+
+    @property
+    def node(self) -> ast.Node:
+        return self.statement.node
+
+    @property
+    def snapshot(self) -> SchemaSnapshot | None:
+        return self.state.snapshot
+
+    @property
+    def pg_version(self) -> int:
+        return self.state.pg_version
+
+    def table(self, name: str) -> TableInfo | None:
+        return self.state.table(name)
+
+    def is_existing(self, relation: str | None) -> bool:
+        return relation is not None and not self.state.is_new(relation)
+
+    def step_id(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}"
+
+
+def deparse(node: ast.Node) -> str:
+    """SQL text of a pglast node: recipes rebuild statements from the parsed tree, never from strings."""
+    return str(RawStream()(node))
+
+
+def with_changes(node: ast.Node, **changes: object) -> ast.Node:
+    """A copy of a parsed node with some fields replaced; the original stays as parsed."""
+    clone = copy.deepcopy(node)
+    for name, value in changes.items():
+        setattr(clone, name, value)
+    return clone
+
+
+def render(template: str, **parts: sql.Composable | str) -> str:
+    """Compose SQL whose identifiers and literals psycopg.sql quotes: render("DROP INDEX {i}", i=ident)."""
+    values = {key: sql.SQL(value) if isinstance(value, str) else value for key, value in parts.items()}
+    return sql.SQL(template).format(**values).as_string()
+
+
+def ident(qualified_name: str) -> sql.Identifier:
+    """'public.posts' -> "public"."posts" (the analyser's names are already format('%I.%I') spelled)."""
+    schema, _, name = _split(qualified_name)
+    return sql.Identifier(schema, name)
+
+
+def column(name: str) -> sql.Identifier:
+    return sql.Identifier(name)
+
+
+def literal(value: object) -> sql.Literal:
+    return sql.Literal(value)
+
+
+def _split(qualified_name: str) -> tuple[str, str, str]:
+    """Split a format('%I.%I') name, honouring double quotes."""
+    parts: list[str] = []
+    current, quoted, index = "", False, 0
+    while index < len(qualified_name):
+        char = qualified_name[index]
+        if char == '"':
+            if quoted and index + 1 < len(qualified_name) and qualified_name[index + 1] == '"':
+                current += '"'
+                index += 1
+            else:
+                quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        index += 1
+    parts.append(current)
+    if len(parts) == 1:
+        return "public", ".", parts[0]
+    return parts[-2], ".", parts[-1]
+
+
+def split_name(qualified_name: str) -> tuple[str, str]:
+    schema, _, name = _split(qualified_name)
+    return schema, name
+
+
+class Recipe:
+    """Base class: subclasses set ``id``/``summary`` and implement ``applies`` and ``steps``."""
+
+    id: ClassVar[str]
+    summary: ClassVar[str]
+    priority: ClassVar[int] = 100  # lower is tried first; the pass-through recipe uses 1000
+
+    def applies(self, context: PlanningContext) -> bool:
+        raise NotImplementedError
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        raise NotImplementedError
+
+
+RecipeFactory = Callable[[], Recipe]

@@ -1,0 +1,280 @@
+"""Statements that are already safe run as written, each still under lock_timeout, verified and reversible.
+
+CREATE TABLE / VIEW / SEQUENCE / TYPE, a nullable ADD COLUMN (or one with a non-volatile default on
+PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, comments, grants,
+enum labels, triggers, and indexes on tables created by the same plan. A statement zdt cannot verify or
+undo is refused with a clear error rather than run blind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType
+
+from zdt.analysis import names
+from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes import checks
+from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
+
+
+class PlanningError(ValueError):
+    """zdt has no safe way to run this statement; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class _Shape:
+    description: str
+    verify: Verification
+    rollback: Rollback
+    phase: Phase = Phase.EXPAND
+
+
+_Handler = Callable[[ast.Node, PlanningContext], _Shape]
+
+
+class PassThrough(Recipe):
+    id = "pass-through"
+    summary = "Run an already-safe statement as written, under lock_timeout, verified, with its rollback."
+    priority = 1000
+
+    def applies(self, context: PlanningContext) -> bool:
+        return True
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        node = context.node
+        handler = _handler_for(node)
+        if handler is None:
+            raise PlanningError(
+                f"line {context.statement.line}: zdt has no recipe for {context.statement.kind} "
+                f"({_short(context.statement.sql)}): it could neither verify nor roll it back"
+            )
+        shape = handler(node, context)
+        report = context.report
+        duration = LockDuration.BRIEF if report.lock else LockDuration.NONE
+        if report.rewrites_table:
+            duration = LockDuration.REWRITE
+        elif report.scans_table and (report.blocks_writes or report.blocks_reads):
+            duration = LockDuration.SCAN
+        return [
+            Step(
+                id=context.step_id(_slug(context.statement.kind)),
+                phase=shape.phase,
+                description=shape.description,
+                sql=[context.statement.sql],
+                transactional=report.transactional,
+                verify=shape.verify,
+                rollback=shape.rollback,
+                lock=report.lock,
+                lock_duration=duration,
+                tables=list(report.tables),
+                timeouts=context.settings.timeouts(),
+                recipe=self.id,
+                source_statement=context.statement.index,
+            )
+        ]
+
+
+def _short(sql: str) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) < 70 else flat[:69] + "…"
+
+
+def _slug(kind: str) -> str:
+    out = []
+    for char in kind.removesuffix("Stmt"):
+        if char.isupper() and out:
+            out.append("-")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def _create_table(node: ast.CreateStmt, context: PlanningContext) -> _Shape:
+    table = names.of_range_var(node.relation)
+    return _Shape(
+        f"create table {table}",
+        Verification(sql=checks.relation_exists(table), description=f"{table} exists"),
+        Rollback(sql=[render("DROP TABLE IF EXISTS {t}", t=ident(table))]),
+    )
+
+
+def _create_view(node: ast.ViewStmt, context: PlanningContext) -> _Shape:
+    view = names.of_range_var(node.view)
+    if node.replace and context.table(view) is not None:
+        raise PlanningError(f"CREATE OR REPLACE VIEW {view}: the previous definition cannot be restored")
+    return _Shape(
+        f"create view {view}",
+        Verification(sql=checks.relation_exists(view), description=f"{view} exists"),
+        Rollback(sql=[render("DROP VIEW IF EXISTS {v}", v=ident(view))]),
+    )
+
+
+def _create_sequence(node: ast.CreateSeqStmt, context: PlanningContext) -> _Shape:
+    sequence = names.of_range_var(node.sequence)
+    return _Shape(
+        f"create sequence {sequence}",
+        Verification(sql=checks.relation_exists(sequence), description=f"{sequence} exists"),
+        Rollback(sql=[render("DROP SEQUENCE IF EXISTS {s}", s=ident(sequence))]),
+    )
+
+
+def _create_index_on_new_table(node: ast.IndexStmt, context: PlanningContext) -> _Shape:
+    if not node.idxname:
+        raise PlanningError("give every index a name, so that it can be verified and rolled back")
+    index = names.qualified(node.relation.schemaname, node.idxname)
+    drop = render("DROP INDEX IF EXISTS {i}", i=ident(index))
+    return _Shape(
+        f"create index {index} on new table {names.of_range_var(node.relation)}",
+        Verification(sql=checks.index_valid(index), description=f"{index} is valid"),
+        Rollback(sql=[drop]),
+    )
+
+
+def _create_enum(node: ast.CreateEnumStmt, context: PlanningContext) -> _Shape:
+    type_name = names.of_name_list(node.typeName)
+    return _Shape(
+        f"create enum type {type_name}",
+        Verification(sql=checks.type_exists(type_name), description=f"type {type_name} exists"),
+        Rollback(sql=[render("DROP TYPE IF EXISTS {t}", t=ident(type_name))]),
+    )
+
+
+def _alter_enum(node: ast.AlterEnumStmt, context: PlanningContext) -> _Shape:
+    type_name = names.of_name_list(node.typeName)
+    if node.oldVal:
+        return _Shape(
+            f"rename enum label {node.oldVal} of {type_name} to {node.newVal}",
+            Verification(sql=checks.enum_label_exists(type_name, node.newVal)),
+            Rollback(
+                sql=[
+                    render(
+                        "ALTER TYPE {t} RENAME VALUE {new} TO {old}",
+                        t=ident(type_name),
+                        new=literal(node.newVal),
+                        old=literal(node.oldVal),
+                    )
+                ]
+            ),
+        )
+    return _Shape(
+        f"add label {node.newVal} to enum {type_name}",
+        Verification(sql=checks.enum_label_exists(type_name, node.newVal)),
+        Rollback(not_needed="PostgreSQL cannot drop an enum label; an unused label is harmless"),
+    )
+
+
+def _comment(node: ast.CommentStmt, context: PlanningContext) -> _Shape:
+    if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW):
+        raise PlanningError("zdt verifies comments on tables and views only")
+    relation = names.of_name_list(node.object)
+    expected = node.comment
+    return _Shape(
+        f"set the comment of {relation}",
+        Verification(
+            sql=render("SELECT obj_description(to_regclass({r}), 'pg_class')", r=literal(relation)),
+            expect=expected,
+            description="the comment is in place",
+        ),
+        Rollback(not_needed="a comment changes no behaviour"),
+    )
+
+
+def _alter_table(node: ast.AlterTableStmt, context: PlanningContext) -> _Shape:
+    commands = list(node.cmds or ())
+    if len(commands) != 1:
+        raise PlanningError("the planner splits ALTER TABLE into one sub-command per step")
+    command = commands[0]
+    table = names.of_range_var(node.relation)
+    handler = _ALTER_HANDLERS.get(command.subtype)
+    if handler is None:
+        raise PlanningError(
+            f"line {context.statement.line}: zdt has no recipe for ALTER TABLE {table} "
+            f"{command.subtype.name.removeprefix('AT_')}"
+        )
+    return handler(command, table, context)
+
+
+def _add_column(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    name = command.def_.colname
+    return _Shape(
+        f"add column {name} to {table}",
+        Verification(sql=checks.column_exists(table, name), description=f"{table}.{name} exists"),
+        Rollback(sql=[render("ALTER TABLE {t} DROP COLUMN IF EXISTS {c}", t=ident(table), c=column(name))]),
+    )
+
+
+def _column_default(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    name = command.name
+    info = context.snapshot.table(table) if context.snapshot else None
+    previous = info.columns[name].default if info and name in info.columns else None
+    if previous:
+        undo = render(
+            "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT " + previous, t=ident(table), c=column(name)
+        )
+    else:
+        undo = render("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT", t=ident(table), c=column(name))
+    setting = command.def_ is not None
+    return _Shape(
+        f"{'set' if setting else 'drop'} the default of {table}.{name}",
+        Verification(sql=checks.column_has_default(table, name, setting)),
+        Rollback(sql=[undo]),
+    )
+
+
+def _add_constraint_not_valid(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    constraint: ast.Constraint = command.def_
+    if (
+        constraint.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
+        or not constraint.conname
+    ):
+        raise PlanningError(
+            f"ALTER TABLE {table} ADD CONSTRAINT: name the constraint so it can be rolled back"
+        )
+    drop = render(
+        "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {c}", t=ident(table), c=column(constraint.conname)
+    )
+    return _Shape(
+        f"add constraint {constraint.conname} on {table}",
+        Verification(sql=checks.constraint_exists(table, constraint.conname)),
+        Rollback(sql=[drop]),
+    )
+
+
+def _validate_constraint(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    return _Shape(
+        f"validate constraint {command.name} on {table}",
+        Verification(sql=checks.constraint_exists(table, command.name, validated=True)),
+        Rollback(not_needed="validation only marks an already enforced constraint as valid"),
+        phase=Phase.MIGRATE,
+    )
+
+
+_ALTER_HANDLERS: dict[AT, Callable[[ast.AlterTableCmd, str, PlanningContext], _Shape]] = {
+    AT.AT_AddColumn: _add_column,
+    AT.AT_ColumnDefault: _column_default,
+    AT.AT_AddConstraint: _add_constraint_not_valid,
+    AT.AT_ValidateConstraint: _validate_constraint,
+}
+
+_HANDLERS: dict[type[ast.Node], _Handler] = {
+    ast.CreateStmt: _create_table,
+    ast.ViewStmt: _create_view,
+    ast.CreateSeqStmt: _create_sequence,
+    ast.IndexStmt: _create_index_on_new_table,
+    ast.CreateEnumStmt: _create_enum,
+    ast.AlterEnumStmt: _alter_enum,
+    ast.CommentStmt: _comment,
+    ast.AlterTableStmt: _alter_table,
+}
+
+
+def _handler_for(node: ast.Node) -> _Handler | None:
+    if isinstance(node, ast.AlterTableStmt) and node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    return _HANDLERS.get(type(node))
+
+
+__all__ = ["PassThrough", "PlanningError", "split_name"]
