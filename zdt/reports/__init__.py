@@ -1,0 +1,1 @@
+"""The documents zdt writes for people: plan, log, compatibility and monitoring reports (jinja2)."""
