@@ -52,10 +52,10 @@ class ConstraintMissingNotValid(Rule):
         columns = common.referenced_columns(constraint.raw_expr)
         name = constraint.conname or f"{common.relname(context)}_{'_'.join(columns) or 'expr'}_check"
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
-        described = ", ".join(common.column_name(table, column) for column in columns) or table
+        on = ", ".join(common.column_name(table, column) for column in columns) or table
         message = (
-            f"ADD CONSTRAINT {common.quote(name)} CHECK ({common.to_sql(constraint.raw_expr)}) checks every "
-            f"row of {table} ({described}) while holding {lock}: reads and writes on {table} wait for the "
+            f"ADD CONSTRAINT {common.quote(name)} CHECK ({common.to_sql(constraint.raw_expr)}) on {on} "
+            f"checks every row of {table} while holding {lock}: reads and writes on {table} wait for the "
             f"whole scan{context.size_note()}"
         )
         fix = (
@@ -71,11 +71,12 @@ class ConstraintMissingNotValid(Rule):
         columns = common.key_names(constraint.fk_attrs)
         name = constraint.conname or f"{common.relname(context)}_{'_'.join(columns)}_fkey"
         lock = context.effect.locks.get(table, LockMode.SHARE_ROW_EXCLUSIVE)
+        referenced_lock = context.effect.locks.get(referenced, LockMode.SHARE_ROW_EXCLUSIVE)
         described = ", ".join(common.column_name(table, column) for column in columns)
         message = (
             f"ADD CONSTRAINT {common.quote(name)} FOREIGN KEY ({described}) REFERENCES {referenced} checks "
-            f"every row of {table} against {referenced} while holding {lock} on both tables: writes to "
-            f"{table} and {referenced} wait for the whole scan{context.size_note()}"
+            f"every row of {table} against {referenced} while holding {lock} on {table} and "
+            f"{referenced_lock} on {referenced}: writes to both wait for the whole scan{context.size_note()}"
         )
         definition = common.to_sql(constraint)
         if constraint.conname is None:
