@@ -1,0 +1,121 @@
+"""ALTER COLUMN ... SET NOT NULL on a live table -> a validated constraint first, so nothing scans under
+AccessExclusiveLock.
+
+The plain statement reads every row while holding AccessExclusiveLock: reads and writes of the table
+wait for the whole scan. The route (see ``not_null_route``) moves that scan into VALIDATE CONSTRAINT,
+which holds only ShareUpdateExclusiveLock:
+
+start (migrate): PostgreSQL 18: ADD CONSTRAINT <t>_<col>_not_null NOT NULL col NOT VALID; VALIDATE it.
+                 PostgreSQL 12-17: CHECK (col IS NOT NULL) NOT VALID; VALIDATE; SET NOT NULL (no scan
+                 thanks to the valid CHECK); DROP the CHECK.
+verify:          each constraint exists / is validated; attnotnull is true at the end
+rollback:        drop the constraint; DROP NOT NULL
+
+When the analyser finds no scan (a valid CHECK (col IS NOT NULL) exists already, PostgreSQL 12+), the
+statement runs as written in one verified step.
+
+Migrate, not expand: old code that still writes NULL into the column starts failing the moment the NOT
+VALID constraint exists, so the column must already be filled by every running release.
+
+PostgreSQL 18's ``ADD CONSTRAINT n NOT NULL col`` (validating at once) takes the same route, keeping the
+user's constraint name.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType
+
+from zdt.analysis import names
+from zdt.analysis.locks import LockMode
+from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes import checks
+from zdt.recipes.base import PlanningContext, Recipe, column, ident, render
+from zdt.recipes.not_null_route import not_null_steps
+
+
+class SetNotNullViaConstraint(Recipe):
+    id = "set-not-null"
+    summary = "Make a column NOT NULL through a validated constraint, so no scan holds AccessExclusiveLock."
+
+    def applies(self, context: PlanningContext) -> bool:
+        command = _single_command(context.node)
+        if command is None or not context.is_existing(names.of_range_var(context.node.relation)):
+            return False
+        if command.subtype == AT.AT_SetNotNull:
+            return True  # when it does not scan, it still needs a verified, reversible step
+        return context.report.scans_table and _target(command) is not None
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        command = _single_command(context.node)
+        assert command is not None
+        target = _target(command)
+        assert target is not None
+        column_name, constraint = target
+        table = names.of_range_var(context.node.relation)
+        if not context.report.scans_table:
+            return [self._plain_step(context, table, column_name)]
+        return not_null_steps(
+            context, table, column_name, phase=Phase.MIGRATE, recipe=self.id, constraint=constraint
+        )
+
+    def _plain_step(self, context: PlanningContext, table: str, column_name: str) -> Step:
+        """SET NOT NULL that the analyser proved scan-free (a valid CHECK, or already NOT NULL)."""
+        info = context.snapshot.table(table) if context.snapshot else None
+        already = info is not None and column_name in info.columns and info.columns[column_name].not_null
+        if already:
+            rollback = Rollback(not_needed=f"{table}.{column_name} was NOT NULL before this step")
+        else:
+            rollback = Rollback(
+                sql=[
+                    render(
+                        "ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL",
+                        t=ident(table),
+                        c=column(column_name),
+                    )
+                ]
+            )
+        return Step(
+            id=context.step_id(f"{column_name}-set-not-null"),
+            phase=Phase.MIGRATE,
+            description=(
+                f"SET NOT NULL on {table}.{column_name}: a valid CHECK ({column_name} IS NOT NULL) already "
+                "proves it, so PostgreSQL skips the scan and the AccessExclusiveLock is brief"
+            ),
+            sql=[context.statement.sql],
+            verify=Verification(
+                sql=checks.column_not_null_is(table, column_name, True),
+                description=f"{table}.{column_name} is NOT NULL",
+            ),
+            rollback=rollback,
+            lock=LockMode.ACCESS_EXCLUSIVE,
+            lock_duration=LockDuration.BRIEF,
+            tables=[table],
+            timeouts=context.settings.timeouts(),
+            recipe=self.id,
+            source_statement=context.statement.index,
+        )
+
+
+def _single_command(node: ast.Node) -> ast.AlterTableCmd | None:
+    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    commands = list(node.cmds or ())
+    return commands[0] if len(commands) == 1 else None
+
+
+def _target(command: ast.AlterTableCmd) -> tuple[str, str | None] | None:
+    """(column, constraint name or None) for SET NOT NULL and for ADD CONSTRAINT n NOT NULL col."""
+    if command.subtype == AT.AT_SetNotNull:
+        return command.name, None
+    constraint = command.def_
+    if (
+        command.subtype == AT.AT_AddConstraint
+        and isinstance(constraint, ast.Constraint)
+        and constraint.contype == ConstrType.CONSTR_NOTNULL
+        and not constraint.skip_validation
+        and len(constraint.keys or ()) == 1
+    ):
+        return constraint.keys[0].sval, constraint.conname
+    return None
