@@ -171,7 +171,7 @@ def not_null_route(table: str, column: str, pg_version: int, constraint: str) ->
             f"{check}; then, in a separate transaction, {validate}; (scans under "
             f"ShareUpdateExclusiveLock, reads and writes continue); then ALTER TABLE {table} ALTER COLUMN "
             f"{col} SET NOT NULL; (no scan: the validated CHECK proves it) and ALTER TABLE {table} "
-            f"DROP CONSTRAINT {name};"
+            f"DROP CONSTRAINT {name}"
         )
     return (
         f"{check}; then, in a separate transaction, {validate}; and keep that CHECK instead of SET NOT NULL: "
