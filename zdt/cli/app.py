@@ -5,8 +5,11 @@ from __future__ import annotations
 import typer
 
 from zdt import __version__
+from zdt.cli.apply import apply_command
 from zdt.cli.lint import lint_command
 from zdt.cli.plan import plan_command
+from zdt.cli.rollback import rollback_command
+from zdt.cli.status import status_command
 
 app = typer.Typer(
     name="zdt",
@@ -37,6 +40,9 @@ def _root(
 
 app.command("lint")(lint_command)
 app.command("plan")(plan_command)
+app.command("apply")(apply_command)
+app.command("rollback")(rollback_command)
+app.command("status")(status_command)
 
 
 def main() -> None:

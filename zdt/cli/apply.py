@@ -1,0 +1,89 @@
+"""``zdt apply``: run a checked plan against a database, step by step, verified and resumable."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import psycopg
+import typer
+from rich.console import Console
+
+from zdt.cli.execution_render import ExecutionRenderer
+from zdt.cli.run_guard import (
+    EXIT_BAD_INPUT,
+    EXIT_BUSY,
+    EXIT_CODES_HELP,
+    EXIT_OK,
+    EXIT_STEP_FAILED,
+    TARGET_HELP,
+    confirm_target,
+    fail,
+    load_checked_plan,
+)
+from zdt.executor import LOG_NAME, ExecutorBusy, ExecutorError, ExecutorSettings, apply_plan
+from zdt.plan.model import PHASE_ORDER, Phase
+
+
+class PhaseChoice(StrEnum):
+    EXPAND = "expand"
+    MIGRATE = "migrate"
+    CONTRACT = "contract"
+    ALL = "all"
+
+    def phases(self) -> list[Phase]:
+        return list(PHASE_ORDER) if self is PhaseChoice.ALL else [Phase(self.value)]
+
+
+def apply_command(
+    plan_path: Path = typer.Argument(..., metavar="PLAN.json", help="A plan stamped by `zdt plan`."),
+    database_url: str = typer.Option(
+        ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The database to migrate."
+    ),
+    phase: PhaseChoice = typer.Option(
+        PhaseChoice.ALL, "--phase", help="Run only this phase (earlier phases must be done)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    out: Path = typer.Option(Path("scratchpads"), "--out", help=f"Directory of {LOG_NAME}."),
+    lock_timeout: int | None = typer.Option(
+        None, "--lock-timeout", min=1, metavar="MS", help="Override every step's lock_timeout."
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, metavar="N", help="Override every backfill's starting batch size."
+    ),
+) -> None:
+    """Apply a plan: each step under lock_timeout with retries, verified before the next one starts.
+
+    A run that stops (a failed step, a crash, Ctrl-C) resumes where it stopped when run again.
+    """
+    plan = load_checked_plan(plan_path)
+    confirm_target(database_url, yes, f"apply plan {plan.id}")
+    settings = ExecutorSettings(lock_timeout_ms=lock_timeout, batch_size=batch_size)
+    console = Console()
+    try:
+        with ExecutionRenderer(console) as render:
+            result = apply_plan(
+                plan,
+                database_url,
+                phases=phase.phases(),
+                settings=settings,
+                on_event=render,
+                log_path=out / LOG_NAME,
+            )
+    except ExecutorBusy as error:
+        raise fail(str(error), EXIT_BUSY) from None
+    except ExecutorError as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    except psycopg.Error as error:
+        raise fail(
+            f"the run was interrupted by a database error: {error}; run again to resume "
+            "(`zdt status` shows where it stopped)",
+            EXIT_STEP_FAILED,
+        ) from None
+    if not result.ok:
+        raise fail(f"{result.message} (log: {result.log_path})", EXIT_STEP_FAILED)
+    console.print(f"plan {plan.id}: {result.message} (log: {result.log_path})", highlight=False)
+    raise typer.Exit(EXIT_OK)
+
+
+apply_command.__doc__ = f"{apply_command.__doc__}\n\n{TARGET_HELP}\n\n{EXIT_CODES_HELP}"
