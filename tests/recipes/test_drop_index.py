@@ -1,0 +1,80 @@
+"""drop-index-concurrently: each index goes in its own non-blocking contract step, and the rollback
+rebuilds it exactly as it was (same fingerprint), concurrently."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.recipes import harness
+from tests.recipes.lifecycle import POSTS_COLUMNS, analyse_original, create_posts, plan_against, scalar
+from zdt.analysis.locks import LockMode
+from zdt.plan.check import check_plan
+from zdt.plan.model import Phase
+from zdt.plan.planner import plan_sql
+from zdt.recipes import checks
+from zdt.recipes.pass_through import PlanningError
+from zdt.schema import introspect
+
+
+def test_index_is_dropped_concurrently_and_rebuilt_on_rollback(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    create_posts(conn)
+    sql = "DROP INDEX posts_title_idx;"
+    planned = plan_against(database_url, sql)
+
+    (original,) = analyse_original(sql, planned.snapshot)
+    assert original.lock is LockMode.ACCESS_EXCLUSIVE
+    assert any(f.rule == "require-concurrent-index-deletion" for f in original.findings)
+
+    (step,) = planned.plan.steps
+    assert step.phase is Phase.CONTRACT and step.transactional is False
+    assert step.sql == ["DROP INDEX CONCURRENTLY posts_title_idx"]
+    assert step.lock is LockMode.SHARE_UPDATE_EXCLUSIVE
+    assert step.rollback.transactional is False
+
+    before = harness.fingerprint(database_url)
+    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    done = harness.apply(database_url, planned.plan)
+    assert scalar(database_url, checks.relation_absent("public.posts_title_idx")) is True
+    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+
+    harness.rollback(database_url, done)
+    assert scalar(database_url, checks.index_valid("public.posts_title_idx")) is True
+    assert harness.fingerprint(database_url) == before
+
+
+def test_several_indexes_get_one_step_each(conn: psycopg.Connection, database_url: str) -> None:
+    create_posts(conn)
+    conn.execute(
+        "CREATE UNIQUE INDEX posts_author_title_key ON posts (author_id, title) WHERE body IS NOT NULL"
+    )
+    planned = plan_against(
+        database_url, "DROP INDEX IF EXISTS posts_title_idx, public.posts_author_title_key;"
+    )
+    assert [step.sql for step in planned.plan.steps] == [
+        ["DROP INDEX CONCURRENTLY IF EXISTS posts_title_idx"],
+        ["DROP INDEX CONCURRENTLY IF EXISTS public.posts_author_title_key"],
+    ]
+    before = harness.fingerprint(database_url)
+    done = harness.apply(database_url, planned.plan)
+    harness.rollback(database_url, done)
+    assert harness.fingerprint(database_url) == before  # the partial unique index came back as it was
+
+
+def test_without_a_snapshot_the_rollback_says_why_it_is_irreversible() -> None:
+    plan = plan_sql("DROP INDEX posts_title_idx;")
+    (step,) = plan.steps
+    assert step.sql == ["DROP INDEX CONCURRENTLY posts_title_idx"]
+    assert step.rollback.irreversible and "without a schema snapshot" in step.rollback.irreversible
+    assert check_plan(plan) == []  # contract steps may be irreversible
+
+
+def test_primary_key_index_and_cascade_are_refused(conn: psycopg.Connection) -> None:
+    create_posts(conn)
+    snapshot = introspect(conn)
+    with pytest.raises(PlanningError, match=r"posts_pkey backs the primary key of public\.posts"):
+        plan_sql("DROP INDEX posts_pkey;", snapshot=snapshot)
+    with pytest.raises(PlanningError, match="CASCADE cannot run CONCURRENTLY"):
+        plan_sql("DROP INDEX posts_title_idx CASCADE;", snapshot=snapshot)
