@@ -45,14 +45,17 @@ def analyse_script(text: str, state: MigrationState, *, source: str = "<input>")
     """
     statements = parse_statements(text, source)
     state.start_session()
-    return [analyse_statement(statement, state) for statement in statements]
+    last = len(statements) - 1
+    return [analyse_statement(statement, state, is_last=i == last) for i, statement in enumerate(statements)]
 
 
-def analyse_statement(statement: ParsedStatement, state: MigrationState) -> StatementReport:
+def analyse_statement(
+    statement: ParsedStatement, state: MigrationState, *, is_last: bool = False
+) -> StatementReport:
     """Analyse one statement in ``state`` and advance the state past it."""
     effect = effect_of(statement.node, state)
     size = _target_size(effect, state)
-    context = RuleContext(statement=statement, effect=effect, state=state, size=size)
+    context = RuleContext(statement=statement, effect=effect, state=state, size=size, is_last=is_last)
     findings = [
         finding
         for rule in ALL_RULES
@@ -92,6 +95,8 @@ def _advance(statement: ParsedStatement, effect: Effect, state: MigrationState) 
     update_session(statement.node, state)
     state.created |= effect.created
     state.created -= effect.dropped
+    if effect.renamed and effect.renamed[0] in state.created:  # still a table of this script
+        state.created.add(effect.renamed[1])
     state.dropped |= effect.dropped
     if state.in_transaction:
         state.held_locks.extend(

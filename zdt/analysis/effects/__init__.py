@@ -44,6 +44,8 @@ _BY_NODE: dict[type[ast.Node], EffectFunction] = {
     ast.CreateTableSpaceStmt: objects.not_in_transaction_effect,
     ast.DropTableSpaceStmt: objects.not_in_transaction_effect,
     ast.TransactionStmt: session.transaction_effect,
+    ast.AlterObjectSchemaStmt: objects.set_schema_effect,
+    ast.AlterDomainStmt: objects.alter_domain_effect,
 }
 
 _DROP_BY_TYPE: dict[ObjectType, EffectFunction] = {

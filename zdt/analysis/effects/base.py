@@ -20,6 +20,7 @@ class Effect:
     locks_every_row: bool = False
     created: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
+    renamed: tuple[str, str] | None = None
     notes: list[str] = field(default_factory=list)
 
     def lock(self, relation: str, mode: LockMode) -> None:

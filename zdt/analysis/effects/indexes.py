@@ -66,6 +66,10 @@ def reindex_effect(node: ast.ReindexStmt, state: MigrationState) -> Effect:
         table = names.of_range_var(node.relation)
         effect.lock(table, table_mode)
         effect.target = table
+        info = state.table(table)
+        index_mode = LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.ACCESS_EXCLUSIVE
+        for index in info.indexes if info else ():
+            effect.lock(index.name, index_mode)
     else:
         effect.notes.append("REINDEX SCHEMA/DATABASE/SYSTEM locks every table it reaches in turn")
     return effect

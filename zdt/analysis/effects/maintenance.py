@@ -21,9 +21,20 @@ def cluster_effect(node: ast.ClusterStmt, state: MigrationState) -> Effect:
     return effect
 
 
+def _enabled(option: ast.DefElem) -> bool:
+    """VACUUM (FULL) and (FULL true) enable an option; (FULL false) / (FULL off) do not."""
+    value = option.arg
+    if value is None:
+        return True
+    constant = getattr(value, "val", value)
+    for attribute in ("boolval", "sval", "ival"):
+        if hasattr(constant, attribute):
+            return str(getattr(constant, attribute)).lower() not in ("false", "off", "0", "no")
+    return True
+
+
 def vacuum_effect(node: ast.VacuumStmt, state: MigrationState) -> Effect:
-    options = {option.defname for option in node.options or ()}
-    full = "full" in options
+    full = any(option.defname == "full" and _enabled(option) for option in node.options or ())
     effect = Effect(transactional=not node.is_vacuumcmd)
     effect.scans_table = True
     effect.rewrites_table = full

@@ -104,3 +104,46 @@ def rule_or_policy_effect(node: ast.RuleStmt | ast.CreatePolicyStmt, state: Migr
     effect = Effect(target=table)
     effect.lock(table, LockMode.ACCESS_EXCLUSIVE)
     return effect
+
+
+def set_schema_effect(node: ast.AlterObjectSchemaStmt, state: MigrationState) -> Effect:
+    """ALTER TABLE/VIEW ... SET SCHEMA moves the relation: AccessExclusiveLock, like a rename."""
+    effect = Effect()
+    if node.relation is not None:
+        relation = names.of_range_var(node.relation)
+        effect.lock(relation, LockMode.ACCESS_EXCLUSIVE)
+        effect.target = relation
+        effect.renamed = (relation, names.qualified(node.newschema, node.relation.relname))
+    return effect
+
+
+# ALTER DOMAIN sub-commands that check existing values: add constraint, validate, set not null.
+_DOMAIN_CHECKING_SUBTYPES = {"C", "V", "O"}
+
+
+def alter_domain_effect(node: ast.AlterDomainStmt, state: MigrationState) -> Effect:
+    """Checking a domain's values takes ShareLock on, and scans, every table with a column of it."""
+    effect = Effect()
+    if node.subtype not in _DOMAIN_CHECKING_SUBTYPES or (node.subtype == "C" and _skips_validation(node)):
+        return effect
+    domain = node.typeName[-1].sval
+    for table in _tables_using_type(domain, state):
+        effect.lock(table, LockMode.SHARE)
+        effect.target = effect.target or table
+    effect.scans_table = bool(effect.locks)
+    return effect
+
+
+def _skips_validation(node: ast.AlterDomainStmt) -> bool:
+    return bool(getattr(node.def_, "skip_validation", False))
+
+
+def _tables_using_type(type_name: str, state: MigrationState) -> list[str]:
+    if state.snapshot is None:
+        return []
+    return [
+        name
+        for name, info in state.snapshot.tables.items()
+        if info.kind in ("r", "p")
+        and any(col.base_type.split(".")[-1] == type_name for col in info.columns.values())
+    ]

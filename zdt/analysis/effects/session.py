@@ -23,11 +23,12 @@ def transaction_effect(node: ast.TransactionStmt, state: MigrationState) -> Effe
 def apply_transaction(node: ast.TransactionStmt, state: MigrationState) -> None:
     """Track BEGIN/COMMIT so rules know which locks are held together until commit."""
     if node.kind in _BEGIN:
+        if not state.in_transaction:  # a nested BEGIN is ignored by PostgreSQL: locks stay held
+            state.held_locks.clear()
         state.in_transaction = True
-        state.held_locks.clear()
     elif node.kind in _END:
-        state.in_transaction = False
-        state.held_locks.clear()
+        state.held_locks.clear()  # COMMIT releases every lock, even AND CHAIN
+        state.in_transaction = bool(getattr(node, "chain", False)) and state.in_transaction
 
 
 def apply_setting(node: ast.VariableSetStmt, state: MigrationState) -> None:

@@ -100,4 +100,6 @@ def rename_effect(node: ast.RenameStmt, state: MigrationState) -> Effect:
             effect.touch(table)
         return effect
     effect.lock(relation, AE)
+    if node.renameType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
+        effect.renamed = (relation, names.qualified(node.relation.schemaname, node.newname))
     return effect

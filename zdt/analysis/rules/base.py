@@ -33,6 +33,7 @@ class RuleContext:
     effect: Effect
     state: MigrationState
     size: TableSize | None
+    is_last: bool = False  # the script's final statement: end-of-script rules look here
 
     @property
     def node(self) -> ast.Node:
