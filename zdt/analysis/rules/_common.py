@@ -70,6 +70,14 @@ def declared_types(context: RuleContext) -> Iterator[tuple[str, ColumnType, str]
             yield command.name, types.from_type_name(definition.typeName), "changed to"
 
 
+def type_text(column_type: ColumnType) -> str:
+    """format_type() spelling, with the modifiers before an array's brackets: 'character(2)[]'."""
+    if column_type.base.endswith("[]") and column_type.modifiers:
+        element = ColumnType(column_type.base.removesuffix("[]"), column_type.modifiers)
+        return f"{element}[]"
+    return str(column_type)
+
+
 def constraints_of(column: ast.ColumnDef, *kinds: ConstrType) -> list[ast.Constraint]:
     return [
         constraint
