@@ -1,0 +1,122 @@
+"""add-column-not-null: a required column with a volatile default lands filled and NOT NULL without any
+rewrite or scan under AccessExclusiveLock; every row gets its own value (as the plain statement would
+give it); and undoing the steps restores the exact schema — through the harness and the real executor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.recipes import harness
+from tests.recipes.lifecycle import (
+    POSTS_COLUMNS,
+    ROWS,
+    analyse_original,
+    create_posts,
+    error_findings,
+    plan_against,
+    scalar,
+)
+from zdt.executor import MigrationStatus, apply_plan, rollback_migration
+from zdt.plan.check import stamp
+from zdt.plan.model import LockDuration, Phase
+from zdt.plan.planner import plan_sql
+from zdt.recipes import checks
+from zdt.recipes.pass_through import PlanningError
+from zdt.schema import introspect
+
+TOKEN = "ALTER TABLE posts ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();"
+
+
+def test_volatile_default_column_is_added_backfilled_and_made_not_null(
+    conn: psycopg.Connection, database_url: str, server_version: int
+) -> None:
+    create_posts(conn)
+    planned = plan_against(database_url, TOKEN)
+    plan = planned.plan
+
+    (original,) = analyse_original(TOKEN, planned.snapshot)
+    assert original.rewrites_table
+    assert any("adding-volatile-default" in finding for finding in error_findings(original))
+
+    add, backfill, *route = plan.steps
+    assert add.phase is Phase.EXPAND and add.sql == [
+        "ALTER TABLE posts ADD COLUMN token uuid",
+        "ALTER TABLE posts ALTER COLUMN token SET DEFAULT gen_random_uuid()",
+    ]
+    assert backfill.phase is Phase.MIGRATE and backfill.lock_duration is LockDuration.BATCHED
+    assert backfill.backfill is not None
+    assert (backfill.backfill.key_column, backfill.backfill.set_sql, backfill.backfill.where_sql) == (
+        "id",
+        '"token" = gen_random_uuid()',
+        '"token" IS NULL',
+    )
+    assert backfill.rollback.not_needed
+    assert len(route) == (2 if server_version >= 18 else 4)
+    assert {step.phase for step in route} == {Phase.MIGRATE}
+
+    before = harness.fingerprint(database_url)
+    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    harness.run_step(database_url, add)
+    # Old code, which does not know the column, keeps inserting: its rows get a value from the default.
+    conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'written by the old release')")
+    done = [add, *harness.apply(database_url, plan, (Phase.MIGRATE,))]
+
+    assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
+    assert scalar(database_url, "SELECT count(DISTINCT token) FROM posts") == ROWS + 1
+    conn.execute("DELETE FROM posts WHERE id = -1")
+    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute("INSERT INTO posts (id, token) VALUES (-2, NULL)")
+
+    harness.rollback(database_url, done)
+    assert harness.fingerprint(database_url) == before
+
+
+def test_the_real_executor_applies_and_rolls_back_the_plan(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    planned = plan_against(database_url, TOKEN)
+    plan = stamp(planned.plan, planned.snapshot)
+    before = harness.fingerprint(database_url)
+    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    log = tmp_path / "MIGRATION-LOG.md"
+
+    result = apply_plan(plan, database_url, log_path=log)
+    assert result.ok and result.status is MigrationStatus.DONE, result.message
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE token IS NULL") == 0
+    assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
+    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+
+    undone = rollback_migration(plan, database_url, log_path=log)
+    assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
+    assert harness.fingerprint(database_url) == before
+
+
+def test_a_required_column_without_default_is_refused(conn: psycopg.Connection) -> None:
+    create_posts(conn)
+    with pytest.raises(PlanningError, match=r"public\.posts\.rank is added NOT NULL without a DEFAULT"):
+        plan_sql("ALTER TABLE posts ADD COLUMN rank integer NOT NULL;", snapshot=introspect(conn))
+
+
+def test_a_table_without_a_single_column_primary_key_is_refused(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE events (at timestamptz, kind text, PRIMARY KEY (at, kind))")
+    conn.execute("INSERT INTO events SELECT now() - g * interval '1s', 'k' FROM generate_series(1, 20000) g")
+    conn.execute("ANALYZE events")
+    with pytest.raises(PlanningError, match=r"public\.events: it has no single-column primary key"):
+        plan_sql(
+            "ALTER TABLE events ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid();",
+            snapshot=introspect(conn),
+        )
+
+
+def test_inline_constraints_are_split_out_first(conn: psycopg.Connection) -> None:
+    create_posts(conn)
+    with pytest.raises(PlanningError, match=r"added with inline CHECK: add the column in one statement"):
+        plan_sql(
+            "ALTER TABLE posts ADD COLUMN r float8 NOT NULL DEFAULT random() CHECK (r < 1);",
+            snapshot=introspect(conn),
+        )
