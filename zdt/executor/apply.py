@@ -51,9 +51,10 @@ def apply_plan(
     selected = set(phases) if phases is not None else set(PHASE_ORDER)
     with ExecutorLock(url, settings), connect(url, settings, "work") as conn:
         state.ensure_schema(conn)
+        _steps_to_run(plan, _recorded_statuses(conn, plan), selected)  # refuse before recording anything
         _record_or_resume(conn, plan)
         rows = state.load_steps(conn, plan.id)
-        to_run = _steps_to_run(plan, rows, selected)
+        to_run = _steps_to_run(plan, {row.step_id: row.status for row in rows.values()}, selected)
         ctx = RunContext(
             conn=conn,
             migration_id=plan.id,
@@ -124,16 +125,24 @@ def _record_or_resume(conn: psycopg.Connection, plan: MigrationPlan) -> None:
     state.record_migration(conn, plan, fingerprint)
 
 
-def _steps_to_run(plan: MigrationPlan, rows: dict[str, state.StepRow], selected: set[Phase]) -> list[Step]:
+def _recorded_statuses(conn: psycopg.Connection, plan: MigrationPlan) -> dict[str, str]:
+    """Step statuses recorded for this very plan; empty if it never ran here."""
+    existing = state.load_migration(conn, plan.id)
+    if existing is None or existing.plan_hash != plan.content_hash():
+        return {}
+    return {row.step_id: row.status for row in state.load_steps(conn, plan.id).values()}
+
+
+def _steps_to_run(plan: MigrationPlan, statuses: dict[str, str], selected: set[Phase]) -> list[Step]:
     """The steps of the selected phases, refusing if a step of an earlier, unselected phase is not done."""
     if not selected:
         return []
     last = max(PHASE_ORDER.index(phase) for phase in selected)
     for step in plan.steps:
         earlier = PHASE_ORDER.index(step.phase) < last and step.phase not in selected
-        if earlier and rows[step.id].status != StepStatus.DONE:
+        status = statuses.get(step.id, StepStatus.PENDING.value)
+        if earlier and status != StepStatus.DONE:
             raise PhaseOrderError(
-                f"phase {step.phase.value} is not done (step {step.id} is {rows[step.id].status}): "
-                "apply it first"
+                f"phase {step.phase.value} is not done (step {step.id} is {status}): apply it first"
             )
     return [step for step in plan.steps if step.phase in selected]

@@ -33,7 +33,7 @@ def run_cleanup(ctx: RunContext, step: Step, timeouts: Timeouts, reason: str) ->
             reset_timeouts(ctx.conn)
 
     try:
-        _, retries = ctx.retry(step.id, timeouts, attempt)
+        _, retries = ctx.retry(step.id, timeouts, attempt, what="cleanup")
     except (LockRetriesExhausted, psycopg.Error) as error:
         state = f"The cleanup after the failure failed ({error}): the database is NOT as before this step."
         ctx.log.entry(

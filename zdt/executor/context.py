@@ -45,14 +45,17 @@ class RunContext:
             )
             self.sleep(pause)
 
-    def retry(self, step_id: str, timeouts: Timeouts, attempt: Callable[[], T]) -> tuple[T, int]:
+    def retry(
+        self, step_id: str, timeouts: Timeouts, attempt: Callable[[], T], what: str = ""
+    ) -> tuple[T, int]:
         """Run ``attempt`` with jittered backoff on lock timeouts; report each retry as an event."""
+        prefix = f"{what}: " if what else ""
 
         def on_retry(retry: int, delay: float, error: psycopg.Error) -> None:
             self.events.emit(
                 EventKind.STEP_RETRY,
                 step_id,
-                f"lock not granted within {timeouts.lock_timeout_ms} ms "
+                f"{prefix}lock not granted within {timeouts.lock_timeout_ms} ms "
                 f"(retry {retry}/{timeouts.max_lock_retries} in {delay * 1000:.0f} ms)",
                 attempt=retry + 1,
                 pause_s=delay,

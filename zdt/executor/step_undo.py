@@ -49,7 +49,9 @@ class StepUndoer:
         self.ctx.wait_for_throttle(step.id)
         self.ctx.events.emit(EventKind.ROLLBACK_STEP, step.id, f"undoing: {step.description}")
         try:
-            _, retries = self.ctx.retry(step.id, timeouts, lambda: self._run_rollback(step, timeouts))
+            _, retries = self.ctx.retry(
+                step.id, timeouts, lambda: self._run_rollback(step, timeouts), what="rollback"
+            )
         except (LockRetriesExhausted, psycopg.Error) as error:
             return self._failed(step, row, str(error), started)
         duration = time.monotonic() - started

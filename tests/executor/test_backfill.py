@@ -1,0 +1,83 @@
+"""Keyset backfill on a live table: a fixed key range, adaptive batches, progress events, the throttle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from tests.executor.plans import Recorder, add_column, make_table, plan_of
+from zdt.executor import EventKind, apply_plan
+from zdt.plan.model import Backfill, Phase, Rollback, Step, Verification
+
+ROWS = 3_000
+
+
+def fill_n(*, batch_size: int, target_batch_ms: int | None) -> Step:
+    return Step(
+        id="fill-n",
+        phase=Phase.MIGRATE,
+        description="copy id into n where it is missing",
+        backfill=Backfill(
+            table="public.items",
+            key_column="id",
+            set_sql="n = id",
+            where_sql="n IS NULL",
+            batch_size=batch_size,
+            pause_ms=0,
+            target_batch_ms=target_batch_ms,
+        ),
+        verify=Verification(
+            sql=f"SELECT count(*) FROM public.items WHERE id <= {ROWS} AND n IS DISTINCT FROM id", expect=0
+        ),
+        rollback=Rollback(sql=["UPDATE public.items SET n = NULL"]),
+    )
+
+
+def test_rows_inserted_during_the_backfill_are_left_alone_and_it_ends(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", ROWS)
+    plan = plan_of(
+        [add_column("add-n", "public.items", "n", "bigint"), fill_n(batch_size=500, target_batch_ms=None)],
+        pg_version=server_version,
+    )
+    recorder = Recorder()
+    inserted = 0
+
+    def busy_application() -> float:
+        """Throttle hook, consulted between batches: here it plays an application inserting rows."""
+        nonlocal inserted
+        if recorder.of(EventKind.BACKFILL_STARTED):
+            inserted += 1
+            conn.execute("INSERT INTO items (id) VALUES (%s)", [ROWS + inserted])
+        return 0.0
+
+    result = apply_plan(plan, database_url, on_event=recorder, throttle=busy_application, log_path=log_path)
+
+    assert result.ok, result.message
+    batches = recorder.of(EventKind.BATCH_DONE)
+    assert len(batches) == ROWS // 500
+    assert [e.rows for e in batches][-1] == ROWS and batches[-1].total_rows == ROWS
+    assert all(e.rows_per_s and e.eta_s is not None for e in batches)
+    late = conn.execute("SELECT count(*) FROM items WHERE id > %s AND n IS NULL", [ROWS]).fetchone()
+    assert late == (inserted,) and inserted >= len(batches)
+
+
+def test_batches_grow_toward_the_target_duration_within_bounds(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", ROWS)
+    conn.execute("ALTER TABLE items ADD COLUMN n bigint")
+    conn.execute("UPDATE items SET n = id WHERE id % 2 = 0")  # half the rows are already done
+    plan = plan_of([fill_n(batch_size=50, target_batch_ms=10_000)], pg_version=server_version)
+    recorder = Recorder()
+
+    result = apply_plan(plan, database_url, on_event=recorder, log_path=log_path)
+
+    assert result.ok, result.message
+    sizes = [e.batch_size for e in recorder.of(EventKind.BATCH_DONE)]
+    assert sizes[:4] == [100, 200, 400, 500]  # doubled each batch, capped at 10 x the starting size
+    [started] = recorder.of(EventKind.BACKFILL_STARTED)
+    assert started.total_rows == ROWS // 2  # counted with where_sql: only the rows still to do
+    assert recorder.of(EventKind.BATCH_DONE)[-1].rows == ROWS // 2
