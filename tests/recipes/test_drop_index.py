@@ -78,3 +78,14 @@ def test_primary_key_index_and_cascade_are_refused(conn: psycopg.Connection) -> 
         plan_sql("DROP INDEX posts_pkey;", snapshot=snapshot)
     with pytest.raises(PlanningError, match="CASCADE cannot run CONCURRENTLY"):
         plan_sql("DROP INDEX posts_title_idx CASCADE;", snapshot=snapshot)
+
+
+def test_an_index_pglast_cannot_reprint_gets_an_explicit_irreversible_rollback(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    create_posts(conn)
+    conn.execute("CREATE UNIQUE INDEX posts_body_key ON posts (title) NULLS NOT DISTINCT WHERE score > 3")
+    (step,) = plan_against(database_url, "DROP INDEX posts_body_key;").plan.steps
+    assert step.rollback.irreversible
+    assert "recreate it by hand" in step.rollback.irreversible
+    assert "NULLS NOT DISTINCT" in step.rollback.irreversible  # the definition to recreate it from

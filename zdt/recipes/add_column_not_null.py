@@ -32,6 +32,7 @@ from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, li
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.not_null_route import not_null_steps
 from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.reprint import required_sql
 
 # Inline constraints that the expand step can carry as they are: they cost no scan on a nullable column.
 _KEPT = (ConstrType.CONSTR_NULL,)
@@ -91,7 +92,8 @@ class AddColumnNotNull(Recipe):
         ]
         nullable = with_changes(definition, is_not_null=False, constraints=tuple(kept) or None)
         add = with_changes(node, cmds=(with_changes(node.cmds[0], def_=nullable),))
-        statements = [deparse(add)]
+        line = context.statement.line
+        statements = [required_sql(add, line, f"ADD COLUMN {name}")]
         how = "with its default (a catalog change: no rewrite)"
         if not fast:
             set_default = ast.AlterTableStmt(
@@ -99,7 +101,7 @@ class AddColumnNotNull(Recipe):
                 cmds=(ast.AlterTableCmd(subtype=AT.AT_ColumnDefault, name=name, def_=default),),
                 objtype=ObjectType.OBJECT_TABLE,
             )
-            statements.append(deparse(set_default))
+            statements.append(required_sql(set_default, line, f"SET DEFAULT of {name}"))
             how = (
                 "without a default, then SET DEFAULT in the same transaction: new rows get a value, "
                 "existing rows are not rewritten"

@@ -26,8 +26,9 @@ from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, column, ident, render, with_changes
 from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.reprint import required_sql
 
 _VALIDATED_KINDS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 
@@ -72,7 +73,11 @@ class AddConstraintNotValid(Recipe):
                     f"add {kind} constraint {name} on {table} NOT VALID: only new and updated rows are "
                     "checked, no existing row is read"
                 ),
-                sql=[deparse(with_changes(node, cmds=(command,)))],
+                sql=[
+                    required_sql(
+                        with_changes(node, cmds=(command,)), context.statement.line, f"{name} NOT VALID"
+                    )
+                ],
                 verify=Verification(
                     sql=checks.constraint_exists(table, name), description=f"{name} exists on {table}"
                 ),

@@ -26,8 +26,9 @@ from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, deparse, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
 from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.reprint import faithful_sql, required_sql
 from zdt.schema.snapshot import IndexInfo
 
 
@@ -82,7 +83,7 @@ class DropIndexConcurrently(Recipe):
                 f"drop index {index}{on} concurrently (ShareUpdateExclusiveLock: reads and writes go on); "
                 "only once no running release needs it for speed or, if unique, for correctness"
             ),
-            sql=[deparse(single)],
+            sql=[required_sql(single, context.statement.line, f"DROP INDEX CONCURRENTLY {index}")],
             transactional=False,
             verify=Verification(sql=checks.relation_absent(index), description=f"{index} is gone"),
             rollback=_rebuild(index, known),
@@ -120,8 +121,15 @@ def _rebuild(index: str, known: IndexInfo | None) -> Rollback:
             )
         )
     definition = parser.parse_sql(known.definition)[0].stmt
-    rebuild = with_changes(definition, concurrent=True)
+    rebuild = faithful_sql(with_changes(definition, concurrent=True))
+    if rebuild is None:
+        return Rollback(
+            irreversible=(
+                f"zdt cannot print a faithful CREATE INDEX CONCURRENTLY for {index} ({known.definition}); "
+                "recreate it by hand from that definition if needed"
+            )
+        )
     # A failed concurrent drop or build leaves an INVALID index under the name: clear it first, so the
     # rebuild never stops at IF NOT EXISTS in front of a useless index.
     leftover = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(index))
-    return Rollback(sql=[leftover, deparse(rebuild)], transactional=False)
+    return Rollback(sql=[leftover, rebuild], transactional=False)

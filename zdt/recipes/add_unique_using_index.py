@@ -1,0 +1,232 @@
+"""ADD CONSTRAINT UNIQUE / PRIMARY KEY on a live table -> build the index CONCURRENTLY, then attach it.
+
+The plain statement builds the unique index while holding AccessExclusiveLock (a primary key also scans
+its columns for NULLs under it): nothing reads or writes the table for the whole build.
+
+expand:   CREATE UNIQUE INDEX CONCURRENTLY <name> ON t (cols) — ShareUpdateExclusiveLock, outside a
+          transaction. verify: the index is valid. on failure: drop the INVALID leftover. rollback: drop it.
+migrate:  PRIMARY KEY only: each nullable key column is made NOT NULL by the shared not-null route
+          (``not_null_route``), because ADD PRIMARY KEY would otherwise do it with a scan under its lock.
+expand (UNIQUE) / migrate (PRIMARY KEY, after the route):
+          ADD CONSTRAINT <name> UNIQUE|PRIMARY KEY USING INDEX <name> — a catalog change, brief lock.
+          verify: the constraint exists. rollback: DROP CONSTRAINT (which drops its index too).
+
+The index takes the constraint's name, so that the constraint ends exactly as the plain statement would
+have made it. Unnamed constraints get PostgreSQL's own default name (<table>_pkey, <table>_<cols>_key)
+when it fits in 63 bytes.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType, SortByDir, SortByNulls
+
+from zdt.analysis import names
+from zdt.analysis.locks import LockMode
+from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes import checks
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    ident,
+    literal,
+    render,
+    split_name,
+    with_changes,
+)
+from zdt.recipes.not_null_route import NAME_MAX_BYTES, not_null_steps
+from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.reprint import faithful_sql, required_sql
+
+_KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMARY KEY"}
+
+
+class AddUniqueUsingIndex(Recipe):
+    id = "add-unique-using-index"
+    summary = "Build a UNIQUE / PRIMARY KEY index CONCURRENTLY, then attach it as the constraint."
+
+    def applies(self, context: PlanningContext) -> bool:
+        constraint = _index_building_constraint(context.node)
+        return constraint is not None and context.is_existing(names.of_range_var(context.node.relation))
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        node: ast.AlterTableStmt = context.node
+        constraint = _index_building_constraint(node)
+        assert constraint is not None
+        table = names.of_range_var(node.relation)
+        kind = _KINDS[constraint.contype]
+        keys = [key.sval for key in constraint.keys or ()]
+        name = constraint.conname or _default_name(context, table, constraint.contype, keys)
+        index = names.qualified(node.relation.schemaname, name)
+        if _index_exists(context, table, index):
+            raise PlanningError(
+                f"line {context.statement.line}: an index named {index} already exists on {table}: name the "
+                f"{kind} constraint (ADD CONSTRAINT <name> {kind} ...) so that its index gets a free name"
+            )
+        steps = [self._build_index(context, node, constraint, table, name, index, keys)]
+        attach_phase = Phase.EXPAND
+        if constraint.contype == ConstrType.CONSTR_PRIMARY:
+            for key in _nullable(context, table, keys):
+                steps += not_null_steps(context, table, key, phase=Phase.MIGRATE, recipe=self.id)
+                attach_phase = Phase.MIGRATE
+        steps.append(self._attach(context, node, constraint, table, name, kind, attach_phase))
+        return steps
+
+    def _build_index(
+        self,
+        context: PlanningContext,
+        node: ast.AlterTableStmt,
+        constraint: ast.Constraint,
+        table: str,
+        name: str,
+        index: str,
+        keys: list[str],
+    ) -> Step:
+        build = ast.IndexStmt(
+            idxname=name,
+            relation=node.relation,
+            accessMethod="btree",
+            tableSpace=constraint.indexspace,
+            indexParams=tuple(
+                ast.IndexElem(
+                    name=key,
+                    ordering=SortByDir.SORTBY_DEFAULT,
+                    nulls_ordering=SortByNulls.SORTBY_NULLS_DEFAULT,
+                )
+                for key in keys
+            ),
+            indexIncludingParams=tuple(
+                ast.IndexElem(
+                    name=key.sval,
+                    ordering=SortByDir.SORTBY_DEFAULT,
+                    nulls_ordering=SortByNulls.SORTBY_NULLS_DEFAULT,
+                )
+                for key in constraint.including or ()
+            )
+            or None,
+            options=constraint.options,
+            unique=True,
+            nulls_not_distinct=bool(constraint.nulls_not_distinct),
+            concurrent=True,
+        )
+        text = faithful_sql(build)
+        if text is None:
+            raise PlanningError(
+                f"line {context.statement.line}: zdt cannot print CREATE UNIQUE INDEX CONCURRENTLY for "
+                f"{name} on {table} faithfully (NULLS NOT DISTINCT together with WITH or USING INDEX "
+                "TABLESPACE); build the index by hand and add the constraint USING INDEX"
+            )
+        drop = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(index))
+        return Step(
+            id=context.step_id("build-unique-index"),
+            phase=Phase.EXPAND,
+            description=(
+                f"build unique index {index} on {table} ({', '.join(keys)}) concurrently: "
+                "ShareUpdateExclusiveLock, reads and writes go on"
+            ),
+            sql=[text],
+            transactional=False,
+            verify=Verification(sql=checks.index_valid(index), description=f"{index} is valid"),
+            rollback=Rollback(sql=[drop], transactional=False),
+            on_failure_sql=[drop],
+            lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
+            lock_duration=LockDuration.NONE,
+            tables=[table],
+            timeouts=context.settings.timeouts(),
+            recipe=self.id,
+            source_statement=context.statement.index,
+        )
+
+    def _attach(
+        self,
+        context: PlanningContext,
+        node: ast.AlterTableStmt,
+        constraint: ast.Constraint,
+        table: str,
+        name: str,
+        kind: str,
+        phase: Phase,
+    ) -> Step:
+        using = with_changes(
+            constraint,
+            conname=name,
+            indexname=name,
+            keys=None,
+            including=None,
+            options=None,
+            indexspace=None,
+            nulls_not_distinct=False,
+        )
+        attach = with_changes(node, cmds=(with_changes(node.cmds[0], def_=using),))
+        return Step(
+            id=context.step_id("attach-constraint"),
+            phase=phase,
+            description=(
+                f"make {name} the {kind} constraint of {table} USING INDEX {name}: a catalog change, the "
+                "index is already built and its columns proven"
+            ),
+            sql=[required_sql(attach, context.statement.line, f"ADD CONSTRAINT {name} USING INDEX")],
+            verify=Verification(
+                sql=constraint_of_kind(table, name, "p" if kind == "PRIMARY KEY" else "u"),
+                description=f"{name} is the {kind} constraint of {table}",
+            ),
+            rollback=Rollback(
+                sql=[render("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {n}", t=ident(table), n=column(name))]
+            ),
+            lock=LockMode.ACCESS_EXCLUSIVE,
+            lock_duration=LockDuration.BRIEF,
+            tables=[table],
+            timeouts=context.settings.timeouts(),
+            recipe=self.id,
+            source_statement=context.statement.index,
+        )
+
+
+def _index_building_constraint(node: ast.Node) -> ast.Constraint | None:
+    """UNIQUE / PRIMARY KEY of a single-command ADD CONSTRAINT that builds its own index, else None."""
+    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    commands = list(node.cmds or ())
+    if len(commands) != 1 or commands[0].subtype != AT.AT_AddConstraint:
+        return None
+    constraint = commands[0].def_
+    if not isinstance(constraint, ast.Constraint) or constraint.contype not in _KINDS:
+        return None
+    return None if constraint.indexname else constraint
+
+
+def _default_name(context: PlanningContext, table: str, kind: ConstrType, keys: list[str]) -> str:
+    """PostgreSQL's own name for an unnamed constraint, when it needs no truncation."""
+    _, relname = split_name(table)
+    name = f"{relname}_pkey" if kind == ConstrType.CONSTR_PRIMARY else f"{relname}_{'_'.join(keys)}_key"
+    if len(name.encode()) > NAME_MAX_BYTES:
+        raise PlanningError(
+            f"line {context.statement.line}: name the {_KINDS[kind]} constraint on {table}: PostgreSQL would "
+            "shorten its default name, and zdt verifies the index and constraint by name"
+        )
+    return name
+
+
+def _index_exists(context: PlanningContext, table: str, index: str) -> bool:
+    info = context.snapshot.table(table) if context.snapshot else None
+    return info is not None and any(known.name == index for known in info.indexes)
+
+
+def _nullable(context: PlanningContext, table: str, keys: list[str]) -> list[str]:
+    """Key columns not known to be NOT NULL (columns the snapshot does not know are assumed nullable)."""
+    info = context.snapshot.table(table) if context.snapshot else None
+    known = info.columns if info else {}
+    return [key for key in keys if key not in known or not known[key].not_null]
+
+
+def constraint_of_kind(table: str, name: str, contype: str) -> str:
+    """True when ``name`` is a constraint of ``table`` of pg_constraint.contype ``contype`` (p, u)."""
+    return render(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({t}) AND conname = {n} "
+        "AND contype = {k})",
+        t=literal(table),
+        n=literal(name),
+        k=literal(contype),
+    )
