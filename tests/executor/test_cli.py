@@ -10,7 +10,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typer.testing import CliRunner
 
-from tests.executor.plans import add_column, column_exists_sql, make_table, plan_of
+from tests.executor.plans import add_column, column_exists_sql, increment, make_table, plan_of
 from zdt.cli.app import app
 from zdt.plan.model import MigrationPlan, Verification
 
@@ -35,23 +35,27 @@ def _mark_staging(conn: psycopg.Connection, url: str) -> None:
 def test_apply_status_and_rollback_on_a_staging_database(
     conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
-    make_table(conn, "items", 10)
+    make_table(conn, "items", 1_000)
     _mark_staging(conn, database_url)  # staging: no --yes needed, no terminal needed
-    plan_path = _write(
-        tmp_path, plan_of([add_column("add-n", "public.items", "n")], pg_version=server_version)
-    )
+    steps = [
+        add_column("add-n", "public.items", "n", "integer NOT NULL DEFAULT 0"),
+        increment("bump", "public.items", "n", batch_size=300),
+    ]
+    plan_path = _write(tmp_path, plan_of(steps, pg_version=server_version))
     url = make_conninfo(database_url, password="hunter2-secret")
     out = ["--out", str(tmp_path / "out")]
 
     applied = runner.invoke(app, ["apply", plan_path, "--database-url", url, *out])
     assert applied.exit_code == 0, applied.output
     assert "all steps done" in _flat(applied.output)
+    assert "1000/1000" in applied.output  # the backfill's progress bar
 
     status = runner.invoke(app, ["status", "--database-url", url, "--format", "json"])
     assert status.exit_code == 0, status.output
     [migration] = json.loads(status.stdout)["migrations"]
     assert migration["status"] == "done"
-    assert [(s["step_id"], s["status"]) for s in migration["steps"]] == [("add-n", "done")]
+    assert [(s["step_id"], s["status"]) for s in migration["steps"]] == [("add-n", "done"), ("bump", "done")]
+    assert migration["steps"][1]["backfill"]["rows_done"] == 1_000
 
     text = runner.invoke(app, ["status", "--database-url", url])
     assert text.exit_code == 0 and "add-n" in text.output

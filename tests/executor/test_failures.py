@@ -24,12 +24,13 @@ from zdt.executor import (
     EventKind,
     ExecutionEvent,
     ExecutorBusy,
+    ExecutorSettings,
     MigrationStatus,
     apply_plan,
     rollback_migration,
 )
 from zdt.plan.check import PlanTampered
-from zdt.plan.model import Verification
+from zdt.plan.model import Timeouts, Verification
 
 
 class FingerprintAtStart(Recorder):
@@ -146,3 +147,36 @@ def test_a_second_executor_on_the_same_database_is_refused(
     [result] = outcome
     assert result.ok  # type: ignore[attr-defined]
     assert step_rows(database_url) == {"add-n": ("done", 1)}
+
+
+def test_a_cleanup_that_cannot_run_is_reported_and_the_next_run_cleans_up_first(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", 100)
+    step = create_index(
+        "index-payload",
+        "public.items",
+        "items_payload",
+        "payload",
+        timeouts=Timeouts(lock_timeout_ms=50, max_lock_retries=1),
+    )
+    plan = plan_of([step], pg_version=server_version)
+    fast = ExecutorSettings(backoff_base_ms=10)
+    blocker = psycopg.connect(database_url)  # blocks the index build AND the DROP INDEX CONCURRENTLY after it
+    try:
+        blocker.execute("INSERT INTO items (id) VALUES (-1)")
+        failed = apply_plan(plan, database_url, settings=fast, log_path=log_path)
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+    assert failed.failed_step == "index-payload" and not failed.steps[0].database_restored
+    assert "NOT as before this step" in failed.message
+    assert "NOT as before this step" in log_path.read_text()
+    recorder = Recorder()
+    again = apply_plan(plan, database_url, settings=fast, on_event=recorder, log_path=log_path)
+    assert again.ok, again.message
+    assert recorder.kinds("index-payload")[:2] == [EventKind.CLEANUP, EventKind.STEP_RESUMED]
+    assert conn.execute(
+        "SELECT count(*) FROM pg_index WHERE indrelid = 'items'::regclass AND NOT indisprimary AND indisvalid"
+    ).fetchone() == (1,)

@@ -14,6 +14,7 @@ from zdt.cli.run_guard import (
     EXIT_BAD_INPUT,
     EXIT_BUSY,
     EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STEP_FAILED,
     TARGET_HELP,
@@ -70,6 +71,12 @@ def apply_command(
                 on_event=render,
                 log_path=out / LOG_NAME,
             )
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted: nothing is left half-done; run the same command again to continue "
+            "(`zdt status` shows where it stopped)",
+            EXIT_INTERRUPTED,
+        ) from None
     except ExecutorBusy as error:
         raise fail(str(error), EXIT_BUSY) from None
     except ExecutorError as error:

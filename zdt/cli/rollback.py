@@ -12,6 +12,7 @@ from zdt.cli.execution_render import ExecutionRenderer
 from zdt.cli.run_guard import (
     EXIT_BAD_INPUT,
     EXIT_BUSY,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STEP_FAILED,
     TARGET_HELP,
@@ -40,6 +41,12 @@ def rollback_command(
     try:
         with ExecutionRenderer(console) as render:
             result = rollback_migration(plan, database_url, on_event=render, log_path=out / LOG_NAME)
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted: nothing is left half-done; run the same command again to continue "
+            "(`zdt status` shows where it stopped)",
+            EXIT_INTERRUPTED,
+        ) from None
     except ExecutorBusy as error:
         raise fail(str(error), EXIT_BUSY) from None
     except ExecutorError as error:
@@ -55,5 +62,6 @@ def rollback_command(
 rollback_command.__doc__ = (
     f"{rollback_command.__doc__}\n\n{TARGET_HELP}\n\n"
     "Exit codes: 0 rolled back and the schema matches; 1 stopped (irreversible step, failed undo) or the "
-    "schema differs from before; 2 bad input; 3 not confirmed; 4 another executor is running."
+    "schema differs from before; 2 bad input; 3 not confirmed; 4 another executor is running; "
+    "130 interrupted (Ctrl-C)."
 )

@@ -26,6 +26,7 @@ EXIT_STEP_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_BUSY = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 STAGING_MARK = "zdt:staging"
 
@@ -33,7 +34,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 a step failed (the message names it and says what state the database is in); "
     "2 bad input (unreadable or edited plan, unreachable database, a different plan already applied); "
     "3 refused: the target is not marked staging and nobody confirmed at a terminal; "
-    "4 another zdt executor is migrating this database."
+    "4 another zdt executor is migrating this database; 130 interrupted (Ctrl-C): run again to resume."
 )
 
 TARGET_HELP = (

@@ -7,7 +7,8 @@
 * backfill step: batches (see backfill.py), then the verification and the ``done`` mark together.
 
 Every attempt first counts itself in ``zdt.steps`` (committed on its own), so a step found ``running``
-after a crash is one whose outcome is unknown, and :meth:`StepApplier._resume` finds it out.
+after a crash is one whose outcome is unknown, and :meth:`StepApplier._resume` finds it out; so is a
+step that failed with leftovers (its cleanup failed too), which must be cleaned up before it is redone.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class StepApplier:
         timeouts = self.ctx.settings.timeouts_for(step)
         started = time.monotonic()
         try:
-            if row.status == StepStatus.RUNNING and self._resume(step, timeouts):
+            unknown = row.status == StepStatus.RUNNING or (row.status == StepStatus.FAILED and row.leftovers)
+            if unknown and self._resume(step, timeouts):
                 return StepResult(
                     step_id=step.id,
                     action="resume",
