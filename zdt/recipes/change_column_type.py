@@ -1,0 +1,124 @@
+"""ALTER COLUMN ... TYPE that rewrites the table -> a new column kept in sync; the application moves to it.
+
+The plain statement rewrites the table and rebuilds its indexes under AccessExclusiveLock: no read and
+no write until it ends (measured here: 4.1 s of stalled traffic for int -> bigint on 5M rows). Instead
+(machinery in ``column_sync``):
+
+start (expand):   ADD COLUMN <col>_zdt_new <new type> (the old default, if not volatile); a trigger function
+                  and a BEFORE INSERT OR UPDATE trigger (``zdt_sync_<table>_<col>``) in one transaction,
+                  copying old -> new as ``CAST(<col> AS <new type>)`` (or ``CAST(<USING expression> AS
+                  <new type>)``) and new -> old as ``CAST(<col>_zdt_new AS <old type>)``, refusing a write
+                  that would not survive the copy back; NOT VALID NOT NULL constraint if <col> is NOT NULL
+verify:           the column exists; the trigger is enabled and calls the function; the constraint exists
+rollback:         drop the trigger and the function; drop the column
+start (migrate):  batched backfill where the new column disagrees; VACUUM (ANALYZE) and a check that every
+                  row agrees; NOT NULL validated; each index of <col> built again for <col>_zdt_new
+                  CONCURRENTLY
+verify:           no row disagrees; constraints validated; indexes valid
+rollback:         DROP INDEX CONCURRENTLY; DROP NOT NULL; the data needs none (the column goes)
+complete (contract), only once every application instance reads and writes <col>_zdt_new: drop the
+                  trigger, the function and <col>; the new indexes take the old names. Irreversible.
+
+The switch-over, and why it is not a rename swap: after ``<col> -> <col>_old, <col>_zdt_new -> <col>``
+every session holding a server-side prepared statement that returns <col> fails with "cached plan must
+not change result type" until it reconnects (measured here: thousands of errors under load; proven on the
+server by the tests). So the application moves to the new name: a release that reads and writes
+<col>_zdt_new is deployed while both columns are kept equal; old instances keep using <col>, whose name
+and type never change while they run; the contract drops <col> only after they are gone. No column any
+running session uses ever changes type, so no prepared statement breaks. The price is the name: the
+column keeps the name <col>_zdt_new; giving it another one is a rename (the rename-column recipe), which
+prepared statements survive the same way.
+
+USING may refer to the changed column only (the trigger copies one column into another) and must not be
+volatile (the backfill and the agreement check must compute the same value).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ObjectType
+
+from zdt.analysis import names
+from zdt.analysis.volatility import is_volatile
+from zdt.plan.model import Step
+from zdt.recipes import column_sync
+from zdt.recipes.base import PlanningContext, Recipe, deparse
+from zdt.recipes.pass_through import PlanningError
+
+NEW_COLUMN_SUFFIX = "_zdt_new"
+
+
+class ChangeColumnType(Recipe):
+    id = "change-column-type"
+    summary = (
+        "Change a column's type without a rewrite under AccessExclusiveLock: a new column kept in sync by "
+        "a trigger and backfilled in batches; the application moves to it, then the old one is dropped."
+    )
+
+    def applies(self, context: PlanningContext) -> bool:
+        command = _type_change(context.node)
+        if command is None:
+            return False
+        return (
+            context.is_existing(names.of_range_var(context.node.relation)) and context.report.rewrites_table
+        )
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        command = _type_change(context.node)
+        assert command is not None
+        definition: ast.ColumnDef = command.def_
+        table = names.of_range_var(context.node.relation)
+        old = command.name
+        new = new_column_name(old)
+        purpose = f"change the type of {table}.{old} to {deparse(definition.typeName)}"
+        conversion = _conversion(context, definition.raw_default, old, purpose)
+        move = column_sync.plan_move(
+            context,
+            table=table,
+            old=old,
+            new=new,
+            new_type=definition.typeName,
+            conversion=conversion,
+            collation=definition.collClause,
+            purpose=purpose,
+            handover=(
+                f"every application instance reads and writes {table}.{new} and none uses {old} any more "
+                "(both names work until then)"
+            ),
+        )
+        return column_sync.plan_steps(move, context, self.id)
+
+
+def new_column_name(old: str) -> str:
+    """``<col>_zdt_new``: the application's name for the column from the switch-over on."""
+    return column_sync.derived_name(old + NEW_COLUMN_SUFFIX)
+
+
+def _type_change(node: ast.Node) -> ast.AlterTableCmd | None:
+    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    commands = list(node.cmds or ())
+    if len(commands) != 1 or commands[0].subtype != AT.AT_AlterColumnType:
+        return None
+    return commands[0]
+
+
+def _conversion(context: PlanningContext, using: ast.Node | None, old: str, purpose: str) -> ast.Node:
+    """The old value turned into the new one: the USING expression, or the column itself (then cast)."""
+    if using is None:
+        return ast.ColumnRef(fields=(ast.String(old),))
+    others = column_sync.referenced_columns(using) - {old}
+    line = context.statement.line
+    if others:
+        raise PlanningError(
+            f"line {line}: cannot {purpose}: USING {deparse(using)} also reads {', '.join(sorted(others))}; "
+            f"the sync trigger can only compute the new value from {old} itself"
+        )
+    volatility = context.snapshot.function_volatility if context.snapshot else None
+    if is_volatile(using, volatility):
+        raise PlanningError(
+            f"line {line}: cannot {purpose}: USING {deparse(using)} is volatile, so the backfill and the "
+            "check that every row agrees would compute different values"
+        )
+    return using
