@@ -1,0 +1,74 @@
+"""RENAME COLUMN on a live table -> a second column under the new name, kept equal, and the old one dropped
+once no code uses it.
+
+The plain statement is quick, but every running query that names the old column fails at once with
+"column does not exist", and the previous release can no longer be rolled back to. Instead (machinery
+in ``column_sync``):
+
+start (expand):   ADD COLUMN <new> of the same type (the old default, if not volatile); a trigger function
+                  and a BEFORE INSERT OR UPDATE trigger (``zdt_sync_<table>_<old>``) in one transaction,
+                  copying whichever column a statement wrote into the other; NOT VALID NOT NULL constraint
+                  if <old> is NOT NULL
+verify:           the column exists; the trigger is enabled and calls the function; the constraint exists
+rollback:         drop the trigger and the function; drop the column
+start (migrate):  batched backfill where <new> differs; VACUUM (ANALYZE) and a check that every row agrees;
+                  NOT NULL validated; each index of <old> built again for <new> CONCURRENTLY
+verify:           no row differs; constraints validated; indexes valid
+rollback:         DROP INDEX CONCURRENTLY; DROP NOT NULL; the data needs none (the column goes)
+complete (contract), only once every application instance uses <new>: drop the trigger, the function and
+                  <old>; the new indexes take the old names. Irreversible. The table then looks as the
+                  RENAME would have left it (the column's position aside).
+
+During the transition old code reads and writes <old> and new code <new>, and each sees the other's
+writes. Nothing is renamed in place, so prepared statements naming either column keep working; the
+contract removes <old> only after the code using it is gone. The column's collation is not in the
+schema snapshot: a column with a non-default collation gets the type's default one (check before use).
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from zdt.analysis import names
+from zdt.plan.model import Step
+from zdt.recipes import column_sync
+from zdt.recipes.base import PlanningContext, Recipe
+
+
+class RenameColumn(Recipe):
+    id = "rename-column"
+    summary = (
+        "Rename a column without breaking running code: a new column kept equal by a trigger and "
+        "backfilled in batches; the old one is dropped once no code uses it."
+    )
+
+    def applies(self, context: PlanningContext) -> bool:
+        node = context.node
+        return (
+            isinstance(node, ast.RenameStmt)
+            and node.renameType == ObjectType.OBJECT_COLUMN
+            and node.relationType == ObjectType.OBJECT_TABLE
+            and node.relation is not None
+            and context.is_existing(names.of_range_var(node.relation))
+        )
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        node: ast.RenameStmt = context.node
+        table = names.of_range_var(node.relation)
+        old, new = node.subname, node.newname
+        move = column_sync.plan_move(
+            context,
+            table=table,
+            old=old,
+            new=new,
+            new_type=None,
+            conversion=None,
+            collation=None,
+            purpose=f"rename {table}.{old} to {new}",
+            handover=(
+                f"every application instance reads and writes {table}.{new} and none uses {old} any more "
+                "(both names work until then)"
+            ),
+        )
+        return column_sync.plan_steps(move, context, self.id)
