@@ -81,3 +81,27 @@ def test_batches_grow_toward_the_target_duration_within_bounds(
     [started] = recorder.of(EventKind.BACKFILL_STARTED)
     assert started.total_rows == ROWS // 2  # counted with where_sql: only the rows still to do
     assert recorder.of(EventKind.BATCH_DONE)[-1].rows == ROWS // 2
+
+
+def test_percent_signs_in_the_backfill_sql_reach_the_server_unchanged(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", 100)
+    conn.execute("UPDATE items SET payload = '50%' WHERE id % 2 = 0")
+    step = Step(
+        id="mark",
+        phase=Phase.MIGRATE,
+        description="rewrite percentages",
+        backfill=Backfill(
+            table="public.items",
+            key_column="id",
+            set_sql="payload = 'x' || replace(payload, '%', ' percent')",
+            where_sql="payload LIKE '%\\%' ESCAPE '\\'",
+            batch_size=30,
+            pause_ms=0,
+        ),
+        verify=Verification(sql="SELECT count(*) FROM public.items WHERE payload = 'x50 percent'", expect=50),
+        rollback=Rollback(sql=["UPDATE public.items SET payload = '50%' WHERE payload = 'x50 percent'"]),
+    )
+    result = apply_plan(plan_of([step], pg_version=server_version), database_url, log_path=log_path)
+    assert result.ok, result.message

@@ -23,7 +23,7 @@ from zdt.executor import state
 from zdt.executor.context import RunContext
 from zdt.executor.events import EventKind
 from zdt.executor.failure import StepFailure
-from zdt.executor.session import plan_sql, set_timeouts
+from zdt.executor.session import plan_fragment, set_timeouts
 from zdt.plan.model import Backfill, Step, Timeouts
 
 _RESOLVE = """
@@ -51,7 +51,9 @@ def resolve_target(conn: psycopg.Connection, backfill: Backfill) -> BackfillTarg
         raise StepFailure(f"backfill table {backfill.table} does not exist")
     if not row[2]:
         raise StepFailure(f"backfill key column {backfill.key_column} does not exist on {backfill.table}")
-    where = sql.SQL(" AND ({})").format(plan_sql(backfill.where_sql)) if backfill.where_sql else sql.SQL("")
+    where = (
+        sql.SQL(" AND ({})").format(plan_fragment(backfill.where_sql)) if backfill.where_sql else sql.SQL("")
+    )
     return BackfillTarget(
         table=sql.Identifier(row[0], row[1]),
         key=sql.Identifier(backfill.key_column),
@@ -167,7 +169,7 @@ class BackfillRunner:
             row = conn.execute(boundary, [*params, progress.high_key, size - 1]).fetchone()
             upper = row[0] if row else progress.high_key
             update = sql.SQL("UPDATE {t} SET {s} WHERE {b}{w}").format(
-                t=target.table, s=plan_sql(self.backfill.set_sql), b=bounds, w=target.where
+                t=target.table, s=plan_fragment(self.backfill.set_sql), b=bounds, w=target.where
             )
             rows = max(conn.execute(update, [*params, upper]).rowcount, 0)
             moved = state.advance_progress(

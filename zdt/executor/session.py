@@ -37,6 +37,15 @@ def plan_sql(text: str) -> sql.SQL:
     return sql.SQL(cast(LiteralString, text))
 
 
+def plan_fragment(text: str) -> sql.SQL:
+    """A piece of plan SQL (a SET list, a WHERE condition) for a query that also takes parameters.
+
+    psycopg reads ``%`` as a placeholder in a query with parameters, so ``LIKE 'a%'`` must become
+    ``LIKE 'a%%'`` there; the server still receives ``LIKE 'a%'``.
+    """
+    return plan_sql(text.replace("%", "%%"))
+
+
 def set_timeouts(conn: psycopg.Connection, timeouts: Timeouts, *, local: bool) -> None:
     """SET (LOCAL inside a transaction, so they end with it) lock_timeout and statement_timeout."""
     scope = sql.SQL("LOCAL ") if local else sql.SQL("")
