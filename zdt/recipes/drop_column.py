@@ -1,0 +1,85 @@
+"""ALTER TABLE ... DROP COLUMN -> contract phase only: a guard step proving nothing in the database uses the
+column, then the drop, explicitly irreversible.
+
+The running release must no longer read or write the column (ORMs that list every mapped column fail on
+every query of the table otherwise) — the catalog cannot prove that, so the guard's description says so
+and the drop waits for the contract phase. What the catalog can prove is checked right before the drop:
+no index, view, rule, foreign key, statistics object, trigger, multi-column constraint or generated column
+uses the column (``dependents``). Several of those would otherwise vanish silently with it (an index on
+it, a constraint spanning it and another column), which is worse than a failed DROP: drop them
+deliberately first, an index CONCURRENTLY.
+
+guard:    read-only catalog query; verify: nothing uses the column. rollback: not needed.
+drop:     the statement as written (AccessExclusiveLock, brief: a catalog change, the data stays on disk
+          until rewritten). verify: the column is gone.
+          rollback: irreversible — the values cannot be read back; rollback means restore from backup.
+"""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ObjectType
+
+from zdt.analysis import names
+from zdt.analysis.locks import LockMode
+from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes import checks, dependents
+from zdt.recipes.base import PlanningContext, Recipe
+
+RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback means restore from backup"
+
+
+class DropColumnInContract(Recipe):
+    id = "drop-column"
+    summary = "Drop columns in the contract phase, after a check that no index, view or constraint uses them."
+
+    def applies(self, context: PlanningContext) -> bool:
+        node = context.node
+        if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+            return False
+        commands = list(node.cmds or ())
+        if len(commands) != 1 or commands[0].subtype != AT.AT_DropColumn:
+            return False
+        return context.is_existing(names.of_range_var(node.relation))
+
+    def steps(self, context: PlanningContext) -> list[Step]:
+        node: ast.AlterTableStmt = context.node
+        table = names.of_range_var(node.relation)
+        name = node.cmds[0].name
+        check = dependents.nothing_depends_on_column(table, name)
+        guard = Step(
+            id=context.step_id(f"check-{name}-unused"),
+            phase=Phase.CONTRACT,
+            description=(
+                f"before dropping {table}.{name}: the application must have stopped using it (deploy the "
+                "release that no longer reads or writes it first; the catalog cannot prove this). Checked "
+                "here: no index, view, rule, foreign key, statistics object, trigger, multi-column "
+                "constraint or generated column uses it; list them with "
+                "zdt.recipes.dependents.list_column_dependents"
+            ),
+            sql=[check],
+            verify=Verification(sql=check, description=f"nothing in the database uses {table}.{name}"),
+            rollback=Rollback(not_needed="a read-only catalog check changes nothing"),
+            lock=None,
+            lock_duration=LockDuration.NONE,
+            tables=[table],
+            timeouts=context.settings.timeouts(),
+            recipe=self.id,
+            source_statement=context.statement.index,
+        )
+        drop = Step(
+            id=context.step_id(f"drop-{name}"),
+            phase=Phase.CONTRACT,
+            description=f"drop {table}.{name} (AccessExclusiveLock, brief: a catalog change)",
+            sql=[context.statement.sql],
+            verify=Verification(sql=checks.column_absent(table, name), description=f"{table}.{name} is gone"),
+            rollback=Rollback(irreversible=RESTORE_FROM_BACKUP),
+            lock=LockMode.ACCESS_EXCLUSIVE,
+            lock_duration=LockDuration.BRIEF,
+            tables=[table],
+            timeouts=context.settings.timeouts(),
+            recipe=self.id,
+            source_statement=context.statement.index,
+        )
+        return [guard, drop]
