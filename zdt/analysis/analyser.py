@@ -67,6 +67,7 @@ def analyse_statement(
         line=statement.line,
         sql=statement.sql,
         kind=statement.kind,
+        target=effect.target,
         tables=list(effect.tables),
         lock=effect.target_lock,
         locks=[RelationLock(relation=name, mode=mode) for name, mode in effect.locks.items()],

@@ -49,6 +49,7 @@ class StatementReport(BaseModel):
     line: int = Field(description="1-based line where the statement starts.")
     sql: str
     kind: str = Field(description="The parser's node name, e.g. AlterTableStmt.")
+    target: str | None = Field(default=None, description="The relation the statement is about.")
     tables: list[str] = Field(default_factory=list)
     lock: LockMode | None = Field(default=None, description="Strongest lock on the target table.")
     locks: list[RelationLock] = Field(default_factory=list)

@@ -45,6 +45,7 @@ class ForeignKeyInfo(BaseModel):
     name: str
     definition: str
     referenced_table: str
+    columns: list[str] = Field(default_factory=list, description="Referencing columns, in key order.")
     validated: bool
 
 
@@ -60,6 +61,8 @@ class TableInfo(BaseModel):
     referenced_by: list[str] = Field(default_factory=list)
     dependent_views: list[str] = Field(default_factory=list)
     triggers: list[str] = Field(default_factory=list)
+    partitions: list[str] = Field(default_factory=list)
+    tablespace: str | None = Field(default=None, description="None: the database's default tablespace.")
 
 
 class SchemaSnapshot(BaseModel):
@@ -107,6 +110,10 @@ _USER_SCHEMA = """
 
 _TABLES = f"""
 SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
+       (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace) AS tablespace,
+       ARRAY(SELECT format('%I.%I', pn.nspname, pc.relname) FROM pg_inherits i
+             JOIN pg_class pc ON pc.oid = i.inhrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+             WHERE i.inhparent = c.oid AND c.relkind = 'p' ORDER BY 1) AS partitions,
        greatest(c.reltuples, 0)::bigint AS est_rows,
        coalesce(s.n_live_tup, 0)::bigint AS live_rows,
        CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid) ELSE 0 END AS bytes
@@ -135,7 +142,10 @@ SELECT format('%I.%I', n.nspname, c.relname) AS table_name, con.conname AS name,
        con.contype::text AS type, pg_get_constraintdef(con.oid) AS definition,
        con.convalidated AS validated,
        CASE WHEN con.confrelid <> 0 THEN format('%I.%I', rn.nspname, rc.relname) END
-           AS referenced_table
+           AS referenced_table,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, position)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.position) AS columns
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_constraint con ON con.conrelid = c.oid
@@ -226,6 +236,8 @@ def introspect(conn: psycopg.Connection) -> SchemaSnapshot:
                 kind=row["kind"],
                 rows=max(int(row["est_rows"]), int(row["live_rows"])),
                 bytes=int(row["bytes"]),
+                tablespace=row["tablespace"],
+                partitions=list(row["partitions"]),
             )
             for row in cur.execute(_TABLES)
         }
@@ -253,6 +265,7 @@ def introspect(conn: psycopg.Connection) -> SchemaSnapshot:
                         name=row["name"],
                         definition=row["definition"],
                         referenced_table=referenced,
+                        columns=list(row["columns"]),
                         validated=row["validated"],
                     )
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, ObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType
 
 from zdt.analysis import names, types
 from zdt.analysis.effects.base import Effect
@@ -26,7 +26,6 @@ _SHARE_UPDATE_EXCLUSIVE_COMMANDS = {
     AT.AT_SetStatistics,
     AT.AT_SetOptions,
     AT.AT_ResetOptions,
-    AT.AT_SetStorage,
     AT.AT_ClusterOn,
     AT.AT_DropCluster,
     AT.AT_ValidateConstraint,
@@ -116,12 +115,17 @@ def _apply_command(
     elif subtype == AT.AT_AddConstraint:
         _add_constraint(command.def_, table, state, effect)
     elif subtype == AT.AT_DropConstraint:
-        _drop_constraint(command.name, table, state, effect)
+        _drop_constraint(command, table, state, effect)
+    elif subtype == AT.AT_DropColumn:
+        _lock_referenced_by_column_fks(command.name, table, state, effect)
     elif subtype in _REWRITING_COMMANDS or subtype == AT.AT_SetExpression:
         effect.rewrites_table = effect.scans_table = True
     elif subtype == AT.AT_SetTableSpace:
-        effect.rewrites_table = effect.scans_table = True
-        effect.notes.append("SET TABLESPACE copies the table's files (a no-op if it is already there).")
+        info = state.table(table)
+        current = (info.tablespace if info else None) or "pg_default"
+        if info is None or command.name != current:
+            effect.rewrites_table = effect.scans_table = True
+            effect.notes.append("SET TABLESPACE copies the table's files to the new tablespace")
 
 
 def _reloptions_lock(command: ast.AlterTableCmd) -> LockMode:
@@ -154,9 +158,8 @@ def _add_column(column: ast.ColumnDef, table: str, state: MigrationState, effect
             effect.rewrites_table = effect.scans_table = True
         elif _builds_or_validates(constraint):
             effect.scans_table = True
-        elif kind == ConstrType.CONSTR_FOREIGN:
+        elif kind == ConstrType.CONSTR_FOREIGN:  # a new column is all NULL: nothing to validate
             effect.lock(names.of_range_var(constraint.pktable), SRE)
-            effect.scans_table = effect.scans_table or not constraint.skip_validation
     if types.is_serial(column.typeName):
         effect.rewrites_table = effect.scans_table = True
         effect.notes.append(f"serial column {column.colname} takes nextval() for every existing row")
@@ -201,6 +204,8 @@ def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationS
         )
     effect.rewrites_table = effect.rewrites_table or rewrites
     effect.scans_table = effect.scans_table or rewrites
+    if rewrites:  # the foreign keys on the column are re-added, and re-checked against their tables
+        _lock_referenced_by_column_fks(column, table, state, effect)
     state.column_types[(table, column)] = str(new_type)
     info = state.table(table)
     if info and info.dependent_views:
@@ -276,12 +281,26 @@ def _index_columns(index_name: str, table: str, state: MigrationState) -> list[s
     return []
 
 
-def _drop_constraint(name: str, table: str, state: MigrationState, effect: Effect) -> None:
+def _drop_constraint(command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect) -> None:
+    """Dropping an FK removes its triggers from the referenced table (AccessExclusiveLock there too);
+    dropping a key with CASCADE drops the FKs of every table that references it."""
     info = state.table(table)
     if info is None:
         return
     for foreign_key in info.foreign_keys:
-        if foreign_key.name == name:
+        if foreign_key.name == command.name:
+            effect.lock(foreign_key.referenced_table, AE)
+    is_key = any(index.name.split(".")[-1] == command.name and index.unique for index in info.indexes)
+    if is_key and command.behavior == DropBehavior.DROP_CASCADE:
+        for referencing in info.referenced_by:
+            effect.lock(referencing, AE)
+
+
+def _lock_referenced_by_column_fks(column: str, table: str, state: MigrationState, effect: Effect) -> None:
+    """A foreign key on this column goes away (or is rebuilt): its referenced table is locked too."""
+    info = state.table(table)
+    for foreign_key in info.foreign_keys if info else ():
+        if column in foreign_key.columns and foreign_key.referenced_table != table:
             effect.lock(foreign_key.referenced_table, AE)
 
 
@@ -301,7 +320,6 @@ def _attach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -
     partition = names.of_range_var(command.def_.name)
     effect.lock(parent, SUE)
     effect.lock(partition, AE)
-    effect.scans_table = True
     effect.notes.append(
         f"attaching {partition} scans it unless a valid CHECK constraint already implies the partition bound"
     )
@@ -309,9 +327,9 @@ def _attach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -
 
 def _detach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -> None:
     partition = names.of_range_var(command.def_.name)
-    if command.def_.concurrent:
+    if command.def_.concurrent:  # the partition itself is locked exclusively for the final detach
         effect.lock(parent, SUE)
-        effect.lock(partition, SUE)
+        effect.lock(partition, AE)
         effect.transactional = False
     else:
         effect.lock(parent, AE)

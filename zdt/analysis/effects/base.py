@@ -21,6 +21,11 @@ class Effect:
     created: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
     renamed: tuple[str, str] | None = None
+    # Set when a lock on one of the target's indexes makes plain SELECTs on the target wait: a query
+    # locks every index of its table while it is planned (plain REINDEX holds AccessExclusiveLock on them).
+    index_lock_blocks_reads: bool = False
+    # Views, materialized views and sequences take no application writes of their own.
+    target_takes_writes: bool = True
     notes: list[str] = field(default_factory=list)
 
     def lock(self, relation: str, mode: LockMode) -> None:
@@ -42,9 +47,11 @@ class Effect:
     @property
     def blocks_reads(self) -> bool:
         mode = self.target_lock
-        return bool(mode and mode.blocks_reads)
+        return bool(mode and mode.blocks_reads) or self.index_lock_blocks_reads
 
     @property
     def blocks_writes(self) -> bool:
+        if not self.target_takes_writes:
+            return False
         mode = self.target_lock
-        return bool(mode and mode.blocks_writes) or self.locks_every_row
+        return bool(mode and mode.blocks_writes) or self.locks_every_row or self.index_lock_blocks_reads

@@ -53,11 +53,25 @@ def _lock_sources(effect: Effect, *parts: ast.Node | None) -> None:
                 effect.lock(relation, LockMode.ACCESS_SHARE)
 
 
+def _lock_referenced_keys(
+    effect: Effect, table: str, columns: set[str] | None, state: MigrationState
+) -> None:
+    """Foreign-key checks read the referenced rows FOR KEY SHARE: RowShareLock on the referenced tables.
+    ``columns`` None means every foreign key of the table is checked (INSERT)."""
+    info = state.table(table)
+    for foreign_key in info.foreign_keys if info else ():
+        checked = columns is None or bool(columns & set(foreign_key.columns))
+        if checked and foreign_key.referenced_table != table:
+            effect.lock(foreign_key.referenced_table, LockMode.ROW_SHARE)
+
+
 def update_effect(node: ast.UpdateStmt, state: MigrationState) -> Effect:
     table = names.of_range_var(node.relation)
     effect = Effect(target=table)
     effect.lock(table, LockMode.ROW_EXCLUSIVE)
     _lock_sources(effect, node.fromClause, node.whereClause)
+    assigned = {target.name for target in node.targetList or () if isinstance(target, ast.ResTarget)}
+    _lock_referenced_keys(effect, table, assigned, state)
     if node.whereClause is None:
         effect.scans_table = effect.locks_every_row = True
     return effect
@@ -78,6 +92,7 @@ def insert_effect(node: ast.InsertStmt, state: MigrationState) -> Effect:
     effect = Effect(target=table)
     effect.lock(table, LockMode.ROW_EXCLUSIVE)
     _lock_sources(effect, node.selectStmt)
+    _lock_referenced_keys(effect, table, None, state)
     return effect
 
 

@@ -19,8 +19,13 @@ from zdt.analysis.state import MigrationState
 def create_index_effect(node: ast.IndexStmt, state: MigrationState) -> Effect:
     table = names.of_range_var(node.relation)
     effect = Effect(target=table)
-    effect.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE if node.concurrent else LockMode.SHARE)
-    effect.scans_table = True
+    mode = LockMode.SHARE_UPDATE_EXCLUSIVE if node.concurrent else LockMode.SHARE
+    effect.lock(table, mode)
+    info = state.table(table)
+    partitions = info.partitions if info else []
+    for partition in partitions:  # each partition's index is built under the same lock
+        effect.lock(partition, mode)
+    effect.scans_table = not partitions  # a partitioned table has no rows of its own
     effect.transactional = not node.concurrent
     if node.idxname:
         index = names.qualified(node.relation.schemaname, node.idxname)
@@ -36,7 +41,8 @@ def drop_index_effect(node: ast.DropStmt, state: MigrationState) -> Effect:
     for object_names in node.objects or ():
         index = names.of_name_list(object_names)
         table = state.index_table(index)
-        effect.lock(index, mode)
+        # Even CONCURRENTLY ends with a brief AccessExclusiveLock on the index itself.
+        effect.lock(index, LockMode.ACCESS_EXCLUSIVE)
         effect.dropped.add(index)
         if table:
             effect.lock(table, mode)
@@ -52,11 +58,14 @@ def reindex_effect(node: ast.ReindexStmt, state: MigrationState) -> Effect:
     concurrent = any(option.defname == "concurrently" for option in node.params or ())
     effect = Effect(transactional=not concurrent)
     effect.scans_table = True
+    # Plain REINDEX holds AccessExclusiveLock on the indexes it rebuilds, and a SELECT must lock every
+    # index of its table while planning: reads wait too. CONCURRENTLY takes that lock only for the swap.
+    effect.index_lock_blocks_reads = not concurrent
     table_mode = LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.SHARE
     if node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX and node.relation is not None:
         index = names.of_range_var(node.relation)
         table = state.index_table(index)
-        effect.lock(index, LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.ACCESS_EXCLUSIVE)
+        effect.lock(index, LockMode.ACCESS_EXCLUSIVE)
         if table:
             effect.lock(table, table_mode)
             effect.target = table
@@ -67,9 +76,8 @@ def reindex_effect(node: ast.ReindexStmt, state: MigrationState) -> Effect:
         effect.lock(table, table_mode)
         effect.target = table
         info = state.table(table)
-        index_mode = LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.ACCESS_EXCLUSIVE
         for index in info.indexes if info else ():
-            effect.lock(index.name, index_mode)
+            effect.lock(index.name, LockMode.ACCESS_EXCLUSIVE)
     else:
         effect.notes.append("REINDEX SCHEMA/DATABASE/SYSTEM locks every table it reaches in turn")
     return effect

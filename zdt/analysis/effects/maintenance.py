@@ -36,8 +36,9 @@ def _enabled(option: ast.DefElem) -> bool:
 def vacuum_effect(node: ast.VacuumStmt, state: MigrationState) -> Effect:
     full = any(option.defname == "full" and _enabled(option) for option in node.options or ())
     effect = Effect(transactional=not node.is_vacuumcmd)
-    effect.scans_table = True
-    effect.rewrites_table = full
+    # VACUUM FULL copies the whole table; plain VACUUM skips all-visible pages and ANALYZE samples,
+    # both under ShareUpdateExclusiveLock, which no application statement waits for.
+    effect.scans_table = effect.rewrites_table = full
     mode = LockMode.ACCESS_EXCLUSIVE if full else LockMode.SHARE_UPDATE_EXCLUSIVE
     for relation in node.rels or ():
         table = names.of_range_var(relation.relation)

@@ -7,6 +7,7 @@ from pglast.enums import ConstrType, ObjectType
 
 from zdt.analysis import names, types
 from zdt.analysis.effects.base import Effect
+from zdt.analysis.effects.data import select_effect
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 
@@ -38,7 +39,8 @@ def _lock_referenced(constraint: ast.Constraint, effect: Effect) -> None:
 
 def create_table_as_effect(node: ast.CreateTableAsStmt, state: MigrationState) -> Effect:
     table = names.of_range_var(node.into.rel)
-    effect = Effect(target=table)
+    effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
+    effect.target = table
     effect.touch(table)
     effect.created.add(table)
     return effect
@@ -63,6 +65,7 @@ def drop_relation_effect(node: ast.DropStmt, state: MigrationState) -> Effect:
         info = state.table(relation)
         if info is None:
             continue
+        effect.target_takes_writes = info.kind in ("r", "p")
         for foreign_key in info.foreign_keys:  # its FK triggers on the referenced table go too
             if foreign_key.referenced_table != relation:
                 effect.lock(foreign_key.referenced_table, AE)
@@ -78,13 +81,24 @@ def truncate_effect(node: ast.TruncateStmt, state: MigrationState) -> Effect:
         table = names.of_range_var(relation)
         effect.lock(table, AE)
         effect.target = effect.target or table
-        info = state.table(table)
-        if info and node.behavior:  # CASCADE truncates every referencing table too
-            for referencing in info.referenced_by:
+        if node.behavior:  # CASCADE truncates every table that references it, transitively
+            for referencing in _referencing_closure(table, state):
                 effect.lock(referencing, AE)
     effect.rewrites_table = True
     effect.notes.append("TRUNCATE gives the table new, empty files: all its rows are gone")
     return effect
+
+
+def _referencing_closure(table: str, state: MigrationState) -> list[str]:
+    found: list[str] = []
+    pending = [table]
+    while pending:
+        info = state.table(pending.pop())
+        for referencing in info.referenced_by if info else ():
+            if referencing != table and referencing not in found:
+                found.append(referencing)
+                pending.append(referencing)
+    return found
 
 
 def rename_effect(node: ast.RenameStmt, state: MigrationState) -> Effect:
