@@ -366,6 +366,39 @@ def test_using_expression_and_values_that_do_not_survive_the_copy_back(
         conn.execute("UPDATE items SET price_zdt_new = 2.5 WHERE id = 1")
 
 
+def test_a_volatile_default_moves_to_the_new_column_at_the_contract(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    """A volatile default on the new column would look to the trigger like a value new code wrote, so
+    until the contract the old column's default fills both; then the new column takes it over."""
+    conn.execute(
+        "CREATE TABLE draws (id integer PRIMARY KEY, luck double precision NOT NULL DEFAULT random());"
+        "INSERT INTO draws SELECT g, g / 1000.0 FROM generate_series(1, 200) g; ANALYZE draws"
+    )
+    snapshot = introspect(conn)
+    plan = plan_sql("ALTER TABLE draws ALTER COLUMN luck TYPE numeric;", snapshot=snapshot)
+    assert check_plan(plan, snapshot) == []
+    add = plan.step("s01-add-luck_zdt_new")
+    assert add.sql == ["ALTER TABLE public.draws ADD COLUMN luck_zdt_new numeric"]
+    assert "only from the contract on" in add.description
+    harness.apply(database_url, plan, (Phase.EXPAND, Phase.MIGRATE))
+    conn.execute("INSERT INTO draws (id) VALUES (-1)")
+    copied = conn.execute("SELECT luck_zdt_new = luck::numeric FROM draws WHERE id = -1").fetchone()
+    assert copied == (True,)
+
+    harness.apply(database_url, plan, (Phase.CONTRACT,))
+    assert scalar(database_url, checks.column_has_default("public.draws", "luck_zdt_new", True)) is True
+    conn.execute("INSERT INTO draws (id) VALUES (-2), (-3)")
+    drawn = conn.execute("SELECT count(DISTINCT luck_zdt_new) FROM draws WHERE id IN (-2, -3)").fetchone()
+    assert drawn == (2,)
+    assert (
+        scalar(
+            database_url, "SELECT count(*) FROM draws WHERE luck_zdt_new::float8 <> id / 1000.0 AND id > 0"
+        )
+        == 0
+    )
+
+
 @pytest.mark.parametrize(
     ("setup", "statement", "refusal"),
     [

@@ -299,9 +299,14 @@ def _add_column_step(move: ColumnMove, context: PlanningContext, recipe: str) ->
     )
     add = ast.AlterTableCmd(subtype=AT.AT_AddColumn, def_=definition)
     drop = render("ALTER TABLE {t} DROP COLUMN IF EXISTS {c}", t=ident(move.table), c=column(move.new))
-    default_note = (
-        f", default {deparse(move.expand_default)}" if move.expand_default is not None else ", no default yet"
-    )
+    default_note = ""
+    if move.expand_default is not None:
+        default_note = f", default {deparse(move.expand_default)}"
+    elif move.contract_default is not None:
+        default_note = (
+            f", default {deparse(move.contract_default)} only from the contract on: it is volatile, and "
+            f"until then the trigger copies what {move.old}'s default gives"
+        )
     return _step(
         context,
         move,
