@@ -32,12 +32,14 @@ def require_batch_key(context: PlanningContext, table: str, purpose: str) -> str
     if key is not None:
         return key
     if context.snapshot is None:
-        reason = "without a schema snapshot zdt cannot see its primary key (plan against the database)"
+        reason = (
+            f"zdt cannot see the primary key of {table} without a schema snapshot (plan against the database)"
+        )
     else:
-        reason = "it has no single-column primary key"
+        reason = f"{table} has no single-column primary key (add one, e.g. a bigint identity column)"
     raise PlanningError(
-        f"line {context.statement.line}: {purpose} must run in batches by primary key, but {table}: "
-        f"{reason}; add one (e.g. a bigint identity column with a primary key) or do this change by hand"
+        f"line {context.statement.line}: {purpose} must run in batches by a single-column primary key, "
+        f"but {reason}; or make this change by hand"
     )
 
 

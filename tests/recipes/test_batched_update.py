@@ -1,0 +1,139 @@
+"""batched-update: an UPDATE becomes a keyset backfill that gives the same result as the statement, skips
+rows already done on a re-run, and is reversible only when the plan added the column itself — otherwise
+the gate refuses it, saying which step and why."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.recipes import harness
+from tests.recipes.lifecycle import (
+    POSTS_COLUMNS,
+    ROWS,
+    SETTINGS,
+    analyse_original,
+    create_posts,
+    error_findings,
+    plan_against,
+    scalar,
+)
+from zdt.executor import MigrationStatus, apply_plan, rollback_migration
+from zdt.plan.check import PlanRejected, check_plan, stamp
+from zdt.plan.model import Phase
+from zdt.plan.planner import plan_sql
+from zdt.recipes.batched_update import DATA_CHANGE
+from zdt.recipes.pass_through import PlanningError
+from zdt.schema import introspect
+
+NEW_COLUMN = "ALTER TABLE posts ADD COLUMN status text;\nUPDATE posts SET status = 'draft';"
+
+
+def test_update_of_a_column_added_by_the_plan_is_a_reversible_backfill(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    planned = plan_against(database_url, NEW_COLUMN)
+
+    _, update = analyse_original(NEW_COLUMN, planned.snapshot)
+    assert any("table-wide-update" in finding for finding in error_findings(update))
+
+    add, backfill = planned.plan.steps
+    assert (add.phase, backfill.phase) == (Phase.EXPAND, Phase.MIGRATE)
+    assert backfill.recipe == "batched-update" and backfill.sql == []
+    assert backfill.backfill is not None
+    assert backfill.backfill.key_column == "id"
+    assert backfill.backfill.set_sql == "\"status\" = 'draft'"
+    assert backfill.backfill.where_sql == "status IS DISTINCT FROM CAST('draft' AS text)"
+    assert backfill.rollback.not_needed
+
+    # The real executor: apply every phase, check the result, roll the whole migration back.
+    before = harness.fingerprint(database_url)
+    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    plan = stamp(planned.plan, planned.snapshot)
+    log = tmp_path / "MIGRATION-LOG.md"
+    result = apply_plan(plan, database_url, log_path=log)
+    assert result.ok, result.message
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE status = 'draft'") == ROWS
+    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+
+    undone = rollback_migration(plan, database_url, log_path=log)
+    assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
+    assert harness.fingerprint(database_url) == before
+
+
+def test_a_rerun_skips_the_rows_already_done(conn: psycopg.Connection, database_url: str) -> None:
+    create_posts(conn)
+    plan = plan_against(database_url, NEW_COLUMN).plan
+    add, backfill = plan.steps
+    harness.run_step(database_url, add)
+    conn.execute("UPDATE posts SET status = 'draft' WHERE id <= 4000")  # a first run that stopped early
+    versions = "SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM posts WHERE id <= 4000"
+    done_before = scalar(database_url, versions)
+    harness.run_step(database_url, backfill)
+    assert scalar(database_url, versions) == done_before  # not one of those rows was written again
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE status IS DISTINCT FROM 'draft'") == 0
+
+
+def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    create_posts(conn)
+    snapshot = introspect(conn)
+    plan = plan_sql("UPDATE posts SET score = 0 WHERE score > 3;", snapshot=snapshot, settings=SETTINGS)
+    (step,) = plan.steps
+    assert step.rollback.irreversible == DATA_CHANGE == "data change; keep a copy column if you need to undo"
+    assert step.backfill is not None
+    assert step.backfill.where_sql == "score > 3 AND score IS DISTINCT FROM CAST(0 AS integer)"
+
+    problems = check_plan(plan, snapshot)
+    assert [str(problem) for problem in problems] == [f"{step.id}: migrate steps must be reversible"]
+    with pytest.raises(PlanRejected, match="migrate steps must be reversible"):
+        stamp(plan, snapshot)
+
+    # What the step would do, run anyway: exactly the rows the WHERE selects, and nothing else.
+    expected = scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3 OR score = 0")
+    untouched = harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
+    harness.run_step(database_url, step)
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE score = 0") == expected
+    assert scalar(database_url, "SELECT max(score) FROM posts") == 3
+    assert (
+        harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
+        == untouched
+    )
+
+
+def test_a_non_idempotent_set_updates_every_row_exactly_once(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    create_posts(conn)
+    (step,) = plan_sql(
+        "UPDATE posts SET score = score + 1;", snapshot=introspect(conn), settings=SETTINGS
+    ).steps
+    assert step.backfill is not None and step.backfill.where_sql is None
+    assert "not idempotent" in step.description
+    total = scalar(database_url, "SELECT sum(score) FROM posts")
+    harness.run_step(database_url, step)
+    assert scalar(database_url, "SELECT sum(score) FROM posts") == total + ROWS  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("UPDATE posts p SET score = 1 WHERE p.id > 0;", "a table alias"),
+        ("UPDATE posts SET score = 1 FROM authors WHERE authors.id = posts.author_id;", "UPDATE ... FROM"),
+        ("UPDATE posts SET score = 1 RETURNING id;", "RETURNING"),
+        ("UPDATE ONLY posts SET score = 1;", "ONLY"),
+        ("UPDATE posts SET (score, title) = (1, 'x');", "assignments (write one assignment per column)"),
+        ("UPDATE posts SET id = id + 1000000;", "assigns public.posts.id, the key the batches walk by"),
+        ("UPDATE authors_copy SET name = 'x';", "but public.authors_copy has no single-column primary key"),
+    ],
+)
+def test_what_batches_cannot_express_is_refused(sql: str, reason: str, conn: psycopg.Connection) -> None:
+    create_posts(conn)
+    conn.execute("CREATE TABLE authors_copy AS SELECT * FROM authors")
+    with pytest.raises(PlanningError, match=re.escape(reason)):
+        plan_sql(sql, snapshot=introspect(conn))
