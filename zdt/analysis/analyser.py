@@ -94,6 +94,7 @@ def _target_size(effect: Effect, state: MigrationState) -> TableSize | None:
 
 def _advance(statement: ParsedStatement, effect: Effect, state: MigrationState) -> None:
     update_session(statement.node, state)
+    state.apply(effect)
     state.created |= effect.created
     state.created -= effect.dropped
     if effect.renamed and effect.renamed[0] in state.created:  # still a table of this script

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from zdt.analysis.locks import LockMode
 from zdt.schema.snapshot import SchemaSnapshot, TableInfo
+
+if TYPE_CHECKING:
+    from zdt.analysis.effects.base import Effect
 
 
 @dataclass
@@ -31,6 +35,8 @@ class MigrationState:
     dropped: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     index_tables: dict[str, str] = field(default_factory=dict)
+    index_columns: dict[str, list[str]] = field(default_factory=dict)
+    not_null_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
     held_locks: list[HeldLock] = field(default_factory=list)
 
     def start_session(self) -> None:
@@ -56,6 +62,26 @@ class MigrationState:
         if info and column in info.columns:
             return info.columns[column].type
         return None
+
+    def has_valid_not_null_check(self, table: str, column: str) -> bool:
+        """A validated CHECK (column IS NOT NULL), from this script or the catalog."""
+        if any(t == table and c == column and valid for (t, _), (c, valid) in self.not_null_checks.items()):
+            return True
+        info = self.table(table)
+        return bool(info) and any(c.validated and c.not_null_column == column for c in info.checks)
+
+    def apply(self, effect: Effect) -> None:
+        """Record what a statement established, once its rules have run."""
+        self.column_types.update(effect.column_types)
+        for index, (table, columns) in effect.index_columns.items():
+            self.index_tables[index] = table
+            self.index_columns[index] = columns
+        for name, (table, column, valid) in effect.not_null_checks.items():
+            self.not_null_checks[(table, name)] = (column, valid)
+        for table, name in effect.validated:
+            if (table, name) in self.not_null_checks:
+                column, _ = self.not_null_checks[(table, name)]
+                self.not_null_checks[(table, name)] = (column, True)
 
     def index_table(self, index: str) -> str | None:
         if index in self.index_tables:

@@ -61,8 +61,12 @@ class ColumnType:
 
     base: str
     modifiers: tuple[int, ...] = ()
+    array: bool = False
 
     def __str__(self) -> str:
+        return self._scalar() + ("[]" if self.array else "")
+
+    def _scalar(self) -> str:
         if not self.modifiers:
             return self.base
         mods = ",".join(str(m) for m in self.modifiers)
@@ -87,13 +91,14 @@ def from_type_name(type_name: ast.TypeName) -> ColumnType:
         value = getattr(getattr(mod, "val", None), "ival", None)
         if isinstance(value, int):
             modifiers.append(value)
-    if type_name.arrayBounds:
-        base += "[]"
-    return ColumnType(base, tuple(modifiers))
+    return ColumnType(base, tuple(modifiers), array=bool(type_name.arrayBounds))
 
 
 def parse_formatted(text: str) -> ColumnType:
     """'character varying(50)' -> ColumnType('character varying', (50,)); as format_type() prints."""
+    array = text.endswith("[]")
+    if array:
+        return ColumnType(**{**parse_formatted(text[:-2]).__dict__, "array": True})
     if "(" not in text:
         return ColumnType(text)
     head, _, rest = text.partition("(")

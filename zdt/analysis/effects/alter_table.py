@@ -8,9 +8,9 @@ state (the script so far plus the schema snapshot when connected).
 
 from __future__ import annotations
 
-from pglast import ast
+from pglast import ast, parser
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, DropBehavior, ObjectType
+from pglast.enums import ConstrType, DropBehavior, NullTestType, ObjectType
 
 from zdt.analysis import names, types
 from zdt.analysis.effects.base import Effect
@@ -118,14 +118,23 @@ def _apply_command(
         _drop_constraint(command, table, state, effect)
     elif subtype == AT.AT_DropColumn:
         _lock_referenced_by_column_fks(command.name, table, state, effect)
+    elif subtype in _REWRITING_COMMANDS and _is_partitioned(table, state):
+        effect.notes.append(f"{table} is partitioned: only the default for future partitions changes")
     elif subtype in _REWRITING_COMMANDS or subtype == AT.AT_SetExpression:
         effect.rewrites_table = effect.scans_table = True
     elif subtype == AT.AT_SetTableSpace:
         info = state.table(table)
         current = (info.tablespace if info else None) or "pg_default"
-        if info is None or command.name != current:
+        if info is not None and info.kind == "p":
+            effect.notes.append(f"{table} is partitioned: only the default for future partitions changes")
+        elif info is None or command.name != current:
             effect.rewrites_table = effect.scans_table = True
             effect.notes.append("SET TABLESPACE copies the table's files to the new tablespace")
+
+
+def _is_partitioned(table: str, state: MigrationState) -> bool:
+    info = state.table(table)
+    return info is not None and info.kind == "p"
 
 
 def _reloptions_lock(command: ast.AlterTableCmd) -> LockMode:
@@ -138,7 +147,7 @@ def _reloptions_lock(command: ast.AlterTableCmd) -> LockMode:
 
 def _add_column(column: ast.ColumnDef, table: str, state: MigrationState, effect: Effect) -> None:
     column_type = types.from_type_name(column.typeName)
-    state.column_types[(table, column.colname)] = str(column_type)
+    effect.column_types[(table, column.colname)] = str(column_type)
     volatility = state.snapshot.function_volatility if state.snapshot else None
     default: ast.Node | None = None
     not_null = bool(column.is_not_null)
@@ -187,7 +196,7 @@ def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationS
     column = command.name
     definition: ast.ColumnDef = command.def_
     new_type = types.from_type_name(definition.typeName)
-    current = state.column_type(table, column)
+    current = effect.column_types.get((table, column)) or state.column_type(table, column)
     if definition.raw_default is not None and not _is_bare_column(definition.raw_default, column):
         rewrites = True
     elif current is None:
@@ -206,7 +215,7 @@ def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationS
     effect.scans_table = effect.scans_table or rewrites
     if rewrites:  # the foreign keys on the column are re-added, and re-checked against their tables
         _lock_referenced_by_column_fks(column, table, state, effect)
-    state.column_types[(table, column)] = str(new_type)
+    effect.column_types[(table, column)] = str(new_type)
     info = state.table(table)
     if info and info.dependent_views:
         effect.notes.append(
@@ -235,14 +244,11 @@ def _set_not_null(column: str, table: str, state: MigrationState, effect: Effect
     if state.is_new(table):
         return
     info = state.table(table)
-    if info is not None:
-        col = info.columns.get(column)
-        if col is not None and col.not_null:
-            return
-        has_valid_check = any(c.validated and c.not_null_column == column for c in info.checks)
-        if has_valid_check and state.pg_version >= 12:
-            effect.notes.append(f"a valid CHECK ({column} IS NOT NULL) lets PostgreSQL skip the scan")
-            return
+    if info is not None and column in info.columns and info.columns[column].not_null:
+        return
+    if state.has_valid_not_null_check(table, column) and state.pg_version >= 12:
+        effect.notes.append(f"a valid CHECK ({column} IS NOT NULL) lets PostgreSQL skip the scan")
+        return
     effect.scans_table = True
 
 
@@ -255,6 +261,9 @@ def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationStat
         effect.scans_table = effect.scans_table or validates
     elif kind == ConstrType.CONSTR_CHECK:
         effect.scans_table = effect.scans_table or validates
+        column = _not_null_check_column(constraint)
+        if column and constraint.conname:
+            effect.not_null_checks[constraint.conname] = (table, column, not constraint.skip_validation)
     elif kind == ConstrType.CONSTR_NOTNULL:
         for key in constraint.keys or ():
             if constraint.skip_validation:
@@ -269,15 +278,25 @@ def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationStat
             effect.scans_table = True
 
 
+def _not_null_check_column(constraint: ast.Constraint) -> str | None:
+    """The column of a CHECK (column IS NOT NULL): the shape that lets SET NOT NULL skip its scan."""
+    expression = constraint.raw_expr
+    is_not_null = isinstance(expression, ast.NullTest) and expression.nulltesttype == NullTestType.IS_NOT_NULL
+    if is_not_null and isinstance(expression.arg, ast.ColumnRef):
+        return expression.arg.fields[-1].sval
+    return None
+
+
 def _index_columns(index_name: str, table: str, state: MigrationState) -> list[str]:
-    info = state.table(table)
-    if info is None:
-        return []
+    """Key columns of an index (not its INCLUDE columns), from this script or the catalog definition."""
     qualified = names.qualified(table.split(".")[0].strip('"'), index_name)
-    for index in info.indexes:
+    if qualified in state.index_columns:
+        return state.index_columns[qualified]
+    info = state.table(table)
+    for index in info.indexes if info else ():
         if index.name == qualified:
-            inside = index.definition.rsplit("(", 1)[-1].rstrip(")")
-            return [part.strip().strip('"') for part in inside.split(",")]
+            node = parser.parse_sql(index.definition)[0].stmt
+            return [param.name for param in node.indexParams or () if param.name]
     return []
 
 
@@ -308,6 +327,7 @@ def _validate_constraint(
     command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect
 ) -> None:
     effect.scans_table = True
+    effect.validated.add((table, command.name))
     info = state.table(table)
     if info is None:
         return

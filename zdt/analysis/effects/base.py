@@ -21,6 +21,12 @@ class Effect:
     created: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
     renamed: tuple[str, str] | None = None
+    # Facts the statement establishes for the statements after it; applied to the state only after every
+    # rule has seen the statement, so rules always see the schema as it was before it.
+    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    index_columns: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # index -> (table, cols)
+    not_null_checks: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (t, col, valid)
+    validated: set[tuple[str, str]] = field(default_factory=set)  # (table, constraint name)
     # Set when a lock on one of the target's indexes makes plain SELECTs on the target wait: a query
     # locks every index of its table while it is planned (plain REINDEX holds AccessExclusiveLock on them).
     index_lock_blocks_reads: bool = False

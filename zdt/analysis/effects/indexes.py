@@ -30,7 +30,8 @@ def create_index_effect(node: ast.IndexStmt, state: MigrationState) -> Effect:
     if node.idxname:
         index = names.qualified(node.relation.schemaname, node.idxname)
         effect.created.add(index)
-        state.index_tables[index] = table
+        columns = [param.name for param in node.indexParams or () if param.name]
+        effect.index_columns[index] = (table, columns)
     return effect
 
 

@@ -22,7 +22,7 @@ def create_table_effect(node: ast.CreateStmt, state: MigrationState) -> Effect:
     effect.created.add(table)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
-            state.column_types[(table, element.colname)] = str(types.from_type_name(element.typeName))
+            effect.column_types[(table, element.colname)] = str(types.from_type_name(element.typeName))
             for constraint in element.constraints or ():
                 _lock_referenced(constraint, effect)
         elif isinstance(element, ast.Constraint):

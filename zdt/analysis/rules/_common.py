@@ -72,9 +72,6 @@ def declared_types(context: RuleContext) -> Iterator[tuple[str, ColumnType, str]
 
 def type_text(column_type: ColumnType) -> str:
     """format_type() spelling, with the modifiers before an array's brackets: 'character(2)[]'."""
-    if column_type.base.endswith("[]") and column_type.modifiers:
-        element = ColumnType(column_type.base.removesuffix("[]"), column_type.modifiers)
-        return f"{element}[]"
     return str(column_type)
 
 

@@ -8,7 +8,7 @@ from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
 
-_JSON = frozenset({"json", "json[]"})
+_JSON = "json"
 
 
 class AddingJsonColumn(Rule):
@@ -28,7 +28,7 @@ class AddingJsonColumn(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Finding]:
         for column, column_type, verb in common.declared_types(context):
-            if column_type.base not in _JSON:
+            if column_type.base != _JSON:
                 continue
             name = common.column_name(context.target, column)
             spelled = "changed to" if verb == "changed to" else f"{verb} as"
@@ -38,7 +38,7 @@ class AddingJsonColumn(Rule):
                 "with 'could not identify an equality operator for type json', and each read re-parses "
                 "the text"
             )
-            target = column_type.base.replace("json", "jsonb", 1)
+            target = "jsonb[]" if column_type.array else "jsonb"
             col = common.quote(column)
             if verb == "added":
                 how = f"ALTER TABLE {context.target} ADD COLUMN {col} {target}"

@@ -8,7 +8,7 @@ from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
 
-_BLANK_PADDED = frozenset({"character", "character[]"})
+_BLANK_PADDED = frozenset({"character"})
 
 
 class PreferTextOverChar(Rule):
@@ -39,7 +39,7 @@ class PreferTextOverChar(Rule):
                 "than text"
             )
             col = common.quote(column)
-            array = "[]" if column_type.base.endswith("[]") else ""
+            array = "[]" if column_type.array else ""
             fix = f"use text{array} (or varchar{array})"
             if length and not array:
                 fix += f", with CHECK (char_length({col}) <= {length}) if the limit matters"

@@ -8,7 +8,7 @@ from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
 
-_NAIVE = frozenset({"timestamp without time zone", "timestamp without time zone[]"})
+_NAIVE = frozenset({"timestamp without time zone"})
 
 
 class PreferTimestamptz(Rule):
