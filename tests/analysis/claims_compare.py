@@ -8,9 +8,8 @@ from tests.analysis.claims_corpus import RESET_PUBLIC, ClaimCase, run_setup
 from zdt.analysis import analyse_sql
 from zdt.analysis.model import StatementReport
 from zdt.analysis.trace import TraceResult, trace_script
+from zdt.analysis.trace_compare import disagreements
 from zdt.schema import introspect
-
-TABLE_KINDS = ("r", "p")
 
 
 def claim_and_truth(
@@ -26,30 +25,4 @@ def claim_and_truth(
     return report, truth
 
 
-def disagreements(report: StatementReport, truth: TraceResult) -> list[str]:
-    """Every claim the server contradicts, in words; empty when the analyser was right."""
-    problems: list[str] = []
-    claimed = {lock.relation: lock.mode for lock in report.locks}
-    measured = {lock.relation: lock for lock in truth.locks}
-    for relation, lock in measured.items():
-        if lock.relkind in TABLE_KINDS and claimed.get(relation) != lock.mode:
-            problems.append(f"lock on {relation}: claimed {claimed.get(relation)}, measured {lock.mode}")
-    for relation, mode in claimed.items():
-        if relation not in measured:
-            problems.append(f"lock on {relation}: claimed {mode}, measured none")
-        elif measured[relation].relkind not in TABLE_KINDS and measured[relation].mode != mode:
-            problems.append(f"lock on {relation}: claimed {mode}, measured {measured[relation].mode}")
-    target = report.target
-    if target is not None:
-        facts = {
-            "rewrites_table": (report.rewrites_table, target in truth.rewritten or target in truth.truncated),
-            "scans_table": (report.scans_table, target in truth.scanned or target in truth.rewritten),
-            "blocks_reads": (report.blocks_reads, target in truth.blocked_reads),
-            "blocks_writes": (report.blocks_writes, target in truth.blocked_writes),
-        }
-        for name, (claim, actual) in facts.items():
-            if claim != actual:
-                problems.append(f"{name} of {target}: claimed {claim}, measured {actual}")
-    if report.transactional != truth.transactional:
-        problems.append(f"transactional: claimed {report.transactional}, measured {truth.transactional}")
-    return problems
+__all__ = ["claim_and_truth", "disagreements"]

@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import psycopg
+from pglast.enums import AlterTableType
+from pglast.parser import ParseError, parse_sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from zdt.db.embedded import _load_embedded_postgres
@@ -116,9 +118,36 @@ def for_target(script: str, known_settings: set[str]) -> str:
     return "\n".join([*kept, *lines[end:]]) + "\n"
 
 
+# Column options PostgreSQL itself defines (ALTER COLUMN ... SET (...)); anything else in a dump comes from
+# a patched server or an extension the target may not have, and is not part of the schema's shape.
+_CORE_COLUMN_OPTIONS = frozenset({"n_distinct", "n_distinct_inherited"})
+
+
+def _is_foreign_column_option(line: str) -> bool:
+    """A single-line ``ALTER TABLE ... ALTER COLUMN ... SET (opt=...)`` naming only non-core options."""
+    if not (line.startswith("ALTER TABLE") and line.rstrip().endswith(";")):
+        return False
+    try:
+        node = parse_sql(line)[0].stmt
+    except ParseError:
+        return False
+    commands = getattr(node, "cmds", None) or ()
+    return bool(commands) and all(
+        command.subtype == AlterTableType.AT_SetOptions
+        and all(option.defname not in _CORE_COLUMN_OPTIONS for option in command.def_ or ())
+        for command in commands
+    )
+
+
+def without_foreign_column_options(script: str) -> str:
+    """Drop column options the target server may not know (seen here: a PostgreSQL 15 build that tags
+    every column with ``pg_attver``, which PostgreSQL 18 rejects as an unrecognized parameter)."""
+    return "\n".join(line for line in script.splitlines() if not _is_foreign_column_option(line)) + "\n"
+
+
 def copy_schema(source_url: str, target_url: str) -> None:
     """Copy the schema of ``source_url`` into the (empty) database at ``target_url``; data is not copied."""
-    script = for_target(dump_schema(source_url), _server_settings(target_url))
+    script = for_target(without_foreign_column_options(dump_schema(source_url)), _server_settings(target_url))
     psql = str(client_bin_dir() / "psql")
     _run(
         [psql, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction"],

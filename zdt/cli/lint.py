@@ -17,8 +17,10 @@ from rich.console import Console
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity, StatementReport
+from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.lint_render import render_text
+from zdt.cli.lint_trace import StatementTrace, trace_sources
 from zdt.db.urls import redact
 from zdt.schema.snapshot import SchemaSnapshot, introspect
 
@@ -80,11 +82,22 @@ def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
     )
 
 
-def to_json(results: list[tuple[str, list[StatementReport]]]) -> str:
+def to_json(
+    results: list[tuple[str, list[StatementReport]]],
+    traces: dict[tuple[str, int], StatementTrace] | None = None,
+) -> str:
     statements = []
     for name, reports in results:
         for report in reports:
-            statements.append({**report.model_dump(mode="json"), "file": name})
+            entry = {**report.model_dump(mode="json"), "file": name}
+            traced = traces.get((name, report.index)) if traces is not None else None
+            if traced is not None:
+                entry["trace"] = {
+                    **traced.result.model_dump(mode="json", exclude={"sql"}),
+                    "where": traced.where,
+                    "disagreements": traced.disagreements,
+                }
+            statements.append(entry)
     return json.dumps({"statements": statements}, indent=2)
 
 
@@ -107,7 +120,7 @@ def lint_command(
         sources = collect_sources(target)
         snapshot = load_snapshot(database_url) if database_url else None
         results = lint_sources(sources, pg_version=pg_version, snapshot=snapshot)
-        traces = _run_trace(sources, database_url) if trace else None
+        traces = _run_trace(sources, results, database_url) if trace else None
     except SqlSyntaxError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -115,12 +128,20 @@ def lint_command(
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if output_format is OutputFormat.JSON:
-        typer.echo(to_json(results))
+        typer.echo(to_json(results, traces))
     else:
         version = pg_version or (snapshot.server_version if snapshot else None)
         render_text(Console(), results, pg_version=version, snapshot=snapshot, traces=traces)
     raise typer.Exit(EXIT_FINDINGS if has_errors(results) else EXIT_OK)
 
 
-def _run_trace(sources: list[tuple[str, str]], database_url: str | None) -> None:
-    raise LintInputError("--trace is not available yet")
+def _run_trace(
+    sources: list[tuple[str, str]],
+    results: list[tuple[str, list[StatementReport]]],
+    database_url: str | None,
+) -> dict[tuple[str, int], StatementTrace]:
+    try:
+        return trace_sources(sources, results, database_url)
+    except (psycopg.Error, SchemaCopyError) as error:
+        where = redact(database_url) if database_url else "the embedded server"
+        raise LintInputError(f"--trace could not prepare a copy of {where}: {error}") from error

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.text import Text
 
 from zdt.analysis.model import Severity, StatementReport
+from zdt.cli.lint_trace import StatementTrace
 from zdt.schema.snapshot import SchemaSnapshot
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -33,13 +32,27 @@ def _first_line(sql: str, width: int = 90) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+def _print_trace(console: Console, traced: StatementTrace) -> None:
+    result = traced.result
+    if not result.ok:
+        console.print(Text(f"      traced: failed on the copy: {result.error}", style="magenta"))
+        return
+    locks = ", ".join(f"{lock.mode} on {lock.relation}" for lock in result.locks) or "no relation locks"
+    extra = [f"rewrote {', '.join(result.rewritten)}"] if result.rewritten else []
+    extra += [f"blocked reads of {', '.join(result.blocked_reads)}"] if result.blocked_reads else []
+    extra += [f"blocked writes of {', '.join(result.blocked_writes)}"] if result.blocked_writes else []
+    console.print(Text(f"      traced: {locks}" + "".join(f" · {e}" for e in extra), style="blue"))
+    for problem in traced.disagreements:
+        console.print(Text(f"      ✗ the claim disagrees with the trace: {problem}", style="bold magenta"))
+
+
 def render_text(
     console: Console,
     results: list[tuple[str, list[StatementReport]]],
     *,
     pg_version: int | None,
     snapshot: SchemaSnapshot | None,
-    traces: Any = None,
+    traces: dict[tuple[str, int], StatementTrace] | None = None,
 ) -> None:
     """Print every statement with its lock, flags, size and findings, then a summary line."""
     where = "the live schema" if snapshot else "no database (static analysis only)"
@@ -68,11 +81,20 @@ def render_text(
             if report.lock is None and others:
                 detail += " · also " + ", ".join(others)
             console.print(Text(detail, style="dim"))
+            traced = traces.get((name, report.index)) if traces else None
+            if traced is not None:
+                _print_trace(console, traced)
             for finding in report.findings:
                 counts[finding.severity] += 1
                 line = Text(f"      {finding.severity}", style=_STYLE[finding.severity])
                 line.append(f" [{finding.rule}] {finding.message}")
                 console.print(line)
                 console.print(Text(f"        fix: {finding.fix}", style="green"))
+    if traces is not None:
+        where = next(iter(traces.values())).where if traces else "a throwaway copy"
+        disagreeing = sum(1 for t in traces.values() if t.disagreements)
+        console.print(
+            f"\ntraced on {where}: {len(traces)} statements, {disagreeing} disagreeing with the claim"
+        )
     summary = ", ".join(f"{counts[s]} {s}" for s in Severity)
     console.print(f"\n{sum(len(r) for _, r in results)} statements · {summary}")

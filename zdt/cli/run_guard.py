@@ -17,6 +17,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from zdt.db.staging import STAGING_MARK
+from zdt.db.staging import is_staging as database_is_staging
 from zdt.db.urls import redact
 from zdt.plan.check import PlanTampered, ensure_unchanged
 from zdt.plan.model import MigrationPlan
@@ -28,7 +30,6 @@ EXIT_REFUSED = 3
 EXIT_BUSY = 4
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
-STAGING_MARK = "zdt:staging"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 a step failed (the message names it and says what state the database is in); "
@@ -65,17 +66,11 @@ def load_checked_plan(path: Path) -> MigrationPlan:
 
 
 def is_staging(url: str) -> bool:
-    """Whether the database's comment carries the staging mark; exit 2 if the database is unreachable."""
-    query = (
-        "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
-        "WHERE datname = current_database()"
-    )
+    """Whether the database carries the staging mark; exit 2 if the database is unreachable."""
     try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
-            row = conn.execute(query).fetchone()
+        return database_is_staging(url)
     except psycopg.Error as error:
         raise fail(f"cannot connect to {redact(url)}: {error}", EXIT_BAD_INPUT) from None
-    return bool(row and STAGING_MARK in str(row[0]))
 
 
 def confirm_target(url: str, yes: bool, action: str) -> None:
