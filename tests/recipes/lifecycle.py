@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from tests.recipes import harness
 from zdt.analysis.analyser import analyse_script, analyse_sql, new_state
 from zdt.analysis.model import Severity, StatementReport
 from zdt.plan.check import check_plan
@@ -88,6 +89,16 @@ def plan_against(url: str, sql: str) -> Planned:
 
 def steps_in(plan: MigrationPlan, *phases: Phase) -> list[Step]:
     return [step for step in plan.steps if step.phase in phases]
+
+
+def apply_reversible_then_undo(url: str, plan: MigrationPlan) -> list[Step]:
+    """Run the expand and migrate steps, then undo them in reverse: the schema must be exactly as before."""
+    before = harness.fingerprint(url)
+    done = harness.apply(url, plan, (Phase.EXPAND, Phase.MIGRATE))
+    assert harness.fingerprint(url) != before
+    harness.rollback(url, done)
+    assert harness.fingerprint(url) == before
+    return done
 
 
 def scalar(url: str, query: str, params: tuple[object, ...] = ()) -> object:
