@@ -55,3 +55,14 @@ def test_examples_run_on_a_real_server(
             _run_on_server(sql, example_db)
         return
     _run_on_server(sql, example_db)
+
+
+def test_rule_catalogue_is_up_to_date() -> None:
+    from pathlib import Path
+
+    from zdt.analysis.catalogue import render_catalogue
+
+    catalogue = Path(__file__).parents[3] / "docs" / "rules.md"
+    assert catalogue.read_text() == render_catalogue(), (
+        "docs/rules.md is stale: python -m zdt.analysis.catalogue > docs/rules.md"
+    )
