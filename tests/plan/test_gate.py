@@ -46,7 +46,7 @@ def test_irreversible_expand_step_is_rejected() -> None:
         "a", "ALTER TABLE posts ADD COLUMN flag boolean", rollback=Rollback(irreversible="no way back")
     )
     problems = check_plan(_plan(step))
-    assert [str(p) for p in problems] == ["a: expand steps must be reversible"]
+    assert [str(p) for p in problems] == ["a: expand steps must be reversible (this one: no way back)"]
 
 
 def test_irreversible_contract_step_is_allowed() -> None:
@@ -92,3 +92,30 @@ def test_planned_seed_migration_passes_the_gate() -> None:
         plan = plan_sql(handle.read())
     assert check_plan(plan) == []
     assert [s.phase for s in plan.steps] == [Phase.EXPAND] * 3
+
+
+def _backfill_step(set_sql: str, where_sql: str | None = None) -> Step:
+    from zdt.plan.model import Backfill
+
+    return Step(
+        id="b",
+        phase=Phase.MIGRATE,
+        description="backfill",
+        backfill=Backfill(table="public.posts", key_column="id", set_sql=set_sql, where_sql=where_sql),
+        verify=Verification(sql="SELECT true"),
+        rollback=Rollback(not_needed="new column"),
+    )
+
+
+def test_backfill_fragments_pass_the_policy() -> None:
+    assert check_plan(_plan(_backfill_step("flag = false", "flag IS NULL"))) == []
+
+
+def test_backfill_fragment_smuggling_a_statement_is_rejected() -> None:
+    problems = check_plan(_plan(_backfill_step("flag = false WHERE false; DROP TABLE users; --")))
+    assert any(p.message.startswith("backfill: ") for p in problems)
+
+
+def test_backfill_calling_a_forbidden_function_is_rejected() -> None:
+    problems = check_plan(_plan(_backfill_step("flag = pg_terminate_backend(42) IS NULL")))
+    assert any("pg_terminate_backend" in p.message for p in problems)

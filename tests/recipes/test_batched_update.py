@@ -90,7 +90,9 @@ def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
     assert step.backfill.where_sql == "score > 3 AND score IS DISTINCT FROM CAST(0 AS integer)"
 
     problems = check_plan(plan, snapshot)
-    assert [str(problem) for problem in problems] == [f"{step.id}: migrate steps must be reversible"]
+    assert [str(problem) for problem in problems] == [
+        f"{step.id}: migrate steps must be reversible (this one: {DATA_CHANGE})"
+    ]
     with pytest.raises(PlanRejected, match="migrate steps must be reversible"):
         stamp(plan, snapshot)
 

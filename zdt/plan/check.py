@@ -53,7 +53,8 @@ def _check_step_shape(step: Step) -> list[PlanProblem]:
     if not step.verify.sql.strip():
         problems.append(PlanProblem(step.id, "has no verification query"))
     if step.phase in (Phase.EXPAND, Phase.MIGRATE) and not step.rollback.is_reversible:
-        problems.append(PlanProblem(step.id, f"{step.phase} steps must be reversible"))
+        reason = step.rollback.irreversible
+        problems.append(PlanProblem(step.id, f"{step.phase} steps must be reversible (this one: {reason})"))
     if not step.transactional and len(step.sql) > 1:
         problems.append(PlanProblem(step.id, "a step outside a transaction must hold a single statement"))
     return problems
@@ -65,6 +66,10 @@ def _check_policy(step: Step) -> list[PlanProblem]:
     checks += [(sql, {"phase": Phase.CONTRACT.value}, "rollback: ") for sql in step.rollback.sql]
     checks += [(sql, {"phase": Phase.CONTRACT.value}, "on failure: ") for sql in step.on_failure_sql]
     checks.append((step.verify.sql, {"read_only": True, "single_statement": True}, "verification: "))
+    if step.backfill is not None:
+        checks.append(
+            (backfill_batch_sql(step), {"phase": step.phase.value, "single_statement": True}, "backfill: ")
+        )
     problems = []
     for sql, options, label in checks:
         try:
@@ -72,6 +77,17 @@ def _check_policy(step: Step) -> list[PlanProblem]:
         except (PolicyViolation, SqlSyntaxError) as error:
             problems.append(PlanProblem(step.id, f"{label}{error}"))
     return problems
+
+
+def backfill_batch_sql(step: Step) -> str:
+    """One batch of the step's backfill as the executor runs it, for the policy and the parser to judge:
+    the SET and WHERE fragments must not smuggle in anything but one UPDATE of the named table."""
+    backfill = step.backfill
+    assert backfill is not None
+    where = f"{backfill.key_column} > 0 AND {backfill.key_column} <= 1"
+    if backfill.where_sql:
+        where += f" AND ({backfill.where_sql})"
+    return f"UPDATE {backfill.table} SET {backfill.set_sql} WHERE {where}"
 
 
 def _analyse_step(step: Step, state: MigrationState) -> list[PlanProblem]:

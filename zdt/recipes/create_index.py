@@ -14,7 +14,8 @@ from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, deparse, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
+from zdt.recipes.reprint import required_sql
 
 
 class CreateIndexConcurrently(Recipe):
@@ -41,7 +42,7 @@ class CreateIndexConcurrently(Recipe):
                 id=context.step_id("create-index"),
                 phase=Phase.EXPAND,
                 description=f"build index {index} on {table} concurrently",
-                sql=[deparse(concurrent)],
+                sql=[required_sql(concurrent, context.statement.line, f"the index {index}")],
                 transactional=False,
                 verify=Verification(sql=checks.index_valid(index), expect=True, description="index is valid"),
                 rollback=Rollback(sql=[drop], transactional=False),

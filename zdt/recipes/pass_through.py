@@ -15,7 +15,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
-from zdt.analysis import names
+from zdt.analysis import names, types
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
 from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
@@ -252,7 +252,30 @@ def _validate_constraint(command: ast.AlterTableCmd, table: str, context: Planni
     )
 
 
+def _binary_coercible_type_change(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    """A type change the analyser proved metadata-only (e.g. varchar(50) -> varchar(100) or text)."""
+    if context.report.rewrites_table:
+        raise PlanningError(f"ALTER COLUMN TYPE on {table} rewrites the table: it needs its own recipe")
+    name = command.name
+    info = context.snapshot.table(table) if context.snapshot else None
+    if info is None or name not in info.columns:
+        raise PlanningError(
+            f"line {context.statement.line}: the current type of {table}.{name} is unknown: plan with "
+            "--database-url so the change can be verified and rolled back"
+        )
+    old_type = info.columns[name].type  # format_type() output: valid type syntax, from the catalog
+    new_type = str(types.from_type_name(command.def_.typeName))
+    return _Shape(
+        f"change {table}.{name} from {old_type} to {new_type} (binary-coercible: no rewrite)",
+        Verification(sql=checks.column_type_is(table, name, new_type), description=f"{name} is {new_type}"),
+        Rollback(
+            sql=[render("ALTER TABLE {t} ALTER COLUMN {c} TYPE " + old_type, t=ident(table), c=column(name))]
+        ),
+    )
+
+
 _ALTER_HANDLERS: dict[AT, Callable[[ast.AlterTableCmd, str, PlanningContext], _Shape]] = {
+    AT.AT_AlterColumnType: _binary_coercible_type_change,
     AT.AT_AddColumn: _add_column,
     AT.AT_ColumnDefault: _column_default,
     AT.AT_AddConstraint: _add_constraint_not_valid,

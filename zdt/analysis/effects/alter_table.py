@@ -266,9 +266,10 @@ def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationStat
             effect.not_null_checks[constraint.conname] = (table, column, not constraint.skip_validation)
     elif kind == ConstrType.CONSTR_NOTNULL:
         for key in constraint.keys or ():
-            if constraint.skip_validation:
-                continue
-            _set_not_null(key.sval, table, state, effect)
+            if constraint.conname:  # PostgreSQL 18: VALIDATE of this constraint proves the column
+                effect.not_null_checks[constraint.conname] = (table, key.sval, not constraint.skip_validation)
+            if not constraint.skip_validation:
+                _set_not_null(key.sval, table, state, effect)
     elif kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
         if constraint.indexname:
             if kind == ConstrType.CONSTR_PRIMARY:
