@@ -9,6 +9,7 @@ import psycopg
 import typer
 from rich.console import Console
 
+from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.cli.execution_render import ExecutionRenderer
 from zdt.cli.run_guard import (
     EXIT_BAD_INPUT,
@@ -22,8 +23,10 @@ from zdt.cli.run_guard import (
     fail,
     load_checked_plan,
 )
+from zdt.db.urls import redact
 from zdt.executor import LOG_NAME, ExecutorBusy, ExecutorError, ExecutorSettings, apply_plan
-from zdt.plan.model import PHASE_ORDER, Phase
+from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase
+from zdt.rehearsal.rehearse import rehearse_plan
 
 
 class PhaseChoice(StrEnum):
@@ -52,15 +55,26 @@ def apply_command(
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, metavar="N", help="Override every backfill's starting batch size."
     ),
+    rehearse: bool = typer.Option(
+        False,
+        "--rehearse",
+        help="Do not touch the target: apply (and roll back) the plan on a throwaway embedded PostgreSQL "
+        "holding a copy of the target's schema.",
+    ),
+    sample_rows: int = typer.Option(
+        0, "--sample-rows", min=0, metavar="N", help="With --rehearse: also copy up to N rows of each table."
+    ),
 ) -> None:
     """Apply a plan: each step under lock_timeout with retries, verified before the next one starts.
 
     A run that stops (a failed step, a crash, Ctrl-C) resumes where it stopped when run again.
     """
     plan = load_checked_plan(plan_path)
-    confirm_target(database_url, yes, f"apply plan {plan.id}")
     settings = ExecutorSettings(lock_timeout_ms=lock_timeout, batch_size=batch_size)
     console = Console()
+    if rehearse:
+        _rehearse(plan, database_url, phase.phases(), sample_rows, settings, out / LOG_NAME, console)
+    confirm_target(database_url, yes, f"apply plan {plan.id}")
     try:
         with ExecutionRenderer(console) as render:
             result = apply_plan(
@@ -90,6 +104,53 @@ def apply_command(
     if not result.ok:
         raise fail(f"{result.message} (log: {result.log_path})", EXIT_STEP_FAILED)
     console.print(f"plan {plan.id}: {result.message} (log: {result.log_path})", highlight=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def _rehearse(
+    plan: MigrationPlan,
+    database_url: str,
+    phases: list[Phase],
+    sample_rows: int,
+    settings: ExecutorSettings,
+    log_path: Path,
+    console: Console,
+) -> None:
+    """Run the plan on an embedded copy of the target and exit: 0 proven, 1 not."""
+    try:
+        with ExecutionRenderer(console) as render:
+            result = rehearse_plan(
+                plan,
+                database_url,
+                phases=phases,
+                sample_rows=sample_rows,
+                settings=settings,
+                on_event=render,
+                log_path=log_path,
+            )
+    except (psycopg.Error, SchemaCopyError) as error:
+        raise fail(f"the rehearsal could not copy {redact(database_url)}: {error}", EXIT_BAD_INPUT) from None
+    copied = sum(result.sampled_rows.values())
+    console.print(
+        f"rehearsal on the embedded PostgreSQL {result.server_version}"
+        + (f" with {copied:,} sampled rows" if sample_rows else " (schema only)"),
+        highlight=False,
+    )
+    execution = result.execution
+    if execution is None or not execution.ok:
+        message = execution.message if execution else "did not run"
+        raise fail(
+            f"rehearsal failed: {message} (log: {log_path}); the target was not touched", EXIT_STEP_FAILED
+        )
+    console.print(f"  applied: {execution.message}", highlight=False)
+    if result.rollback is not None:
+        restored = "schema restored exactly" if result.rollback.schema_restored else "SCHEMA MISMATCH"
+        console.print(f"  rolled back: {result.rollback.message} ({restored})", highlight=False)
+    elif result.rollback_skipped:
+        console.print(f"  rollback not rehearsed: {result.rollback_skipped}", highlight=False)
+    if not result.ok:
+        raise fail("rehearsal failed: the rollback did not restore the schema", EXIT_STEP_FAILED)
+    console.print("the target was not touched", highlight=False)
     raise typer.Exit(EXIT_OK)
 
 

@@ -1,0 +1,85 @@
+"""Rehearse a plan on a throwaway embedded PostgreSQL holding a copy of the target's schema.
+
+The target is only read: its schema is dumped (pg_dump --schema-only) and, with ``sample_rows``, a
+sample of every table is streamed over with COPY. The plan then runs through the real executor on the
+copy, so a plan is proven — locks, verifications, backfills, rollback — before it touches anything real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from zdt.analysis.schema_copy import copy_schema
+from zdt.db.embedded import EmbeddedPostgres
+from zdt.db.scratch import scratch_database
+from zdt.executor import (
+    EventCallback,
+    ExecutionResult,
+    ExecutorSettings,
+    RollbackResult,
+    apply_plan,
+    rollback_migration,
+)
+from zdt.plan.model import MigrationPlan, Phase
+from zdt.rehearsal.sample import copy_sample
+from zdt.schema import introspect
+
+
+@dataclass
+class RehearsalResult:
+    """What the rehearsal proved: the forward run, the rollback back to the copied schema, the sample."""
+
+    server_version: int
+    sampled_rows: dict[str, int] = field(default_factory=dict)
+    execution: ExecutionResult | None = None
+    rollback: RollbackResult | None = None
+    rollback_skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        rolled_back = self.rollback is None or self.rollback.schema_restored
+        return self.execution is not None and self.execution.ok and rolled_back
+
+
+def rehearse_plan(
+    plan: MigrationPlan,
+    target_url: str,
+    *,
+    phases: list[Phase] | None = None,
+    sample_rows: int = 0,
+    rollback: bool = True,
+    settings: ExecutorSettings | None = None,
+    on_event: EventCallback | None = None,
+    log_path: Path,
+) -> RehearsalResult:
+    """Copy the target's schema (and a sample of rows) to an embedded server, apply, then roll back."""
+    with EmbeddedPostgres() as server, scratch_database(server.url, prefix="zdt_rehearsal") as url:
+        copy_schema(target_url, url)
+        with psycopg.connect(url) as conn:
+            version = conn.info.server_version // 10000
+            snapshot = introspect(conn)
+        result = RehearsalResult(server_version=version)
+        if sample_rows > 0:
+            result.sampled_rows = copy_sample(target_url, url, snapshot, sample_rows)
+        rehearsal = plan.model_copy(update={"schema_fingerprint": None})  # the copy is on another version
+        rehearsal = rehearsal.model_copy(update={"checked_hash": rehearsal.content_hash()})
+        result.execution = apply_plan(
+            rehearsal, url, phases=phases, settings=settings, on_event=on_event, log_path=log_path
+        )
+        irreversible = [s.id for s in rehearsal.steps if s.rollback.irreversible and _ran(s.phase, phases)]
+        if rollback and irreversible:
+            result.rollback_skipped = (
+                f"steps {', '.join(irreversible)} cannot be undone, so no rollback rehearsal"
+            )
+        elif rollback and result.execution.ok:
+            result.rollback = rollback_migration(
+                rehearsal, url, settings=settings, on_event=on_event, log_path=log_path
+            )
+        return result
+
+
+def _ran(phase: Phase, phases: list[Phase] | None) -> bool:
+    return phases is None or phase in phases
