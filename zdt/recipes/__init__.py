@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from zdt.discovery import instances_in_package
 from zdt.recipes.base import PlannerSettings, PlanningContext, Recipe
 
 
 def _discover() -> list[Recipe]:
-    found: dict[str, Recipe] = {}
-    for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name == "base":
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        for value in vars(module).values():
-            is_recipe = isinstance(value, type) and issubclass(value, Recipe) and value is not Recipe
-            if is_recipe and value.__module__ == module.__name__:
-                if value.id in found:
-                    raise RuntimeError(f"two recipes share the id {value.id!r}")
-                found[value.id] = value()
+    found = instances_in_package(__name__, __path__, Recipe, skip={"base"})
     return sorted(found.values(), key=lambda recipe: (recipe.priority, recipe.id))
 
 

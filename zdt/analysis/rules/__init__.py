@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from zdt.analysis.rules.base import Rule, RuleContext
+from zdt.discovery import instances_in_package
 
 
 def _discover() -> list[Rule]:
-    found: dict[str, Rule] = {}
-    for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name == "base":
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        for value in vars(module).values():
-            is_rule = isinstance(value, type) and issubclass(value, Rule) and value is not Rule
-            if is_rule and value.__module__ == module.__name__:
-                if value.id in found:
-                    raise RuntimeError(f"two rules share the id {value.id!r}")
-                found[value.id] = value()
+    found = instances_in_package(__name__, __path__, Rule, skip={"base", "_common"})
     return [found[rule_id] for rule_id in sorted(found)]
 
 

@@ -1,0 +1,30 @@
+"""Find the one-per-module classes of a package (rules, recipes): adding one means adding a module."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def instances_in_package(package: str, path: Iterable[str], base: type[T], skip: set[str]) -> dict[str, T]:
+    """One instance of every subclass of ``base`` defined in the package's modules, keyed by its ``id``.
+
+    Two classes with the same id are a programming error and raise at import, not at run time.
+    """
+    found: dict[str, T] = {}
+    for module_info in pkgutil.iter_modules(path):
+        if module_info.name in skip:
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        for value in vars(module).values():
+            defined_here = isinstance(value, type) and issubclass(value, base) and value is not base
+            if defined_here and value.__module__ == module.__name__:
+                identifier = value.id  # type: ignore[attr-defined]
+                if identifier in found:
+                    raise RuntimeError(f"two classes in {package} share the id {identifier!r}")
+                found[identifier] = value()
+    return found
