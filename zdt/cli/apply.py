@@ -13,18 +13,17 @@ from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.cli.execution_render import ExecutionRenderer
 from zdt.cli.run_guard import (
     EXIT_BAD_INPUT,
-    EXIT_BUSY,
     EXIT_CODES_HELP,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STEP_FAILED,
     TARGET_HELP,
     confirm_target,
+    executor_errors,
     fail,
     load_checked_plan,
 )
 from zdt.db.urls import redact
-from zdt.executor import LOG_NAME, ExecutorBusy, ExecutorError, ExecutorSettings, apply_plan
+from zdt.executor import LOG_NAME, ExecutorSettings, apply_plan
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase
 from zdt.rehearsal.rehearse import rehearse_plan
 
@@ -75,32 +74,15 @@ def apply_command(
     if rehearse:
         _rehearse(plan, database_url, phase.phases(), sample_rows, settings, out / LOG_NAME, console)
     confirm_target(database_url, yes, f"apply plan {plan.id}")
-    try:
-        with ExecutionRenderer(console) as render:
-            result = apply_plan(
-                plan,
-                database_url,
-                phases=phase.phases(),
-                settings=settings,
-                on_event=render,
-                log_path=out / LOG_NAME,
-            )
-    except KeyboardInterrupt:
-        raise fail(
-            "interrupted: nothing is left half-done; run the same command again to continue "
-            "(`zdt status` shows where it stopped)",
-            EXIT_INTERRUPTED,
-        ) from None
-    except ExecutorBusy as error:
-        raise fail(str(error), EXIT_BUSY) from None
-    except ExecutorError as error:
-        raise fail(str(error), EXIT_BAD_INPUT) from None
-    except psycopg.Error as error:
-        raise fail(
-            f"the run was interrupted by a database error: {error}; run again to resume "
-            "(`zdt status` shows where it stopped)",
-            EXIT_STEP_FAILED,
-        ) from None
+    with executor_errors("run"), ExecutionRenderer(console) as render:
+        result = apply_plan(
+            plan,
+            database_url,
+            phases=phase.phases(),
+            settings=settings,
+            on_event=render,
+            log_path=out / LOG_NAME,
+        )
     if not result.ok:
         raise fail(f"{result.message} (log: {result.log_path})", EXIT_STEP_FAILED)
     console.print(f"plan {plan.id}: {result.message} (log: {result.log_path})", highlight=False)

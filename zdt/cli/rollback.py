@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import typer
 from rich.console import Console
 
 from zdt.cli.execution_render import ExecutionRenderer
 from zdt.cli.run_guard import (
-    EXIT_BAD_INPUT,
-    EXIT_BUSY,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STEP_FAILED,
     TARGET_HELP,
     confirm_target,
+    executor_errors,
     fail,
     load_checked_plan,
 )
-from zdt.executor import LOG_NAME, ExecutorBusy, ExecutorError, rollback_migration
+from zdt.executor import LOG_NAME, rollback_migration
 
 
 def rollback_command(
@@ -38,21 +35,8 @@ def rollback_command(
     plan = load_checked_plan(plan_path)
     confirm_target(database_url, yes, f"roll back plan {plan.id}")
     console = Console()
-    try:
-        with ExecutionRenderer(console) as render:
-            result = rollback_migration(plan, database_url, on_event=render, log_path=out / LOG_NAME)
-    except KeyboardInterrupt:
-        raise fail(
-            "interrupted: nothing is left half-done; run the same command again to continue "
-            "(`zdt status` shows where it stopped)",
-            EXIT_INTERRUPTED,
-        ) from None
-    except ExecutorBusy as error:
-        raise fail(str(error), EXIT_BUSY) from None
-    except ExecutorError as error:
-        raise fail(str(error), EXIT_BAD_INPUT) from None
-    except psycopg.Error as error:
-        raise fail(f"the rollback was interrupted by a database error: {error}", EXIT_STEP_FAILED) from None
+    with executor_errors("rollback"), ExecutionRenderer(console) as render:
+        result = rollback_migration(plan, database_url, on_event=render, log_path=out / LOG_NAME)
     if not result.ok:
         raise fail(f"{result.message} (log: {result.log_path})", EXIT_STEP_FAILED)
     console.print(f"plan {plan.id}: {result.message} (log: {result.log_path})", highlight=False)

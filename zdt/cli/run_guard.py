@@ -10,6 +10,8 @@ database's owner can set it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -20,6 +22,7 @@ from rich.console import Console
 from zdt.db.staging import STAGING_MARK
 from zdt.db.staging import is_staging as database_is_staging
 from zdt.db.urls import redact
+from zdt.executor import ExecutorBusy, ExecutorError
 from zdt.plan.check import PlanTampered, ensure_unchanged
 from zdt.plan.model import MigrationPlan
 
@@ -87,3 +90,26 @@ def confirm_target(url: str, yes: bool, action: str) -> None:
         )
     if not typer.confirm(f"{target} is not marked as staging. {action.capitalize()} there?", default=False):
         raise fail("not confirmed", EXIT_REFUSED)
+
+
+@contextmanager
+def executor_errors(what: str) -> Iterator[None]:
+    """Turn the ways an executor run can stop into the CLI's exit codes and messages."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted: nothing is left half-done; run the same command again to continue "
+            "(`zdt status` shows where it stopped)",
+            EXIT_INTERRUPTED,
+        ) from None
+    except ExecutorBusy as error:
+        raise fail(str(error), EXIT_BUSY) from None
+    except ExecutorError as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    except psycopg.Error as error:
+        raise fail(
+            f"the {what} was interrupted by a database error: {error}; run again to resume "
+            "(`zdt status` shows where it stopped)",
+            EXIT_STEP_FAILED,
+        ) from None
