@@ -1,0 +1,47 @@
+"""Every agent's system prompt renders from its documented context keys, and only needs session_id."""
+
+from __future__ import annotations
+
+import pytest
+
+from zdt.agents import AgentError, CompatibilityAgent, ExecutorAgent, MonitorAgent, PlannerAgent
+from zdt.agents.context import ContextAgent
+
+MINIMAL = {
+    "planner": {"session_id": "s1"},
+    "executor": {"session_id": "s1", "failure": "lock not granted after 10 retries"},
+    "compatibility": {"session_id": "s1"},
+    "monitor": {"session_id": "s1"},
+}
+AGENTS: list[ContextAgent] = [PlannerAgent(), ExecutorAgent(), CompatibilityAgent(), MonitorAgent()]
+
+
+@pytest.mark.parametrize("agent", AGENTS, ids=lambda a: a.name)
+def test_prompt_renders_role_rules_and_schema_hint(agent: ContextAgent) -> None:
+    prompt = agent.system_prompt(MINIMAL[agent.name])
+    assert "s1" in prompt
+    assert "never try to execute production sql by hand" in prompt.lower()
+    assert "submit_result" in prompt
+    assert "call `inspect_schema`" in prompt
+    assert agent.task_message(MINIMAL[agent.name])
+
+
+@pytest.mark.parametrize("agent", AGENTS, ids=lambda a: a.name)
+def test_prompt_carries_findings_and_schema_summary(agent: ContextAgent) -> None:
+    context = {
+        **MINIMAL[agent.name],
+        "findings": ["s02: has no verification query"],
+        "schema_summary": "public.users (table, ~500 rows, 64.0 kB)",
+    }
+    prompt = agent.system_prompt(context)
+    assert "s02: has no verification query" in prompt
+    assert "public.users (table, ~500 rows" in prompt
+
+
+def test_missing_required_key_is_a_clear_agent_error() -> None:
+    with pytest.raises(AgentError, match="executor agent: bad context"):
+        ExecutorAgent().system_prompt({"session_id": "s1"})
+
+
+def test_extra_keys_are_ignored() -> None:
+    assert PlannerAgent().system_prompt({"session_id": "s1", "plan_hash": "abc", "sql": "SELECT 1"})
