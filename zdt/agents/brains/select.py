@@ -1,0 +1,42 @@
+"""Choosing the brain for a session: Claude when a key is configured, the offline code otherwise.
+
+'auto' keeps the tool usable without an account (and in CI); 'claude' fails early and clearly when no
+key is set rather than at the first agent call; 'offline' never touches the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import anthropic
+
+from zdt.agents.base import Brain, ModelCallObserver
+from zdt.agents.brains.claude import DEFAULT_MAX_RETRIES, ClaudeBrain
+from zdt.agents.brains.config import API_KEY_ENV, api_key_present
+from zdt.agents.brains.offline import OfflineBrain
+from zdt.agents.errors import AgentError
+
+BrainMode = Literal["auto", "claude", "offline"]
+
+
+def select_brain(
+    mode: BrainMode = "auto",
+    *,
+    model: str | None = None,
+    client: anthropic.Anthropic | None = None,
+    observers: Iterable[ModelCallObserver] = (),
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    environ: Mapping[str, str] | None = None,
+) -> Brain:
+    """The brain for ``mode``; an injected ``client`` counts as configured Claude access."""
+    if mode not in ("auto", "claude", "offline"):
+        raise ValueError(f"unknown brain mode {mode!r}: auto, claude or offline")
+    if mode == "offline":
+        return OfflineBrain()
+    configured = client is not None or api_key_present(environ)
+    if mode == "claude" and not configured:
+        raise AgentError(f"--brain claude needs {API_KEY_ENV} to be set")
+    if not configured:
+        return OfflineBrain()
+    return ClaudeBrain(model=model, client=client, observers=observers, max_retries=max_retries)

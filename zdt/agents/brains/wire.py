@@ -1,0 +1,53 @@
+"""Messages API wire shapes for the tool loop: the submit tool, cached system/tools, tool_result blocks.
+
+Kept apart from the loop so the exact JSON a model receives can be read (and tested) in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+SUBMIT_TOOL = "submit_result"
+EPHEMERAL = {"type": "ephemeral"}
+
+
+def submit_tool(result_model: type[BaseModel]) -> dict[str, Any]:
+    """The tool a model must call to finish: its input schema is the agent's result model."""
+    return {
+        "name": SUBMIT_TOOL,
+        "description": (
+            "Submit your final result. Call it exactly once, when you are done; its input must match the "
+            "schema. If it comes back as an error, correct what the error names and call it again."
+        ),
+        "input_schema": result_model.model_json_schema(),
+    }
+
+
+def cached_system(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": text, "cache_control": EPHEMERAL}]
+
+
+def cached_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tool list with a cache breakpoint on the last one, which caches every tool before it."""
+    if not tools:
+        return tools
+    return [*tools[:-1], {**tools[-1], "cache_control": EPHEMERAL}]
+
+
+def tool_result(tool_use_id: str, content: str, is_error: bool) -> dict[str, Any]:
+    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": content, "is_error": is_error}
+
+
+def assistant_blocks(content: list[Any]) -> list[dict[str, Any]]:
+    """The assistant turn to append, as request params (not the response objects themselves)."""
+    blocks: list[dict[str, Any]] = []
+    for block in content:
+        if block.type == "text":
+            blocks.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
+        else:  # thinking and other blocks go back verbatim, as the API requires
+            blocks.append(block.model_dump(mode="json", exclude_none=True))
+    return blocks
