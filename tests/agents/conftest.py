@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.tools.civic import CIVIC_SCHEMA
+from zdt.db.scratch import scratch_database
 from zdt.tools.context import ToolContext
 
 
@@ -23,3 +25,12 @@ def tool_context(civic_url: str, tmp_path: Path) -> ToolContext:
     pad = tmp_path / "scratchpads"
     pad.mkdir()
     return ToolContext(target_url=civic_url, scratchpad_dir=pad, session_id="test-session")
+
+
+@pytest.fixture
+def staging_url(admin_url: str) -> Iterator[str]:
+    """A second fresh database with the same civic schema: the session's staging."""
+    with scratch_database(admin_url, prefix="zdt_staging") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(CIVIC_SCHEMA)
+        yield url
