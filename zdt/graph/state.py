@@ -1,5 +1,11 @@
 """The session state every node reads and writes, checkpointed as JSON-safe data.
 
+Why JSON primitives only: the checkpointer writes the state to disk (SQLite or PostgreSQL) and reads it
+back in another process, maybe another version of zdt. Nested pydantic models or enums would be pickled
+by type name (LangGraph warns about, and will block, such "unregistered types"), so every field here is a
+str, int, bool, list or dict; the typed models below validate what goes in and give typed views of what
+comes out (``state.migration_plan()``, ``state.latest_approval()``).
+
 Connection strings never appear here: the state names connections by role (target, staging) and shows
 them redacted; the URLs themselves live in the runtime context, supplied again on resume.
 """
@@ -7,10 +13,17 @@ them redacted; the URLs themselves live in the runtime context, supplied again o
 from __future__ import annotations
 
 import operator
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+
+from zdt.plan.model import MigrationPlan
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SessionStatus(StrEnum):
@@ -22,6 +35,25 @@ class SessionStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
     REJECTED = "rejected"
+
+
+FINAL_STATUSES = frozenset(
+    {SessionStatus.DONE, SessionStatus.ROLLED_BACK, SessionStatus.FAILED, SessionStatus.REJECTED}
+)
+
+
+class Route(StrEnum):
+    """What a node decided; the routers in build.py map it to the next node.
+
+    Nodes name an outcome instead of a successor so that the builder alone knows the wiring: an extra
+    node attached after ``rehearse`` changes where ``NEXT`` leads, and no node changes.
+    """
+
+    NEXT = "next"
+    REPLAN = "replan"  # back to the planner with findings
+    ASK_AGAIN = "ask_again"  # the approval did not match the plan: ask again
+    ROLLBACK = "rollback"
+    STOP = "stop"  # the session ends here (failed, rejected)
 
 
 class SessionRequest(BaseModel):
@@ -42,11 +74,11 @@ class Approval(BaseModel):
     plan_hash: str
     by: str
     comment: str = ""
-    at: str
+    at: str = Field(default_factory=utc_now)
 
 
 class LogEntry(BaseModel):
-    at: str
+    at: str = Field(default_factory=utc_now)
     node: str
     message: str
 
@@ -55,19 +87,39 @@ class SessionState(BaseModel):
     """The graph's state. Lists annotated with operator.add accumulate across nodes."""
 
     session_id: str
-    brain: str
-    request: SessionRequest
-    status: SessionStatus = SessionStatus.PLANNING
-    schema_snapshot: dict[str, Any] | None = None
+    brain: str = Field(description="The brain's display name, e.g. 'offline' or 'claude (model id)'.")
+    brain_mode: str = Field(default="auto", description="auto, claude or offline: picked again on resume.")
+    request: dict[str, Any] = Field(description="SessionRequest as JSON.")
+    created_at: str = Field(default_factory=utc_now)
+    status: str = SessionStatus.PLANNING.value
+    route: str = Route.NEXT.value
     draft_sql: str | None = None
-    plan: dict[str, Any] | None = Field(default=None, description="MigrationPlan as JSON.")
+    rationale: str | None = None
+    risks: list[str] = Field(default_factory=list)
+    plan: dict[str, Any] | None = Field(default=None, description="The checked MigrationPlan as JSON.")
     plan_hash: str | None = None
-    findings: list[str] = Field(default_factory=list, description="Gate problems of the last round.")
+    findings: list[str] = Field(default_factory=list, description="What the planner must fix next round.")
     planning_rounds: int = 0
     rehearsal: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None
-    approvals: Annotated[list[Approval], operator.add] = Field(default_factory=list)
+    approvals: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     execution: dict[str, Any] | None = None
+    verification: dict[str, Any] | None = None
+    rollback: dict[str, Any] | None = None
     monitor_verdicts: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
-    log: Annotated[list[LogEntry], operator.add] = Field(default_factory=list)
+    log: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     error: str | None = None
+
+    def session_request(self) -> SessionRequest:
+        return SessionRequest.model_validate(self.request)
+
+    def migration_plan(self) -> MigrationPlan | None:
+        return MigrationPlan.model_validate(self.plan) if self.plan is not None else None
+
+    def latest_approval(self) -> Approval | None:
+        return Approval.model_validate(self.approvals[-1]) if self.approvals else None
+
+
+def log_entry(node: str, message: str) -> list[dict[str, Any]]:
+    """A one-entry update for the ``log`` reducer."""
+    return [LogEntry(node=node, message=message).model_dump(mode="json")]

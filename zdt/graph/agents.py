@@ -1,0 +1,48 @@
+"""How a node runs an agent: the agent's tools bound to this session, its calls reported live.
+
+Why here and not in each node: every agent run needs the same three things — a ToolContext saying which
+database the tools may touch (decided by the node, never by the model), the session's observers (a
+recorder) and the live progress observer — and getting one of them wrong in one node is how a model ends
+up with a tool it should not have.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zdt.agents.base import Agent, ResultT, run_agent
+from zdt.graph.context import SessionContext
+from zdt.graph.progress import Progress
+from zdt.plan.model import MigrationPlan
+from zdt.tools.context import Environment, ToolContext
+from zdt.tools.registry import build_toolbox
+
+
+def run_session_agent(
+    agent: Agent[ResultT],
+    context: dict[str, Any],
+    *,
+    session: SessionContext,
+    session_id: str,
+    progress: Progress,
+    environment: Environment = "planning",
+    staging_url: str | None = None,
+    plan: MigrationPlan | None = None,
+    production_approved: bool = False,
+) -> ResultT:
+    """Run ``agent`` with the session's brain and a toolbox for ``environment``."""
+    tool_context = ToolContext(
+        target_url=session.target_url,
+        scratchpad_dir=Path(session.session_dir(session_id)),
+        session_id=session_id,
+        environment=environment,
+        staging_url=staging_url,
+        production_approved=production_approved,
+        plan=plan,
+    )
+    tools = build_toolbox(agent.name, tool_context, [progress.tool_call, *session.observers])
+    progress("agent", brain=session.brain.name)
+    return run_agent(
+        agent, {"session_id": session_id, "environment": environment, **context}, session.brain, tools
+    )

@@ -1,0 +1,50 @@
+"""The runtime context of a session: everything a node needs that must not be checkpointed.
+
+Why a separate object: connection strings carry passwords and a brain holds an API client; neither may
+be written to the checkpoint (it is a file on disk, read back by another process). LangGraph hands this
+context to every node (``context_schema``); the CLI builds it again on resume from the URLs the user
+supplies again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zdt.agents.base import Brain
+from zdt.executor import ExecutorSettings
+from zdt.tools.base import CallObserver
+
+DEFAULT_OUT = Path("scratchpads")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Knobs of a session that are configuration, not state."""
+
+    max_planning_rounds: int = 3  # planner -> gate rounds before the session stops FAILED
+    sample_rows: int = 0  # rows per table copied into the embedded rehearsal
+    monitor_interval_s: float = 0.2  # how often the monitor samples while something runs
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Given to every node as ``runtime.context``."""
+
+    target_url: str
+    brain: Brain
+    staging_url: str | None = None  # None: rehearse on a throwaway embedded PostgreSQL
+    out_dir: Path = DEFAULT_OUT  # scratchpads root; a session writes into out_dir/<session id>/
+    settings: SessionSettings = field(default_factory=SessionSettings)
+    observers: Sequence[CallObserver] = ()
+
+    def session_dir(self, session_id: str) -> Path:
+        return self.out_dir / session_id
+
+    def __repr__(self) -> str:  # never show a URL, even in a traceback
+        return (
+            f"SessionContext(brain={self.brain.name!r}, out_dir={str(self.out_dir)!r}, "
+            f"staging={'given' if self.staging_url else 'embedded'})"
+        )

@@ -1,0 +1,132 @@
+"""The monitor beside a run: a sampler on its own thread, the executor's throttle hook, the verdicts.
+
+Why a wrapper around zdt.monitor: the graph needs three things the library leaves to its caller — marks
+at each executor step (so the report can say which step hurt), a bound on how long a critical database
+may hold the executor (the library's throttle pauses while critical; here a critical verdict that lasts
+``critical_grace_s`` stops the run so the graph can roll back), and one JSON-safe summary for the state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+import psycopg
+
+from zdt.executor import EventKind, ExecutionEvent
+from zdt.graph.progress import Progress
+
+try:  # the monitor library ships separately; without it a run is still verified, just not watched
+    from zdt.monitor.models import RecordedVerdict
+    from zdt.monitor.probes import SERVER_PROBE, table_probes
+    from zdt.monitor.sampler import MIGRATION_START, MetricsSampler
+    from zdt.monitor.throttle import MonitorThrottle
+
+    MONITOR_AVAILABLE = True
+except ImportError:  # pragma: no cover - depends on the installation
+    MONITOR_AVAILABLE = False
+
+
+class MonitorCritical(Exception):
+    """The database stayed critical for longer than the grace period: stop, and let the graph roll back."""
+
+
+def existing_tables(url: str, tables: Iterable[str]) -> list[str]:
+    """The tables that exist now: a probe of a table the plan is about to create would only error."""
+    names = sorted(set(tables))
+    if not names:
+        return []
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", [names]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class Watch:
+    """Use as a context manager around a run; pass ``throttle`` and ``on_event`` to the executor.
+
+    Without the monitor library it watches nothing: ``throttle`` never pauses, ``summary`` says so.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        tables: Iterable[str],
+        progress: Progress,
+        *,
+        interval_s: float = 0.2,
+        critical_grace_s: float = 5.0,
+    ) -> None:
+        self._progress = progress
+        self._critical_since: float | None = None
+        self._grace_s = critical_grace_s
+        self.stopped_for: str | None = None
+        self.enabled = MONITOR_AVAILABLE
+        if self.enabled:
+            probes = table_probes(existing_tables(url, tables)) or SERVER_PROBE
+            self.sampler = MetricsSampler(url, probes, interval_s=interval_s)
+            self._throttle = MonitorThrottle(self.sampler, on_verdict=self._report)
+
+    def __enter__(self) -> Watch:
+        if not self.enabled:
+            self._progress("not_watching", reason="the monitor library (zdt.monitor) is not installed")
+            return self
+        self.sampler.start()
+        self.sampler.wait_for_samples(2, timeout_s=5.0)  # a baseline before the first step
+        self.sampler.mark(MIGRATION_START)
+        self._progress("watching", probes=len(self.sampler.probe_queries))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.enabled:
+            self.sampler.stop()
+
+    def throttle(self) -> float:
+        """The executor's throttle hook: pause while alarmed; raise MonitorCritical past the grace period."""
+        if not self.enabled:
+            return 0.0
+        pause = self._throttle()
+        verdict = self._throttle.last_verdict
+        if verdict is None or verdict.level != "critical":
+            self._critical_since = None
+            return pause
+        now = time.monotonic()
+        self._critical_since = self._critical_since or now
+        if now - self._critical_since >= self._grace_s:
+            self.stopped_for = verdict.summary
+            raise MonitorCritical(f"the monitor stopped the run: {verdict.summary}")
+        return pause
+
+    def on_event(self, event: ExecutionEvent) -> None:
+        if self.enabled and event.kind is EventKind.STEP_STARTED and event.step_id:
+            self.sampler.mark(event.step_id)
+
+    def _report(self, record: RecordedVerdict) -> None:
+        self._progress(
+            "verdict", level=record.verdict.level, action=record.action, summary=record.verdict.summary
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The run as the monitor saw it, JSON-safe: final verdict, alarms, pauses, sample count."""
+        if not self.enabled:
+            return {"level": "ok", "samples": 0, "pauses": 0, "alarms": [], "final": None, "watched": False}
+        final = self._throttle.verdict() if self.sampler.samples else None
+        levels = [record.verdict.level for record in self._throttle.verdicts]
+        levels += [final.level] if final else []
+        levels += ["critical"] if self.stopped_for else []
+        worst = max(levels, key=["ok", "throttle", "critical"].index, default="ok")
+        return {
+            "watched": True,
+            "level": worst,
+            "samples": len(self.sampler.samples),
+            "baseline_ms": self._throttle.baseline(),
+            "pauses": self._throttle.pauses,
+            "alarms": [record.model_dump(mode="json") for record in self._throttle.verdicts],
+            "final": final.model_dump(mode="json") if final else None,
+            "stopped_for": self.stopped_for,
+        }

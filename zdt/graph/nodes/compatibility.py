@@ -1,0 +1,90 @@
+"""compatibility: will the application's queries keep working on the migrated schema (and the old one)?
+
+The agent PREPAREs each query — parsed, resolved, planned, never run — on a throwaway copy of the target
+with the plan applied, and on the target as it is. Whatever the verdict, the session goes on to the
+approval: the verdict is one of the things the approver weighs, shown next to the plan.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from langgraph.runtime import Runtime
+
+from zdt.agents.compatibility import CompatibilityAgent
+from zdt.agents.errors import AgentError
+from zdt.agents.results import CompatibilityResult
+from zdt.analysis.schema_copy import SchemaCopyError
+from zdt.executor import ExecutorError, apply_plan
+from zdt.graph.agents import run_session_agent
+from zdt.graph.context import SessionContext
+from zdt.graph.progress import Progress
+from zdt.graph.rehearsal import embedded_copy, for_rehearsal
+from zdt.graph.reports import write_compatibility
+from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.plan.model import MigrationPlan
+from zdt.sessions.scratchpads import LOG_MD
+
+
+@contextmanager
+def migrated_copy(plan: MigrationPlan, target_url: str, ctx: SessionContext) -> Iterator[str | None]:
+    """An embedded copy of the target with the plan applied; None when the copy could not be made."""
+    with tempfile.TemporaryDirectory(prefix="zdt-compat-") as scratch, embedded_copy(target_url) as copy:
+        result = apply_plan(
+            for_rehearsal(plan), copy.url, settings=ctx.settings.executor, log_path=Path(scratch) / LOG_MD
+        )
+        yield copy.url if result.ok else None
+
+
+def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    progress = Progress("compatibility")
+    ctx = runtime.context
+    request = state.session_request()
+    plan = state.migration_plan()
+    assert plan is not None
+    progress("started", queries=bool(request.queries))
+    where = "none (no application queries given)"
+    try:
+        if request.queries:
+            with migrated_copy(plan, ctx.target_url, ctx) as copy_url:
+                where = "an embedded copy of the target with the plan applied"
+                result = _check(state, ctx, progress, request.queries, copy_url)
+        else:
+            result = _check(state, ctx, progress, None, None)
+    except (psycopg.Error, SchemaCopyError, ExecutorError, AgentError) as error:
+        result = CompatibilityResult(verdict="unknown", summary=f"the check could not run: {error}")
+    write_compatibility(ctx.session_dir(state.session_id), state.session_id, state.brain, result, where)
+    progress("verdict", verdict=result.verdict, summary=result.summary)
+    return {
+        "route": Route.NEXT.value,
+        "status": SessionStatus.AWAITING_APPROVAL.value,
+        "compatibility": result.model_dump(mode="json"),
+        "log": log_entry("compatibility", f"{result.verdict}: {result.summary}"),
+    }
+
+
+def _check(
+    state: SessionState,
+    ctx: SessionContext,
+    progress: Progress,
+    queries: str | None,
+    copy_url: str | None,
+) -> CompatibilityResult:
+    if queries and copy_url is None:
+        return CompatibilityResult(verdict="unknown", summary="the plan did not apply to the copy")
+    context = {"queries": queries, "plan": state.plan, "new_schema": "staging", "old_schema": "target"}
+    return run_session_agent(
+        CompatibilityAgent(),
+        context,
+        session=ctx,
+        session_id=state.session_id,
+        progress=progress,
+        environment="rehearsal",
+        staging_url=copy_url,
+        plan=state.migration_plan(),
+    )

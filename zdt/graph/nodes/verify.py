@@ -1,0 +1,100 @@
+"""verify: after the run, check from the outside that production is where the plan says it is.
+
+The executor verified every step as it went; this node asks again with fresh eyes: the target's own
+record must say this plan (by hash) is done, every step included, and the monitoring agent takes a last
+look at the database's health. A mismatch or a critical verdict rolls back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from langgraph.runtime import Runtime
+
+from zdt.agents.errors import AgentError
+from zdt.agents.monitor import MonitorAgent
+from zdt.executor import ExecutorError, MigrationStatus, StepStatus, migration_status
+from zdt.graph.agents import run_session_agent
+from zdt.graph.context import SessionContext
+from zdt.graph.progress import Progress
+from zdt.graph.reports import append_monitoring
+from zdt.graph.state import Route, SessionState, log_entry
+from zdt.plan.model import MigrationPlan
+from zdt.schema.snapshot import introspect
+
+
+def verify(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    progress = Progress("monitor")
+    ctx = runtime.context
+    plan = state.migration_plan()
+    assert plan is not None
+    progress("started", plan=plan.id)
+    try:
+        problems, figures = _check_record(plan, ctx)
+    except (psycopg.Error, ExecutorError) as error:
+        problems, figures = [f"cannot read the target's migration record: {error}"], {}
+    try:
+        verdict = run_session_agent(
+            MonitorAgent(),
+            {"samples": [], "step": "after the migration"},
+            session=ctx,
+            session_id=state.session_id,
+            progress=progress,
+            environment="production",
+        )
+    except AgentError as error:
+        problems.append(f"the monitoring agent gave no verdict: {error}")
+        verdict_json: dict[str, Any] = {"level": "critical", "reasons": [str(error)], "summary": str(error)}
+    else:
+        verdict_json = verdict.model_dump(mode="json")
+        if verdict.level == "critical":
+            problems.append(f"the monitor's verdict after the run is critical: {verdict.summary}")
+    append_monitoring(
+        ctx.session_dir(state.session_id),
+        "After the migration",
+        {"level": verdict_json["level"], "final": verdict_json, "samples": 1},
+    )
+    figures |= {"problems": problems, "monitor": verdict_json}
+    if problems:
+        progress("failed", reason="; ".join(problems))
+        return {
+            "route": Route.ROLLBACK.value,
+            "verification": figures,
+            "monitor_verdicts": [verdict_json],
+            "error": "; ".join(problems),
+            "log": log_entry("verify", "; ".join(problems)),
+        }
+    progress("passed", level=verdict_json["level"])
+    return {
+        "route": Route.NEXT.value,
+        "verification": figures,
+        "monitor_verdicts": [verdict_json],
+        "log": log_entry("verify", f"verified; monitor: {verdict_json['summary']}"),
+    }
+
+
+def _check_record(plan: MigrationPlan, ctx: SessionContext) -> tuple[list[str], dict[str, Any]]:
+    records = {
+        record.id: record for record in migration_status(ctx.target_url, settings=ctx.settings.executor)
+    }
+    record = records.get(plan.id)
+    if record is None:
+        return [f"the target has no record of migration {plan.id}"], {}
+    problems = []
+    if record.plan_hash != plan.content_hash():
+        problems.append(f"the target ran plan hash {record.plan_hash[:12]}, not {plan.content_hash()[:12]}")
+    if record.status not in (MigrationStatus.DONE, MigrationStatus.PARTIAL):
+        problems.append(f"migration {plan.id} is {record.status} on the target")
+    undone = [step.step_id for step in record.steps if step.status != StepStatus.DONE]
+    if undone:
+        problems.append(f"steps not done on the target: {', '.join(undone)}")
+    with psycopg.connect(ctx.target_url, connect_timeout=10) as conn:
+        after = introspect(conn).fingerprint()
+    figures = {
+        "status": record.status,
+        "fingerprint_before": record.fingerprint_before,
+        "fingerprint_after": after,
+        "steps_done": len(record.steps) - len(undone),
+    }
+    return problems, figures

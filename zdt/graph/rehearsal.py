@@ -1,0 +1,146 @@
+"""Rehearsal databases: where a plan is proven before production, and where the migrated schema is checked.
+
+Why not only ``zdt.rehearsal.rehearse_plan``: the graph also needs the copy's URL, so the monitor can
+watch the rehearsal and the compatibility agent can PREPARE the application's queries on the migrated
+schema. The building blocks are the same (an embedded server, a scratch database, the target's schema
+copied with pg_dump, optionally sampled rows); a staging database given by the user is used as it is,
+and left as it was found (every rehearsal there is rolled back, failed or not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from zdt.analysis.schema_copy import copy_schema
+from zdt.db.embedded import EmbeddedPostgres
+from zdt.db.scratch import scratch_database
+from zdt.db.urls import redact
+from zdt.executor import (
+    EventCallback,
+    ExecutionResult,
+    ExecutorSettings,
+    RollbackResult,
+    Throttle,
+    apply_plan,
+    rollback_migration,
+)
+from zdt.plan.model import MigrationPlan
+from zdt.rehearsal.sample import copy_sample
+from zdt.schema.snapshot import introspect
+
+
+@dataclass
+class RehearsalDatabase:
+    url: str
+    where: str  # for people: "embedded PostgreSQL 18 (schema + 100 rows per table)" or the staging URL
+    sampled_rows: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def embedded_copy(target_url: str, sample_rows: int = 0) -> Iterator[RehearsalDatabase]:
+    """A throwaway embedded server holding the target's schema (and a sample of its rows)."""
+    with EmbeddedPostgres() as server, scratch_database(server.url, prefix="zdt_rehearsal") as url:
+        copy_schema(target_url, url)
+        with psycopg.connect(url) as conn:
+            version = conn.info.server_version // 10000
+            snapshot = introspect(conn)
+        sampled = copy_sample(target_url, url, snapshot, sample_rows) if sample_rows > 0 else {}
+        contents = f"schema + up to {sample_rows} rows per table" if sample_rows > 0 else "schema only"
+        yield RehearsalDatabase(url, f"embedded PostgreSQL {version} ({contents})", sampled)
+
+
+@contextmanager
+def rehearsal_database(
+    target_url: str, staging_url: str | None, sample_rows: int = 0
+) -> Iterator[RehearsalDatabase]:
+    """The staging database when one is given, else an embedded copy of the target."""
+    if staging_url is None:
+        with embedded_copy(target_url, sample_rows) as database:
+            yield database
+        return
+    if redact(staging_url) == redact(target_url):
+        raise ValueError("the staging database is the target database: refusing to rehearse on production")
+    yield RehearsalDatabase(staging_url, f"staging {redact(staging_url)}")
+
+
+def for_rehearsal(plan: MigrationPlan) -> MigrationPlan:
+    """The plan without the target's fingerprint (a copy or staging is another database), re-stamped."""
+    copy = plan.model_copy(update={"schema_fingerprint": None})
+    return copy.model_copy(update={"checked_hash": copy.content_hash()})
+
+
+@dataclass
+class Rehearsal:
+    execution: ExecutionResult
+    rollback: RollbackResult | None = None
+    rollback_skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        restored = self.rollback is None or self.rollback.schema_restored
+        return self.execution.ok and restored
+
+
+def rehearse_at(
+    plan: MigrationPlan,
+    url: str,
+    *,
+    settings: ExecutorSettings,
+    log_path: Path,
+    on_event: EventCallback | None = None,
+    throttle: Throttle | None = None,
+) -> Rehearsal:
+    """Apply the plan, then roll it back (also after a failure, so staging is left as it was found)."""
+    rehearsal = for_rehearsal(plan)
+    execution = apply_plan(
+        rehearsal, url, settings=settings, on_event=on_event, throttle=throttle, log_path=log_path
+    )
+    irreversible = [step.id for step in rehearsal.steps if step.rollback.irreversible]
+    if irreversible:
+        skipped = f"steps {', '.join(irreversible)} cannot be undone, so the rollback was not rehearsed"
+        return Rehearsal(execution, rollback_skipped=skipped)
+    rollback = rollback_migration(rehearsal, url, settings=settings, on_event=on_event, log_path=log_path)
+    return Rehearsal(execution, rollback)
+
+
+def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehearsal) -> dict[str, Any]:
+    """What the approver reads about the rehearsal: per step its time, retries and the lock it held."""
+    steps = {step.id: step for step in plan.steps}
+    rows = []
+    for result in rehearsal.execution.steps:
+        step = steps.get(result.step_id)
+        rows.append(
+            {
+                "step": result.step_id,
+                "phase": step.phase.value if step else None,
+                "ok": result.ok,
+                "duration_s": round(result.duration_s, 3),
+                "retries": result.retries,
+                "rows": result.rows,
+                "lock": step.lock.value if step and step.lock else None,
+                "lock_duration": step.lock_duration.value if step else None,
+                "message": result.message,
+            }
+        )
+    rollback = rehearsal.rollback
+    return {
+        "where": database.where,
+        "ok": rehearsal.ok,
+        "message": rehearsal.execution.message,
+        "failed_step": rehearsal.execution.failed_step,
+        "steps": rows,
+        "total_s": round(sum(row["duration_s"] for row in rows), 3),
+        "sampled_rows": sum(database.sampled_rows.values()),
+        "rollback": (
+            {"ok": rollback.ok, "schema_restored": rollback.schema_restored, "message": rollback.message}
+            if rollback
+            else None
+        ),
+        "rollback_skipped": rehearsal.rollback_skipped,
+    }

@@ -1,0 +1,68 @@
+"""APP-COMPATIBILITY.md and MIGRATION-MONITORING.md as the graph writes them.
+
+Why small and here: the seed's four agents each kept one document; the plan and the log already have
+their writers (zdt.reports, the executor's log). These two record what the graph's nodes found, in the
+same plain Markdown, so ``zdt watch`` and a reviewer read all four side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zdt.agents.results import CompatibilityResult
+from zdt.graph.state import utc_now
+from zdt.sessions.scratchpads import COMPATIBILITY_MD, MONITORING_MD
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def write_compatibility(
+    out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
+) -> Path:
+    lines = [
+        "# Application compatibility",
+        "",
+        f"Session `{session_id}`, checked {utc_now()} by the compatibility agent ({brain}).",
+        f"Migrated schema: {where}; old schema: the target.",
+        "",
+        f"**Verdict: {result.verdict}** — {result.summary}",
+        "",
+    ]
+    if result.checks:
+        lines += ["| query | new schema | old schema | error |", "|---|---|---|---|"]
+        for check in result.checks:
+            old = "not checked" if check.old_schema_ok is None else ("ok" if check.old_schema_ok else "FAILS")
+            new = "ok" if check.new_schema_ok else "FAILS"
+            lines.append(f"| `{_cell(check.query)}` | {new} | {old} | {_cell(check.error or '')} |")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / COMPATIBILITY_MD
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def append_monitoring(out_dir: Path, title: str, summary: dict[str, Any]) -> Path:
+    """Add one section per watched run (rehearsal, production, verification) to MIGRATION-MONITORING.md."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / MONITORING_MD
+    lines = [] if path.exists() else ["# Migration monitoring", ""]
+    final = summary.get("final") or {}
+    lines += [
+        f"## {title} ({utc_now()})",
+        "",
+        f"- verdict: **{summary.get('level', 'ok')}**",
+        f"- samples: {summary.get('samples', 0)}, baseline probe latency: {summary.get('baseline_ms')} ms",
+        f"- executor pauses asked for: {summary.get('pauses', 0)}",
+    ]
+    if final:
+        lines.append(f"- last window: {final.get('summary', '')}")
+    if summary.get("stopped_for"):
+        lines.append(f"- STOPPED the run: {summary['stopped_for']}")
+    for alarm in summary.get("alarms", []):
+        said = alarm.get("verdict", {}).get("summary", "")
+        lines.append(f"  - {alarm.get('elapsed_s') or 0:.1f} s: {said} -> {alarm.get('action', '')}")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+    return path

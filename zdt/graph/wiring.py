@@ -1,0 +1,120 @@
+"""The mechanics behind build.py: route maps, extra nodes spliced into success paths, validation.
+
+Why separate: build.py should read as the session's story, one line per node with where each outcome
+leads. How an outcome becomes an edge, and how an extra node is threaded in, lives here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from zdt.graph.context import SessionContext
+from zdt.graph.extra import NO_EXTRA_AFTER, ExtraNode, ExtraNodeError
+from zdt.graph.progress import Progress
+from zdt.graph.state import Route, SessionState, SessionStatus
+
+RouteMap = Mapping[Route, str]
+
+
+@dataclass(frozen=True)
+class _Node:
+    name: str
+    function: Callable[..., Any]
+    routes: RouteMap
+
+
+class Wiring:
+    """Collects the nodes and their route maps, then builds the StateGraph in one go."""
+
+    def __init__(self, extra_nodes: Sequence[ExtraNode]) -> None:
+        self._extra = list(extra_nodes)
+        self._nodes: list[_Node] = []
+        self._entry: str | None = None
+
+    def start(self, name: str) -> None:
+        self._entry = name
+
+    def node(self, name: str, function: Callable[..., Any], routes: RouteMap) -> None:
+        self._nodes.append(_Node(name, function, dict(routes)))
+
+    def build(self) -> StateGraph[SessionState, SessionContext, SessionState, SessionState]:
+        nodes = self._with_extra_nodes()
+        graph: StateGraph[SessionState, SessionContext, SessionState, SessionState] = StateGraph(
+            SessionState, context_schema=SessionContext
+        )
+        for node in nodes:
+            graph.add_node(node.name, node.function)  # type: ignore[call-overload]
+        assert self._entry is not None, "call start() first"
+        graph.add_edge(START, self._entry)
+        for node in nodes:
+            destinations = set(node.routes.values())
+            if len(destinations) == 1:
+                graph.add_edge(node.name, destinations.pop())
+            else:
+                path_map: dict[Any, str] = {route.value: dest for route, dest in node.routes.items()}
+                graph.add_conditional_edges(node.name, _router(node.name, node.routes), path_map)
+        return graph
+
+    def _with_extra_nodes(self) -> list[_Node]:
+        """Splice every extra node into the NEXT path of its anchor, in the order given."""
+        nodes = {node.name: node for node in self._nodes}
+        order = [node.name for node in self._nodes]
+        for extra in self._extra:
+            if extra.name in nodes:
+                raise ExtraNodeError(f"a node named {extra.name!r} already exists")
+            if extra.after in NO_EXTRA_AFTER:
+                raise ExtraNodeError(
+                    f"nothing may run between {extra.after!r} and the production step ({extra.name!r})"
+                )
+            anchor = nodes.get(extra.after)
+            if anchor is None:
+                raise ExtraNodeError(f"{extra.name!r} attaches after {extra.after!r}, which is not a node")
+            chained = _Node(
+                extra.name,
+                _extra_node(extra),
+                {Route.NEXT: anchor.routes[Route.NEXT], Route.STOP: END},
+            )
+            nodes[extra.after] = _Node(
+                anchor.name, anchor.function, {**anchor.routes, Route.NEXT: extra.name}
+            )
+            nodes[extra.name] = chained
+            order.insert(order.index(extra.after) + 1, extra.name)
+        return [nodes[name] for name in order]
+
+
+def _router(name: str, routes: RouteMap) -> Callable[[SessionState], str]:
+    allowed = {route.value for route in routes}
+
+    def route_of(state: SessionState) -> str:
+        if state.route not in allowed:
+            raise RuntimeError(f"node {name!r} ended with route {state.route!r}; it may only use {allowed}")
+        return state.route
+
+    route_of.__name__ = f"after_{name}"
+    return route_of
+
+
+def _extra_node(extra: ExtraNode) -> Callable[..., dict[str, Any]]:
+    """Wrap an extra node: progress lines, and a stop that marks the session failed."""
+    wants_runtime = len(inspect.signature(extra.function).parameters) >= 2
+
+    def run(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+        progress = Progress(extra.name)
+        progress("started")
+        result = extra.function(state, runtime) if wants_runtime else extra.function(state)
+        update = dict(result or {})
+        update.setdefault("route", Route.NEXT.value)
+        if update["route"] == Route.STOP.value:
+            update.setdefault("status", SessionStatus.FAILED.value)
+            update.setdefault("error", f"stopped by {extra.name}")
+        progress("finished", route=update["route"])
+        return update
+
+    run.__name__ = extra.name
+    return run

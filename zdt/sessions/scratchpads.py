@@ -1,0 +1,49 @@
+"""Where a session's documents go: ``<out>/<session id>/``, with ``<out>/latest`` naming the newest.
+
+Why one folder per session: the seed workflow's four agents shared one ``.claude/scratchpads`` folder,
+so a second migration overwrote the first one's plan and log. A folder per session keeps every record;
+``latest`` keeps the seed's habit of "look in the scratchpads folder" working.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PLAN_MD = "MIGRATION-PLAN.md"
+PLAN_JSON = "plan.json"
+LOG_MD = "MIGRATION-LOG.md"
+COMPATIBILITY_MD = "APP-COMPATIBILITY.md"
+MONITORING_MD = "MIGRATION-MONITORING.md"
+
+#: The four documents of the seed's four terminals, in the order ``zdt watch`` shows them.
+WATCHED = (PLAN_MD, LOG_MD, COMPATIBILITY_MD, MONITORING_MD)
+
+LATEST = "latest"
+
+
+def session_dir(out_dir: Path, session_id: str) -> Path:
+    return out_dir / session_id
+
+
+def point_latest(out_dir: Path, session_id: str) -> Path:
+    """Make ``<out>/latest`` name ``session_id``: a relative symlink, or a text file where links fail."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    latest = out_dir / LATEST
+    if latest.is_symlink() or latest.is_file():
+        latest.unlink()
+    try:
+        os.symlink(session_id, latest, target_is_directory=True)
+    except OSError:  # e.g. Windows without the privilege, or a filesystem without links
+        latest.write_text(session_id + "\n", encoding="utf-8")
+    return latest
+
+
+def latest_session(out_dir: Path) -> str | None:
+    """The session ``<out>/latest`` names, whichever form it took; None when there is none."""
+    latest = out_dir / LATEST
+    if latest.is_symlink():
+        return Path(os.readlink(latest)).name
+    if latest.is_file():
+        return latest.read_text(encoding="utf-8").strip() or None
+    return None
