@@ -1,0 +1,47 @@
+"""The Monitoring agent's instruments: a sampler, thresholds and a verdict, a throttle hook, a report.
+
+Public API::
+
+    MetricsSampler(url, probe_queries=None, interval_s=0.2)  # .start() .mark(label) .stop()
+        .samples .marks .baseline() .recent(window_s)
+    table_probes(tables) -> {name: probe}                     # SELECT 1 FROM t LIMIT 1, quoted
+    Thresholds(...); judge(samples, baseline, thresholds, integrity_failures=0) -> MonitorVerdict
+    MonitorThrottle(sampler, thresholds)                      # the executor's ``throttle`` hook
+    write_monitoring_report(out_dir, samples, marks, verdicts, baseline) -> [md, html, *png]
+
+Deterministic code only: the agent decides what to do with a verdict, these measure and judge.
+"""
+
+from zdt.monitor.figures import WindowFigures, summarise
+from zdt.monitor.models import (
+    LockWait,
+    Mark,
+    MetricSample,
+    ProbeResult,
+    RecordedVerdict,
+    SessionInfo,
+)
+from zdt.monitor.probes import table_probe, table_probes
+from zdt.monitor.report import write_monitoring_report
+from zdt.monitor.sampler import MIGRATION_START, MetricsSampler
+from zdt.monitor.thresholds import Thresholds, judge
+from zdt.monitor.throttle import MonitorThrottle
+
+__all__ = [
+    "MIGRATION_START",
+    "LockWait",
+    "Mark",
+    "MetricSample",
+    "MetricsSampler",
+    "MonitorThrottle",
+    "ProbeResult",
+    "RecordedVerdict",
+    "SessionInfo",
+    "Thresholds",
+    "WindowFigures",
+    "judge",
+    "summarise",
+    "table_probe",
+    "table_probes",
+    "write_monitoring_report",
+]
