@@ -1,13 +1,15 @@
 """The Migration Monitoring Agent: is the database healthy while the migration runs?
 
-Its verdict drives the executor (throttle slows the backfills, critical stops and rolls back), so the
-offline judgement is a fixed table of thresholds (zdt.agents.monitor_rules): the same samples always
+Its verdict drives the session (throttle slows the executor down, critical stops and rolls back), so the
+offline judgement is a fixed table of thresholds: zdt.monitor's when that library is installed (the
+very judgement the executor's throttle acts on), else zdt.agents.monitor_rules. The same samples always
 give the same verdict, and the reasons name the metric and value that decided it.
 """
 
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -15,17 +17,26 @@ from pydantic import Field
 from zdt.agents.context import AgentContext, ContextAgent
 from zdt.agents.monitor_rules import MonitorThresholds, judge
 from zdt.agents.results import MonitorVerdict
+from zdt.tools import monitor_library
 from zdt.tools.base import ToolBox
+from zdt.tools.metrics import LIBRARY
 
 
 class MonitorContext(AgentContext):
     """What the monitor reads (plus session_id, environment, schema_summary, findings)."""
 
     samples: list[dict[str, Any]] = Field(
-        default_factory=list, description="MetricsSample dicts, oldest first; empty: take one now."
+        default_factory=list, description="Earlier samples (sample_metrics' shape), oldest first."
     )
-    baseline: dict[str, Any] | None = Field(default=None, description="A sample from before the migration.")
-    thresholds: MonitorThresholds = Field(default_factory=MonitorThresholds)
+    baseline_latency_ms: float | None = Field(
+        default=None, description="zdt.monitor's baseline: median probe latency before the migration."
+    )
+    baseline: dict[str, Any] | None = Field(
+        default=None, description="Built-in path: a sample from before the migration (counters, durations)."
+    )
+    thresholds: dict[str, Any] = Field(
+        default_factory=dict, description="Threshold overrides (zdt.monitor.Thresholds or MonitorThresholds)."
+    )
     step: str | None = Field(default=None, description="What the executor is running now.")
 
 
@@ -35,11 +46,16 @@ class MonitorAgent(ContextAgent[MonitorVerdict, MonitorContext]):
     Context keys read:
 
     - ``session_id`` (str, required)
-    - ``samples`` (list[dict]: MetricsSample JSON, oldest first; empty: the agent samples now)
-    - ``baseline`` (dict | None: a sample from before the migration, for degradation and error rate)
-    - ``thresholds`` (dict: MonitorThresholds fields to override)
+    - ``samples`` (list[dict]: earlier samples in sample_metrics' shape, oldest first; may be empty:
+      the agent always takes a fresh burst through ``sample_metrics``)
+    - ``baseline_latency_ms`` (float | None): zdt.monitor's baseline (MetricsSampler.baseline())
+    - ``baseline`` (dict | None): built-in path only, a sample from before the migration
+    - ``thresholds`` (dict): overrides of zdt.monitor.Thresholds (or of MonitorThresholds without it)
     - ``step`` (str | None): what is running now
     - ``environment``, ``findings``, ``schema_summary``
+
+    Offline it judges with zdt.monitor.judge when the monitor library is installed (the same judgement
+    the executor's throttle uses), else with the built-in rules of zdt.agents.monitor_rules.
 
     Tools: sample_metrics, run_readonly_sql, read_scratchpad, append_log.
     """
@@ -51,7 +67,9 @@ class MonitorAgent(ContextAgent[MonitorVerdict, MonitorContext]):
 
     def task_message(self, context: dict[str, Any]) -> str:
         ctx = self.read_context(context)
-        given = f"{len(ctx.samples)} samples are above" if ctx.samples else "No sample was given"
+        given = (
+            f"{len(ctx.samples)} earlier samples are above" if ctx.samples else "No earlier sample was given"
+        )
         return (
             f"{given}. Take a fresh sample with sample_metrics, judge it against the thresholds, then call "
             "submit_result with level, reasons and a one-line summary."
@@ -59,16 +77,49 @@ class MonitorAgent(ContextAgent[MonitorVerdict, MonitorContext]):
 
     def offline(self, context: dict[str, Any], tools: ToolBox) -> MonitorVerdict:
         ctx = self.read_context(context)
-        samples = list(ctx.samples)
         result = tools.call("sample_metrics", {})
-        unreachable = None
-        if result.is_error:
-            unreachable = f"sampling failed: {result.content}"
+        fresh = None if result.is_error else json.loads(result.content)
+        library = monitor_library.load()
+        if (
+            library is not None
+            and (fresh is None or fresh["source"] == LIBRARY)
+            and _library_shaped(ctx.samples)
+        ):
+            verdict = _library_verdict(library, ctx, fresh, result.content if fresh is None else None)
         else:
-            samples.append(json.loads(result.content))
-        level, reasons = judge(samples, ctx.baseline, ctx.thresholds)
-        if unreachable:
-            level, reasons = "critical", [unreachable, *reasons]
-        summary = f"{level}: " + ("; ".join(reasons) if reasons else "all metrics within thresholds")
-        tools.call("append_log", {"message": f"monitor {summary}"})
-        return MonitorVerdict(level=level, reasons=reasons, summary=summary)
+            verdict = _builtin_verdict(ctx, fresh, result.content if fresh is None else None)
+        tools.call("append_log", {"message": f"monitor {verdict.summary}"})
+        return verdict
+
+
+def _library_shaped(samples: list[dict[str, Any]]) -> bool:
+    return all("elapsed_s" in sample for sample in samples)
+
+
+def _library_verdict(
+    library: ModuleType, ctx: MonitorContext, fresh: dict[str, Any] | None, failure: str | None
+) -> MonitorVerdict:
+    samples = [*ctx.samples, *(fresh["samples"] if fresh else [])]
+    baseline = (
+        ctx.baseline_latency_ms if ctx.baseline_latency_ms is not None else (fresh or {}).get("baseline_ms")
+    )
+    verdict: MonitorVerdict = library.judge(
+        [library.MetricSample.model_validate(sample) for sample in samples],
+        baseline,
+        library.Thresholds(**ctx.thresholds),
+    )
+    if failure is None:
+        return verdict
+    reasons = [f"critical: sampling failed: {failure}", *verdict.reasons]
+    return MonitorVerdict(level="critical", reasons=reasons, summary=f"critical: sampling failed: {failure}")
+
+
+def _builtin_verdict(
+    ctx: MonitorContext, fresh: dict[str, Any] | None, failure: str | None
+) -> MonitorVerdict:
+    samples = [*ctx.samples, *(fresh["samples"] if fresh else [])]
+    level, reasons = judge(samples, ctx.baseline, MonitorThresholds(**ctx.thresholds))
+    if failure is not None:
+        level, reasons = "critical", [f"sampling failed: {failure}", *reasons]
+    summary = f"{level}: " + ("; ".join(reasons) if reasons else "all metrics within thresholds")
+    return MonitorVerdict(level=level, reasons=reasons, summary=summary)

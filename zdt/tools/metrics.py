@@ -1,21 +1,28 @@
-"""sample_metrics: one cheap look at the server's health (connections, lock waits, long queries, errors).
+"""sample_metrics: a short look at the server's health (connections, lock waits, long queries, errors).
 
-It is a stop-gap for the monitor library (zdt.monitor, written separately): when that library exposes a
-sampler this tool should delegate to it. Until then it reads pg_stat_activity, pg_locks and
-pg_stat_database once, in a read-only transaction, and returns numbers the monitor can judge against
-thresholds. It never returns query texts: they may contain application data.
+With the monitor library (zdt.monitor) installed, the tool runs its sampler for a short burst: the same
+measurements, probe latencies and baseline the executor's throttle judges by. Without it, one built-in
+sample is read from pg_stat_activity, pg_locks and pg_stat_database in a read-only transaction. Either
+way, query texts are blanked: they may hold application data and a model has no need for them.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from pydantic import BaseModel, Field
 
-from zdt.tools.base import Tool
+from zdt.tools import monitor_library
+from zdt.tools.base import Tool, ToolError
 from zdt.tools.context import DatabaseRole, ToolContext
-from zdt.tools.session import read_only_session
+from zdt.tools.session import read_only_session, scrub
+
+BUILTIN = "built-in (pg_stat_activity)"
+LIBRARY = "zdt.monitor"
+BURST_SAMPLES = 3
+BURST_INTERVAL_S = 0.1
 
 _SAMPLE = """
 SELECT
@@ -37,7 +44,7 @@ FROM pg_stat_database d WHERE d.datname = current_database()
 
 
 class MetricsSample(BaseModel):
-    """One sample; counters (xact_*, deadlocks) are cumulative, the monitor compares two samples."""
+    """One built-in sample; counters (xact_*, deadlocks) are cumulative: compare two samples."""
 
     at: str
     connections: int
@@ -60,21 +67,50 @@ def take_sample(conn: psycopg.Connection) -> MetricsSample:
     row = conn.execute(_SAMPLE).fetchone()
     assert row is not None  # pg_stat_database always has the current database
     names = list(MetricsSample.model_fields)[1:]
-    return MetricsSample(
-        at=datetime.now(UTC).isoformat(timespec="milliseconds"), **dict(zip(names, row, strict=True))
-    )
+    at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return MetricsSample(at=at, **dict(zip(names, row, strict=True)))
+
+
+def builtin_sample(ctx: ToolContext, role: DatabaseRole | None) -> dict[str, Any]:
+    with read_only_session(ctx, role) as conn:
+        sample = take_sample(conn)
+    return {"source": BUILTIN, "samples": [sample.model_dump(mode="json")], "baseline_ms": None}
+
+
+def library_burst(ctx: ToolContext, role: DatabaseRole | None) -> dict[str, Any]:
+    """A few samples from zdt.monitor's sampler (its own read-only connection, short timeouts)."""
+    library = monitor_library.load()
+    assert library is not None
+    try:
+        url = ctx.url_for(role)
+    except LookupError as error:
+        raise ToolError(str(error)) from None
+    sampler = library.MetricsSampler(url, interval_s=BURST_INTERVAL_S, application_name="zdt-agent-monitor")
+    with sampler:
+        sampler.wait_for_samples(BURST_SAMPLES, timeout_s=5.0)
+    samples = [_without_queries(sample.model_dump(mode="json"), ctx) for sample in sampler.samples]
+    return {"source": LIBRARY, "samples": samples, "baseline_ms": sampler.baseline()}
+
+
+def _without_queries(sample: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    for item in [*sample.get("lock_waits", []), *sample.get("blockers", [])]:
+        item["query"] = ""
+    if sample.get("connection_error"):
+        sample["connection_error"] = scrub(sample["connection_error"], ctx)
+    return sample
 
 
 def sample_metrics_tool(ctx: ToolContext) -> Tool:
-    def run(args: SampleMetricsInput) -> MetricsSample:
-        with read_only_session(ctx, args.database) as conn:
-            return take_sample(conn)
+    def run(args: SampleMetricsInput) -> dict[str, Any]:
+        if monitor_library.load() is not None:
+            return library_burst(ctx, args.database)
+        return builtin_sample(ctx, args.database)
 
     return Tool(
         name="sample_metrics",
         description=(
-            "Sample database health now: connections, active and idle-in-transaction sessions, sessions "
-            "waiting on locks and for how long, the longest running query, commits/rollbacks/deadlocks."
+            "Sample database health now: connections, sessions waiting on locks and for how long, idle "
+            "transactions, probe latency, errors. Returns {source, samples, baseline_ms}."
         ),
         input_model=SampleMetricsInput,
         function=run,

@@ -1,4 +1,4 @@
-"""prepare_query (the compatibility check) and sample_metrics on a real server."""
+"""prepare_query, the compatibility check: PREPARE on a real server, nothing runs."""
 
 from __future__ import annotations
 
@@ -41,33 +41,3 @@ def test_prepare_analyses_writes_without_running_them(compat_tools, tool_context
 @pytest.mark.parametrize("sql", ["DROP TABLE users", "SELECT 1; DELETE FROM users", "CREATE TABLE t (a int)"])
 def test_prepare_refuses_non_queries(compat_tools, sql: str) -> None:
     assert compat_tools.call("prepare_query", {"sql": sql}).is_error
-
-
-def test_sample_metrics(tool_context: ToolContext) -> None:
-    result = build_toolbox("monitor", tool_context).call("sample_metrics", {})
-    assert not result.is_error, result.content
-    sample = json.loads(result.content)
-    assert sample["connections"] >= 1 and sample["max_connections"] >= sample["connections"]
-    assert sample["waiting_on_locks"] == 0
-    assert "query" not in json.dumps(sample).replace("longest_query_s", "")
-
-
-def test_sample_metrics_sees_a_lock_wait(tool_context: ToolContext) -> None:
-    import threading
-
-    holder = psycopg.connect(tool_context.target_url)
-    holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-    waiter = psycopg.connect(tool_context.target_url, autocommit=True)
-    thread = threading.Thread(target=lambda: waiter.execute("SELECT count(*) FROM users"))
-    thread.start()
-    try:
-        for _ in range(50):
-            sample = json.loads(build_toolbox("monitor", tool_context).call("sample_metrics", {}).content)
-            if sample["waiting_on_locks"]:
-                break
-        assert sample["waiting_on_locks"] == 1
-    finally:
-        holder.rollback()
-        thread.join()
-        holder.close()
-        waiter.close()
