@@ -9,6 +9,7 @@ turns), and per-call usage reporting.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -16,10 +17,19 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from tests.agents.fake_api import FakeMessagesAPI, error, message, says, text, tool_results, tool_use
-from zdt.agents import ModelCall, PlannerAgent, SubmissionRejected, TurnLimitReached, run_agent
+from zdt.agents import (
+    AgentError,
+    ExecutorAgent,
+    ModelCall,
+    PlannerAgent,
+    SubmissionRejected,
+    TurnLimitReached,
+    run_agent,
+)
 from zdt.agents.brains import ClaudeBrain, ModelCallFailed
 from zdt.agents.results import PlannerResult
 from zdt.tools import ToolContext, build_toolbox
+from zdt.tools.execute import PRODUCTION_REFUSAL
 
 SQL = "ALTER TABLE users ADD COLUMN badge text NOT NULL DEFAULT 'none'"
 GOOD = {"sql": SQL, "rationale": "adds the badge column", "risks": ["users: authentication data"]}
@@ -202,3 +212,38 @@ def test_brain_name_and_no_key_in_repr() -> None:
     brain = ClaudeBrain(client=api.client(), model="claude-x")
     assert brain.name == "claude (claude-x)"
     assert "test-key-not-secret" not in repr(brain)
+
+
+def test_refusal_ends_the_run(tool_context: ToolContext) -> None:
+    api = FakeMessagesAPI(says(message(text("I can't help with that."), stop_reason="refusal")))
+    with pytest.raises(AgentError, match="the model refused"):
+        _run(api, tool_context)
+    assert len(api.requests) == 1
+
+
+def test_model_cannot_write_production_or_escape_the_scratchpad(tool_context: ToolContext) -> None:
+    """The executor agent's model, in production but outside the approved node, and off the pad."""
+    ctx = replace(tool_context, environment="production", production_approved=False)
+    advice = {"action": "retry", "explanation": "lock contention"}
+
+    def submit(request: dict[str, Any]) -> Any:
+        execute, escape = tool_results(request)
+        assert execute["is_error"] and execute["content"] == PRODUCTION_REFUSAL
+        assert escape["is_error"] and "inside the scratchpad folder" in escape["content"]
+        return message(tool_use("submit_result", advice, "tu_3"))
+
+    api = FakeMessagesAPI(
+        says(
+            message(
+                tool_use("execute_step", {"phase": "contract"}, "tu_1"),
+                tool_use("read_scratchpad", {"name": "../../../etc/passwd"}, "tu_2"),
+            )
+        ),
+        submit,
+    )
+    brain = ClaudeBrain(client=api.client(), model="claude-test")
+    context = {"session_id": "s", "failure": "lock not granted"}
+    result = run_agent(ExecutorAgent(), context, brain, build_toolbox("executor", ctx))
+    assert result.action == "retry"
+    assert [t["name"] for t in api.requests[0]["tools"]][-1] == "submit_result"
+    assert "Migration Execution Agent" in api.requests[0]["system"][0]["text"]

@@ -108,6 +108,8 @@ class _Conversation:
             response = self._call()
             self.messages.append({"role": "assistant", "content": assistant_blocks(response.content)})
             uses = [block for block in response.content if block.type == "tool_use"]
+            if response.stop_reason == "refusal":
+                raise AgentError(f"{self.agent.name}: the model refused the task")
             if not uses:
                 self.messages.append({"role": "user", "content": NUDGE})
                 continue
