@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.agents.fake_api import FakeMessagesAPI, error, message, says, text, tool_results, tool_use
 from zdt.agents import (
@@ -247,3 +247,23 @@ def test_model_cannot_write_production_or_escape_the_scratchpad(tool_context: To
     assert result.action == "retry"
     assert [t["name"] for t in api.requests[0]["tools"]][-1] == "submit_result"
     assert "Migration Execution Agent" in api.requests[0]["system"][0]["text"]
+
+
+def test_no_password_reaches_the_model(tool_context: ToolContext) -> None:
+    """Tool outputs, errors and prompts sent to the API never carry the connection's password."""
+    secret = "sekrit-pw-31337"
+    ctx = replace(tool_context, target_url=make_conninfo(tool_context.target_url, password=secret))
+    api = FakeMessagesAPI(
+        says(
+            message(
+                tool_use("inspect_schema", {}, "tu_1"),
+                tool_use("run_readonly_sql", {"sql": "SELECT * FROM pg_stat_activity"}, "tu_2"),
+                tool_use("run_readonly_sql", {"sql": "SELECT * FROM no_such_table"}, "tu_3"),
+                tool_use("inspect_schema", {"database": "staging"}, "tu_4"),
+            )
+        ),
+        says(message(tool_use("submit_result", GOOD, "tu_5"))),
+    )
+    _run(api, ctx)
+    assert secret not in json.dumps(api.requests)
+    assert len(tool_results(api.requests[1])) == 4
