@@ -6,10 +6,15 @@ import typer
 
 from zdt import __version__
 from zdt.cli.apply import apply_command
+from zdt.cli.demo import demo_command
 from zdt.cli.lint import lint_command
 from zdt.cli.plan import plan_command
+from zdt.cli.resume import resume_command
 from zdt.cli.rollback import rollback_command
+from zdt.cli.run import run_command
+from zdt.cli.sessions import sessions_command
 from zdt.cli.status import status_command
+from zdt.cli.watch import watch_command
 
 app = typer.Typer(
     name="zdt",
@@ -43,6 +48,11 @@ app.command("plan")(plan_command)
 app.command("apply")(apply_command)
 app.command("rollback")(rollback_command)
 app.command("status")(status_command)
+app.command("run")(run_command)
+app.command("resume")(resume_command)
+app.command("sessions")(sessions_command)
+app.command("watch")(watch_command)
+app.command("demo")(demo_command)
 
 
 def main() -> None:

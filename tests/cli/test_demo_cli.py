@@ -1,0 +1,33 @@
+"""``zdt demo`` end to end in a subprocess with no API key: the seed's migration, done, in seconds."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.graph.cli_support import zdt
+from zdt.cli.demo import SEED_USER_BADGES_SQL
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_runs_a_full_session_without_an_api_key(tmp_path: Path) -> None:
+    started = time.monotonic()
+    demo = zdt("demo", "--out", "pads", cwd=tmp_path)
+
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert time.monotonic() - started < 60
+    out = demo.stdout
+    assert "approve its own plan" in out, "without a terminal the demo says it approves by itself"
+    assert "brain: offline" in out
+    assert "session summary" in out and "done" in out and "3 of 3 applied" in out
+    assert "monitor verdict" in out
+    folder = next(p for p in (tmp_path / "pads").iterdir() if p.name.startswith("s-"))
+    for name in ("MIGRATION-PLAN.md", "MIGRATION-LOG.md", "APP-COMPATIBILITY.md", "MIGRATION-MONITORING.md"):
+        assert (folder / name).is_file(), name
+    assert "compatible" in (folder / "APP-COMPATIBILITY.md").read_text()
+
+
+def test_the_embedded_seed_migration_is_the_examples_file() -> None:
+    seed_file = REPO / "examples" / "migrations" / "seed_user_badges.sql"
+    assert seed_file.read_text() == SEED_USER_BADGES_SQL

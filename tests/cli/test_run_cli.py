@@ -1,0 +1,120 @@
+"""``zdt run`` and ``zdt resume`` as separate processes: stop at the approval, exit 3, resume elsewhere.
+
+Why: the approval may come hours later from another shell; the session must be on disk, production must
+be untouched until then, the printed command must be the one that works, and the resuming process must
+prove it is talking about the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.graph.cli_support import SQL, column_exists, prepare_target, session_id_in, zdt
+from tests.graph.conftest import create_schema
+from zdt.db.scratch import scratch_database
+from zdt.executor import migration_status
+
+
+@pytest.fixture
+def urls(database_url: str, admin_url: str) -> Iterator[tuple[str, str]]:
+    prepare_target(database_url)
+    with scratch_database(admin_url, prefix="zdt_staging") as staging:
+        create_schema(staging)
+        yield database_url, staging
+
+
+def test_run_waits_at_the_approval_and_a_new_process_resumes_it(
+    urls: tuple[str, str], tmp_path: Path
+) -> None:
+    target, staging = urls
+    (tmp_path / "badges.sql").write_text(SQL)
+    common = [
+        "--database-url",
+        target,
+        "--staging-url",
+        staging,
+        "--state-url",
+        f"sqlite:///{tmp_path}/s.sqlite",
+    ]
+
+    started = zdt(
+        "run",
+        "count badges",
+        "--sql",
+        "badges.sql",
+        "--brain",
+        "offline",
+        "--out",
+        "pads",
+        *common,
+        cwd=tmp_path,
+    )
+
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert "brain: offline" in started.stdout
+    assert "Nothing was done in production" in started.stdout
+    session_id = session_id_in(started.stdout)
+    assert f"zdt resume {session_id} --approve --database-url {target}" in started.stdout.replace("'", "")
+    assert not column_exists(target, "users", "badge_count")
+    assert migration_status(target) == []
+    assert (tmp_path / "pads" / "latest").resolve().name == session_id
+    assert (tmp_path / "pads" / session_id / "MIGRATION-PLAN.md").is_file()
+
+    resumed = zdt("resume", session_id, "--approve", "--by", "dba", "--out", "pads", *common, cwd=tmp_path)
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert column_exists(target, "users", "badge_count")
+    assert "session summary" in resumed.stdout and "done" in resumed.stdout
+    log = (tmp_path / "pads" / session_id / "MIGRATION-LOG.md").read_text()
+    assert "s01-create-index" in log and "apply" in log
+
+    again = zdt("resume", session_id, "--approve", "--out", "pads", *common, cwd=tmp_path)
+    assert again.returncode == 0 and "already ended: done" in again.stdout
+
+
+def test_resume_refuses_another_database(urls: tuple[str, str], admin_url: str, tmp_path: Path) -> None:
+    target, staging = urls
+    (tmp_path / "badges.sql").write_text(SQL)
+    state = ["--state-url", f"sqlite:///{tmp_path}/s.sqlite"]
+    started = zdt(
+        "run", "--sql", "badges.sql", "--brain", "offline", "--database-url", target,
+        "--staging-url", staging, *state, cwd=tmp_path,
+    )  # fmt: skip
+    session_id = session_id_in(started.stdout)
+
+    wrong = zdt(
+        "resume",
+        session_id,
+        "--approve",
+        "--database-url",
+        staging,
+        "--staging-url",
+        staging,
+        *state,
+        cwd=tmp_path,
+    )
+
+    assert wrong.returncode == 2
+    assert "migrates" in wrong.stderr
+    assert not column_exists(target, "users", "badge_count")
+
+
+def test_run_with_yes_goes_through_and_says_so(urls: tuple[str, str], tmp_path: Path) -> None:
+    target, staging = urls
+    (tmp_path / "badges.sql").write_text(SQL)
+
+    done = zdt(
+        "run", "--sql", "badges.sql", "--yes", "--brain", "offline", "--database-url", target,
+        "--staging-url", staging, "--state-url", f"sqlite:///{tmp_path}/s.sqlite", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--yes: approving plan" in done.stdout
+    assert column_exists(target, "users", "badge_count")
+    for agent in ("planner", "gate", "rehearsal", "compatibility", "executor", "monitor"):
+        assert f"▶ {agent}" in done.stdout, agent
+    assert "tool analyse_sql ok" in done.stdout
+    assert "step done s01-create-index" in done.stdout

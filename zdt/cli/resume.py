@@ -1,0 +1,120 @@
+"""``zdt resume SESSION``: decide on a waiting session, or continue one that stopped, from any process.
+
+The connection strings are not in the session store (it is a file anyone with the folder can read), so
+they are supplied again; the target must be the one the session was started for — compared by its
+redacted form, which is what the session recorded. ``--approve`` approves the plan that is waiting (its
+hash is what gets recorded; ``--plan-hash`` makes sure it is the one you reviewed).
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from zdt.agents.brains import select_brain
+from zdt.agents.errors import AgentError
+from zdt.cli.run_guard import fail
+from zdt.cli.session_flow import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    ResumeHint,
+    ask,
+    finish,
+    follow,
+    session_graph,
+)
+from zdt.cli.session_render import SessionRenderer
+from zdt.db.urls import redact
+from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.state import FINAL_STATUSES
+from zdt.sessions.runner import Outcome, decision, outcome
+
+
+def _check_connections(current: Outcome, database_url: str, staging_url: str | None) -> None:
+    request = current.values.get("request") or {}
+    if redact(database_url) != request.get("target"):
+        raise fail(
+            f"session {current.session_id} migrates {request.get('target')}, not {redact(database_url)}",
+            EXIT_BAD_INPUT,
+        )
+    staging = request.get("staging")
+    if staging != "embedded" and staging_url is None:
+        raise fail(
+            f"session {current.session_id} rehearses on {staging}: pass --staging-url again", EXIT_BAD_INPUT
+        )
+    if staging_url is not None and redact(staging_url) != staging:
+        raise fail(
+            f"session {current.session_id} rehearses on {staging}, not {redact(staging_url)}", EXIT_BAD_INPUT
+        )
+
+
+def resume_command(
+    session_id: str = typer.Argument(..., metavar="SESSION", help="The session id (see `zdt sessions`)."),
+    approve: bool = typer.Option(False, "--approve", help="Approve the plan waiting for approval."),
+    reject: bool = typer.Option(
+        False, "--reject", help="Reject it (with --comment: the planner revises it)."
+    ),
+    by: str | None = typer.Option(None, "--by", help="Who decides (default: the login name)."),
+    comment: str = typer.Option(
+        "", "--comment", help="Why: with --reject it becomes a finding for the planner."
+    ),
+    plan_hash: str | None = typer.Option(
+        None,
+        "--plan-hash",
+        metavar="PREFIX",
+        help="Refuse unless the waiting plan's hash starts with PREFIX.",
+    ),
+    database_url: str = typer.Option(
+        ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The session's target, supplied again."
+    ),
+    staging_url: str | None = typer.Option(None, "--staging-url", envvar="ZDT_STAGING_URL"),
+    brain_mode: str | None = typer.Option(None, "--brain", help="Default: the session's own choice."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Approve later plans of this session without asking."
+    ),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="The scratchpads root the session was started with."),
+    state_url: str | None = typer.Option(None, "--state-url", envvar="ZDT_STATE_URL"),
+) -> None:
+    """Resume a session: approve or reject the waiting plan, or continue a session that was interrupted."""
+    if approve and reject:
+        raise fail("--approve or --reject, not both", EXIT_BAD_INPUT)
+    console = Console()
+    renderer = SessionRenderer(console)
+    hint = ResumeHint(database_url, staging_url, state_url, out)
+    with session_graph(state_url) as graph:
+        current = outcome(graph, session_id)
+        if not current.values:
+            raise fail(f"no session {session_id} in the session store", EXIT_BAD_INPUT)
+        _check_connections(current, database_url, staging_url)
+        if not current.waiting and current.status in FINAL_STATUSES:
+            console.print(f"session {session_id} has already ended: {current.status}", highlight=False)
+            finish(console, current, out)
+        try:
+            brain = select_brain(
+                brain_mode or current.values.get("brain_mode", "auto"), observers=[renderer.model_call]
+            )  # type: ignore[arg-type]
+        except (AgentError, ValueError) as error:
+            raise fail(str(error), EXIT_BAD_INPUT) from None
+        console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)
+        context = SessionContext(target_url=database_url, brain=brain, staging_url=staging_url, out_dir=out)
+        payload = None
+        if current.pending is not None:
+            pending_hash = str(current.pending["plan_hash"])
+            if plan_hash and not pending_hash.startswith(plan_hash):
+                raise fail(f"the waiting plan's hash is {pending_hash[:12]}, not {plan_hash}", EXIT_BAD_INPUT)
+            if approve or reject:
+                payload = decision(approve, pending_hash, by or getpass.getuser(), comment)
+            else:
+                payload = ask(current, console, yes, hint)
+        elif approve or reject:
+            raise fail(
+                f"session {session_id} is not waiting for an approval ({current.status})", EXIT_BAD_INPUT
+            )
+        result = follow(graph, payload, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
+    finish(console, result, out)
+
+
+resume_command.__doc__ = f"{resume_command.__doc__}\n\n{EXIT_CODES_HELP}"

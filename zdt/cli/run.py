@@ -1,0 +1,115 @@
+"""``zdt run``: one migration as a session of the agent team, from a request (and/or SQL) to done.
+
+The planner proposes, the gate checks, the plan is rehearsed on a copy and checked against the
+application's queries, a person approves the plan's hash, then the executor applies it to production
+with the monitor watching, and anything that goes wrong rolls back. Each agent, tool call and step is
+shown live; the session is kept on disk and can be resumed from another process (``zdt resume``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from zdt.agents.brains import select_brain
+from zdt.agents.errors import AgentError
+from zdt.cli.run_guard import fail
+from zdt.cli.session_flow import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    ResumeHint,
+    finish,
+    follow,
+    session_graph,
+)
+from zdt.cli.session_render import SessionRenderer
+from zdt.db.urls import redact
+from zdt.graph.checkpoint import describe_store
+from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.state import SessionRequest
+from zdt.sessions.runner import initial_state, new_session_id
+from zdt.sessions.scratchpads import point_latest
+
+
+def _read(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise fail(f"cannot read the {what} file {path}: {error}", EXIT_BAD_INPUT) from None
+
+
+def run_command(
+    prompt: str = typer.Argument("", metavar="PROMPT", help="What to change, in words."),
+    sql_file: Path | None = typer.Option(None, "--sql", metavar="FILE", help="The migration SQL."),
+    queries_file: Path | None = typer.Option(
+        None,
+        "--queries",
+        metavar="FILE",
+        help="Application queries that must keep working (SQL, ';'-separated).",
+    ),
+    database_url: str = typer.Option(
+        ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The production database to migrate."
+    ),
+    staging_url: str | None = typer.Option(
+        None,
+        "--staging-url",
+        envvar="ZDT_STAGING_URL",
+        help="Rehearse here (default: a throwaway embedded PostgreSQL holding the target's schema).",
+    ),
+    brain_mode: str = typer.Option(
+        "auto", "--brain", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or offline."
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Approve the plan without asking (noted in the log)."
+    ),
+    out: Path = typer.Option(
+        DEFAULT_OUT, "--out", help="Scratchpads root; the session writes into OUT/<id>/."
+    ),
+    state_url: str | None = typer.Option(
+        None,
+        "--state-url",
+        envvar="ZDT_STATE_URL",
+        help="Keep sessions in PostgreSQL (or sqlite:///PATH) instead of .zdt/state.sqlite.",
+    ),
+) -> None:
+    """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
+    sql = _read(sql_file, "SQL")
+    queries = _read(queries_file, "queries")
+    if not prompt.strip() and not (sql and sql.strip()):
+        raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
+    console = Console()
+    renderer = SessionRenderer(console)
+    try:
+        brain = select_brain(brain_mode, observers=[renderer.model_call])  # type: ignore[arg-type]
+    except (AgentError, ValueError) as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    session_id = new_session_id()
+    request = SessionRequest(
+        prompt=prompt.strip() or None,
+        sql=sql,
+        sql_source=str(sql_file) if sql_file else None,
+        queries=queries,
+        target=redact(database_url),
+        staging=redact(staging_url) if staging_url else "embedded",
+    )
+    context = SessionContext(target_url=database_url, brain=brain, staging_url=staging_url, out_dir=out)
+    hint = ResumeHint(database_url, staging_url, state_url, out)
+    point_latest(out, session_id)
+    console.print(
+        f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — target {request.target} — "
+        f"rehearsal on {request.staging} — scratchpads {out / session_id} — "
+        f"state {describe_store(state_url)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    with session_graph(state_url) as graph:
+        state = initial_state(session_id, brain.name, brain_mode, request)
+        result = follow(graph, state, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
+    finish(console, result, out)
+
+
+run_command.__doc__ = f"{run_command.__doc__}\n\n{EXIT_CODES_HELP}"
