@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from zdt.tools.analyse import analyse_sql_tool
 from zdt.tools.base import CallObserver, Tool, ToolBox
+from zdt.tools.compat_check import check_compatibility_tool
 from zdt.tools.context import ToolContext
 from zdt.tools.execute import execute_step_tool
 from zdt.tools.inspect_schema import inspect_schema_tool
@@ -31,6 +32,7 @@ ANALYSE = _plain(analyse_sql_tool)
 EXPLAIN = _plain(explain_query_tool)
 READONLY_SQL = _plain(run_readonly_sql_tool)
 PREPARE = _plain(prepare_query_tool)
+COMPAT = _plain(check_compatibility_tool)
 EXECUTE = _plain(execute_step_tool)
 METRICS = _plain(sample_metrics_tool)
 READ_PAD = _plain(read_scratchpad_tool)
@@ -40,7 +42,7 @@ APPEND_LOG: ToolFactory = append_log_tool
 AGENT_TOOLS: dict[str, tuple[ToolFactory, ...]] = {
     "planner": (INSPECT, ANALYSE, EXPLAIN, READONLY_SQL, READ_PAD, WRITE_PAD),
     "executor": (INSPECT, ANALYSE, READONLY_SQL, EXECUTE, METRICS, READ_PAD, APPEND_LOG),
-    "compatibility": (INSPECT, PREPARE, EXPLAIN, READONLY_SQL, READ_PAD, WRITE_PAD),
+    "compatibility": (COMPAT, PREPARE, INSPECT, EXPLAIN, READONLY_SQL, READ_PAD, WRITE_PAD),
     "monitor": (METRICS, READONLY_SQL, READ_PAD, APPEND_LOG),
 }
 
