@@ -29,6 +29,7 @@ from zdt.monitor import (
     table_probes,
     write_monitoring_report,
 )
+from zdt.monitor.probes import ProbeQuery
 from zdt.policy import PolicyViolation
 
 INTERVAL_S = 0.1
@@ -80,7 +81,12 @@ def _hold_and_wait(url: str, sampler: MetricsSampler, throttle: MonitorThrottle)
         reader.join(5)
         sampler.mark("lock released")
         pauses_after: list[float] = []
-        wait_until(lambda: pauses_after.append(throttle()) or pauses_after[-1] == 0.0, timeout_s=5.0)
+
+        def calm() -> bool:
+            pauses_after.append(throttle())
+            return pauses_after[-1] == 0.0
+
+        wait_until(calm, timeout_s=5.0)
         return PileUp(
             holder_pid=holder.info.backend_pid,
             waiter_pid=waiter_pid,
@@ -103,7 +109,7 @@ def pile_up(admin_url: str) -> Iterator[PileUp]:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE public.items (id bigint PRIMARY KEY)")
             conn.execute("INSERT INTO public.items SELECT generate_series(1, 1000)")
-        probes = {"server": "SELECT 1", **table_probes(["public.items"])}
+        probes: dict[str, ProbeQuery] = {"server": "SELECT 1", **table_probes(["public.items"])}
         with MetricsSampler(
             url, probes, interval_s=INTERVAL_S, probe_lock_timeout_ms=PROBE_LOCK_TIMEOUT_MS
         ) as sampler:

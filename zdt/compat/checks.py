@@ -10,6 +10,7 @@ Nothing is executed and every transaction is rolled back, so both databases are 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +20,7 @@ from zdt.compat.prepare import QueryOutcome, Timeouts, checker_connection, prepa
 from zdt.compat.queries import AppQuery, parse_queries
 
 QueryInput = AppQuery | str
+Verdict = Literal["compatible", "incompatible", "unknown"]
 
 
 def as_queries(queries: Sequence[QueryInput]) -> list[AppQuery]:
@@ -134,7 +136,7 @@ class CompatibilityAssessment(BaseModel):
     comparisons: list[QueryComparison] = Field(default_factory=list)
 
 
-def _summary(comparisons: list[QueryComparison]) -> tuple[str, str]:
+def _summary(comparisons: list[QueryComparison]) -> tuple[Verdict, str]:
     def having(status: str) -> list[QueryComparison]:
         return [c for c in comparisons if c.status == status]
 
@@ -145,6 +147,7 @@ def _summary(comparisons: list[QueryComparison]) -> tuple[str, str]:
     old_only = [c for c in comparisons if c.new.ok and not c.old.ok]
     passing = sum(1 for c in comparisons if c.new.ok)
     parts = []
+    verdict: Verdict
     if broken:
         verdict = "incompatible"
         named = "; ".join(f"{c.query.label}: {c.new.error}" for c in broken)
@@ -195,7 +198,7 @@ def compare(
     ]
     verdict, summary = _summary(comparisons)
     result = CompatibilityResult(
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
         checks=[comparison.as_check() for comparison in comparisons],
         summary=summary,
     )

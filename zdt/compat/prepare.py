@@ -114,7 +114,7 @@ def _describe(conn: psycopg.Connection) -> tuple[list[ResultColumn], list[str]]:
 def prepare_query(conn: psycopg.Connection, query: AppQuery, timeouts: Timeouts) -> QueryOutcome:
     """PREPARE ``query`` in a rolled-back read-only transaction; the connection may not be in one."""
     prefix = _prefix()
-    statement = prefix + sql.SQL(query.sql)  # type: ignore[arg-type]  # parsed and policy-checked text
+    statement = prefix + sql.SQL(query.sql)  # parsed, admitted and policy-checked text
     # The corpus text was split by the parser, but check the assembled statement again: exactly one.
     check_script(statement.as_string(conn), single_statement=True)
     prepared = False

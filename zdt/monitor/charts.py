@@ -57,7 +57,7 @@ def build_charts(
     baseline: float | None = None,
     alarms: Sequence[float] = (),
 ) -> list[Chart]:
-    common = {"marks": list(marks), "alarms": list(alarms)}
+    marks, alarms = list(marks), list(alarms)
     return [
         Chart(
             name="latency",
@@ -65,7 +65,8 @@ def build_charts(
             y_label="ms",
             series=_probe_series(samples),
             baseline=baseline,
-            **common,
+            marks=marks,
+            alarms=alarms,
         ),
         Chart(
             name="lock_waits",
@@ -75,7 +76,8 @@ def build_charts(
                 _metric(samples, "longest lock wait (s)", "longest_lock_wait_s"),
                 _metric(samples, "sessions waiting", "sessions_waiting"),
             ],
-            **common,
+            marks=marks,
+            alarms=alarms,
         ),
         Chart(
             name="connections",
@@ -90,6 +92,7 @@ def build_charts(
                     points=[(s.elapsed_s, 0.0 if s.ok else 1.0) for s in samples],
                 ),
             ],
-            **common,
+            marks=marks,
+            alarms=alarms,
         ),
     ]
