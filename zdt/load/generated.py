@@ -93,21 +93,24 @@ def table_shape(
     for name, referenced in conn.execute(_FOREIGN_KEYS, (table,)).fetchall():
         refs.setdefault(str(name), str(referenced))
     read_columns: list[str] = []
-    written: list[tuple[str, ValueSpec]] = []
+    written: list[tuple[str, ValueSpec]] = []  # what an INSERT names: columns without a default
+    writable: dict[str, ValueSpec] = {}  # what an UPDATE may set
     for name, base_type, max_length, not_null, has_default, identity, generated in conn.execute(
         _COLUMNS, (table,)
     ).fetchall():
         read_columns.append(name)
-        if name == key or has_default or identity or generated:
+        if name == key or identity or generated:
             continue
         spec = _value_for(conn, name, base_type, max_length, refs.get(name), text_length)
         if spec is None:
-            if not_null:
+            if not_null and not has_default:
                 raise ValueError(f"cannot generate values for {table}.{name} ({base_type}, NOT NULL)")
             continue
-        written.append((name, spec))
+        writable[name] = spec
+        if not has_default:
+            written.append((name, spec))
     if update_columns is not None:
-        by_name = dict(written)
+        by_name = writable
         missing = [c for c in update_columns if c not in by_name]
         if missing:
             raise ValueError(f"{table}: cannot generate values for update columns {missing}")

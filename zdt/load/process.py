@@ -123,6 +123,10 @@ class LoadProcess:
             raise LoadProcessError("the load process exited without an answer") from error
         return str(kind), value
 
+    def close(self) -> None:
+        """End the child without waiting for a result (after an error); safe to call more than once."""
+        self._close()
+
     def _close(self) -> None:
         if self._pipe is not None:
             self._pipe.close()
