@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
 from zdt.agents.brains import OfflineBrain
@@ -76,9 +77,10 @@ class Harness:
     extra_nodes: Sequence[ExtraNode] = ()
     events: list[tuple[str, Any]] = field(default_factory=list)
     session_id: str = field(default_factory=new_session_id)
+    saver: BaseCheckpointSaver[Any] | None = None
 
     def __post_init__(self) -> None:
-        saver = sqlite_saver(self.tmp / "state.sqlite")
+        saver = self.saver or sqlite_saver(self.tmp / "state.sqlite")
         self.graph = build_graph(self.extra_nodes).compile(checkpointer=saver)
         self.context = SessionContext(
             target_url=self.target_url,

@@ -76,13 +76,13 @@ def open_checkpointer(
 ) -> Iterator[BaseCheckpointSaver[Any]]:
     """The session store: ``state_path`` (SQLite) by default, or ``state_url``.
 
-    ``state_url`` is ``sqlite:///path/to/file.sqlite`` or a PostgreSQL URL.
+    ``state_url`` is ``sqlite:///path/to/file.sqlite`` or a PostgreSQL URL (or key=value conninfo).
     """
     if state_url is None:
         yield sqlite_saver(state_path)
     elif state_url.startswith(_SQLITE_PREFIX):
         yield sqlite_saver(Path(state_url[len(_SQLITE_PREFIX) :]))
-    elif state_url.startswith(_POSTGRES_PREFIXES):
+    elif state_url.startswith(_POSTGRES_PREFIXES) or "://" not in state_url:  # URL or key=value conninfo
         saver_class = _postgres_saver_class()
         with saver_class.from_conn_string(state_url) as saver:
             saver.setup()

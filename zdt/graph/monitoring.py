@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +22,7 @@ from zdt.graph.progress import Progress
 try:  # the monitor library ships separately; without it a run is still verified, just not watched
     from zdt.monitor.models import RecordedVerdict
     from zdt.monitor.probes import SERVER_PROBE, table_probes
+    from zdt.monitor.report import write_monitoring_report
     from zdt.monitor.sampler import MIGRATION_START, MetricsSampler
     from zdt.monitor.throttle import MonitorThrottle
 
@@ -130,3 +132,15 @@ class Watch:
             "final": final.model_dump(mode="json") if final else None,
             "stopped_for": self.stopped_for,
         }
+
+    def write_report(self, out_dir: Path) -> list[Path]:
+        """The monitor library's full report (Markdown, HTML, charts) of this run into ``out_dir``."""
+        if not self.enabled or not self.sampler.samples:
+            return []
+        return write_monitoring_report(
+            out_dir,
+            self.sampler.samples,
+            self.sampler.marks,
+            self._throttle.verdicts,
+            self._throttle.baseline(),
+        )

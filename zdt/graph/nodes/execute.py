@@ -63,7 +63,8 @@ def execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     except (psycopg.Error, MonitorCritical) as error:
         return _to_rollback(progress, watch, f"the run stopped: {error}", None)
     finally:
-        append_monitoring(out, "Production run", watch.summary())
+        if not watch.write_report(out):  # the monitor's own report, charts included; else a summary
+            append_monitoring(out, "Production run", watch.summary())
     monitor = watch.summary()
     execution = result.model_dump(mode="json", exclude={"log_path"}) | {"ok": result.ok}
     if not result.ok:

@@ -19,6 +19,7 @@ from zdt.graph.context import SessionContext
 from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
 from zdt.graph.rehearsal import figures, rehearsal_database, rehearse_at
+from zdt.graph.reports import append_monitoring
 from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
 from zdt.sessions.scratchpads import LOG_MD
 
@@ -48,6 +49,8 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                     throttle=watch.throttle,
                 )
             numbers = figures(plan, database, result) | {"monitor": watch.summary()}
+            watch.write_report(ctx.session_dir(state.session_id) / "rehearsal")
+            append_monitoring(ctx.session_dir(state.session_id), "Rehearsal", numbers["monitor"])
     except (psycopg.Error, SchemaCopyError, ExecutorError, MonitorCritical, ValueError) as error:
         reason = f"the rehearsal could not run: {_scrub(str(error), ctx)}"
         progress("failed", reason=reason)
