@@ -25,18 +25,20 @@ BURST_SAMPLES = 3
 BURST_INTERVAL_S = 0.1
 
 _SAMPLE = """
+WITH here AS (
+  SELECT * FROM pg_stat_activity
+  WHERE backend_type = 'client backend' AND datname = current_database() AND pid <> pg_backend_pid()
+)
 SELECT
   (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections,
   (SELECT setting::int FROM pg_settings WHERE name = 'max_connections') AS max_connections,
-  (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'active')
-      AS active,
-  (SELECT count(*) FROM pg_stat_activity
-     WHERE backend_type = 'client backend' AND state LIKE 'idle in transaction%') AS idle_in_transaction,
-  (SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted) AS waiting_on_locks,
-  (SELECT coalesce(max(extract(epoch FROM now() - state_change)), 0) FROM pg_stat_activity
+  (SELECT count(*) FROM here WHERE state = 'active') AS active,
+  (SELECT count(*) FROM here WHERE state LIKE 'idle in transaction%') AS idle_in_transaction,
+  (SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN here h ON h.pid = l.pid WHERE NOT l.granted)
+      AS waiting_on_locks,
+  (SELECT coalesce(max(extract(epoch FROM now() - state_change)), 0) FROM here
      WHERE wait_event_type = 'Lock') AS longest_lock_wait_s,
-  (SELECT coalesce(max(extract(epoch FROM now() - query_start)), 0) FROM pg_stat_activity
-     WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid())
+  (SELECT coalesce(max(extract(epoch FROM now() - query_start)), 0) FROM here WHERE state = 'active')
       AS longest_query_s,
   d.xact_commit, d.xact_rollback, d.deadlocks
 FROM pg_stat_database d WHERE d.datname = current_database()
@@ -44,7 +46,8 @@ FROM pg_stat_database d WHERE d.datname = current_database()
 
 
 class MetricsSample(BaseModel):
-    """One built-in sample; counters (xact_*, deadlocks) are cumulative: compare two samples."""
+    """One built-in sample of this database's sessions (connections and max_connections are the server's:
+    the pool is shared). Counters (xact_*, deadlocks) are cumulative: compare two samples."""
 
     at: str
     connections: int
