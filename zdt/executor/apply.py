@@ -27,7 +27,7 @@ from zdt.executor.state import MigrationStatus, StepStatus
 from zdt.executor.step_apply import StepApplier
 from zdt.plan.check import ensure_unchanged
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase, Step
-from zdt.schema.snapshot import introspect
+from zdt.schema.snapshot import fingerprint_of
 
 
 def apply_plan(
@@ -116,7 +116,7 @@ def _record_or_resume(conn: psycopg.Connection, plan: MigrationPlan) -> None:
             f"(hash {existing.plan_hash[:12]}, this plan {plan.content_hash()[:12]}): "
             "finish or roll back that one first, or give this plan another id"
         )
-    fingerprint = introspect(conn).fingerprint()
+    fingerprint = fingerprint_of(conn)
     if plan.schema_fingerprint and plan.schema_fingerprint != fingerprint:
         raise SchemaDrift(
             f"plan {plan.id} was made for schema {plan.schema_fingerprint[:12]}, but the database is at "

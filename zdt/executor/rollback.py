@@ -22,7 +22,7 @@ from zdt.executor.state import MigrationStatus
 from zdt.executor.step_undo import StepUndoer
 from zdt.plan.check import ensure_unchanged
 from zdt.plan.model import MigrationPlan
-from zdt.schema.snapshot import introspect
+from zdt.schema.snapshot import fingerprint_of
 
 
 def rollback_migration(
@@ -83,7 +83,7 @@ def _roll_back(ctx: RunContext, plan: MigrationPlan, before: str, log_path: Path
                 log_path,
                 stopped_at=step.id,
             )
-    after = introspect(conn).fingerprint()
+    after = fingerprint_of(conn)
     if after == before:
         message = f"rolled back {len(results)} steps; the schema is as before the migration ({after[:12]})"
         return _finish(ctx, plan, MigrationStatus.ROLLED_BACK, message, results, before, after, log_path)

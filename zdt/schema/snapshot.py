@@ -116,7 +116,8 @@ SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
              WHERE i.inhparent = c.oid AND c.relkind = 'p' ORDER BY 1) AS partitions,
        greatest(c.reltuples, 0)::bigint AS est_rows,
        coalesce(s.n_live_tup, 0)::bigint AS live_rows,
-       CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid) ELSE 0 END AS bytes
+       CASE WHEN __SIZES__ AND c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid) ELSE 0 END
+           AS bytes
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
@@ -225,8 +226,17 @@ def _not_null_column(definition: str) -> str | None:
     return None
 
 
-def introspect(conn: psycopg.Connection) -> SchemaSnapshot:
-    """Read the schema of the database ``conn`` is connected to."""
+def fingerprint_of(conn: psycopg.Connection) -> str:
+    """The schema's fingerprint without table sizes, which the fingerprint does not need.
+
+    pg_total_relation_size opens every table (AccessShareLock); skipping it leaves only pg_get_expr on
+    tables with defaults, so reading the fingerprint rarely waits behind someone's AccessExclusiveLock.
+    """
+    return introspect(conn, sizes=False).fingerprint()
+
+
+def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapshot:
+    """Read the schema of the database ``conn`` is connected to; ``sizes`` False skips table sizes."""
     with conn.cursor(row_factory=dict_row) as cur:
         version_num = int(cur.execute("SHOW server_version_num").fetchone()["server_version_num"])
         timezone = cur.execute("SHOW TimeZone").fetchone()["TimeZone"]
@@ -239,7 +249,7 @@ def introspect(conn: psycopg.Connection) -> SchemaSnapshot:
                 tablespace=row["tablespace"],
                 partitions=list(row["partitions"]),
             )
-            for row in cur.execute(_TABLES)
+            for row in cur.execute(_TABLES.replace("__SIZES__", "true" if sizes else "false"))
         }
         for row in cur.execute(_COLUMNS):
             table = tables.get(row["table_name"])

@@ -21,7 +21,7 @@ from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
 from zdt.graph.state import Route, SessionState, log_entry
 from zdt.plan.model import MigrationPlan
-from zdt.schema.snapshot import introspect
+from zdt.schema.snapshot import fingerprint_of
 
 
 def verify(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def verify(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
     append_monitoring(
         ctx.session_dir(state.session_id),
         "After the migration",
-        {"level": verdict_json["level"], "final": verdict_json, "samples": 1},
+        {"level": verdict_json["level"], "final": verdict_json},
     )
     figures |= {"problems": problems, "monitor": verdict_json}
     if problems:
@@ -90,7 +90,7 @@ def _check_record(plan: MigrationPlan, ctx: SessionContext) -> tuple[list[str], 
     if undone:
         problems.append(f"steps not done on the target: {', '.join(undone)}")
     with psycopg.connect(ctx.target_url, connect_timeout=10) as conn:
-        after = introspect(conn).fingerprint()
+        after = fingerprint_of(conn)
     figures = {
         "status": record.status,
         "fingerprint_before": record.fingerprint_before,
