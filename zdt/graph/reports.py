@@ -22,6 +22,23 @@ def _cell(text: object) -> str:
 def write_compatibility(
     out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
 ) -> Path:
+    """APP-COMPATIBILITY.md through zdt.compat's report when it is installed, else a plain table."""
+    try:
+        from zdt.compat import write_compatibility_report
+    except ImportError:
+        return _plain_compatibility(out_dir, session_id, brain, result, where)
+    return write_compatibility_report(
+        out_dir,
+        result,
+        old_label="old schema (target)",
+        new_label="new schema (migrated copy)",
+        source=f"session {session_id}, compatibility agent ({brain}), new schema on {where}",
+    )
+
+
+def _plain_compatibility(
+    out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
+) -> Path:
     lines = [
         "# Application compatibility",
         "",
@@ -47,15 +64,15 @@ def append_monitoring(out_dir: Path, title: str, summary: dict[str, Any]) -> Pat
     """Add one section per watched run (rehearsal, production, verification) to MIGRATION-MONITORING.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / MONITORING_MD
-    lines = [] if path.exists() else ["# Migration monitoring", ""]
+    lines = [""] if path.exists() else ["# Migration monitoring", ""]
     final = summary.get("final") or {}
-    lines += [
-        f"## {title} ({utc_now()})",
-        "",
-        f"- verdict: **{summary.get('level', 'ok')}**",
-        f"- samples: {summary.get('samples', 0)}, baseline probe latency: {summary.get('baseline_ms')} ms",
-        f"- executor pauses asked for: {summary.get('pauses', 0)}",
-    ]
+    lines += [f"## {title} ({utc_now()})", "", f"- verdict: **{summary.get('level', 'ok')}**"]
+    if summary.get("watched", True) and summary.get("baseline_ms") is not None:
+        lines.append(
+            f"- samples: {summary.get('samples', 0)}, baseline probe latency: {summary['baseline_ms']} ms"
+        )
+    if summary.get("pauses"):
+        lines.append(f"- executor pauses asked for: {summary['pauses']}")
     if final:
         lines.append(f"- last window: {final.get('summary', '')}")
     if summary.get("stopped_for"):
