@@ -42,3 +42,10 @@ def test_syntax_error_names_source_line_and_column() -> None:
     assert (error.source, error.line, error.column) == ("m/001.sql", 3, 9)
     assert 'syntax error at or near "TABEL"' in str(error)
     assert str(error).startswith("m/001.sql:3:9: ")
+
+
+def test_syntax_error_at_end_of_input_points_at_the_end() -> None:
+    with pytest.raises(SqlSyntaxError) as caught:
+        parse_statements("SELECT 1;\nALTER TABLE users ADD", "m.sql")
+    assert (caught.value.line, caught.value.column) == (2, 22)
+    assert "syntax error at end of input" in str(caught.value)

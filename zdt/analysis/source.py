@@ -72,7 +72,8 @@ def parse_statements(text: str, source: str = "<input>") -> list[ParsedStatement
         raw_statements = parser.parse_sql(text)
     except parser.ParseError as error:
         message = str(error.args[0])
-        offset = int(error.args[1]) if len(error.args) > 1 else 0
+        location = error.args[1] if len(error.args) > 1 else None
+        offset = int(location) if location is not None else len(text.rstrip())  # None: at end of input
         line, column = _line_and_column(text, max(offset, 0))  # pglast: 0-based offset
         raise SqlSyntaxError(source, line, column, message) from None
 
