@@ -37,12 +37,11 @@ try:
     from benchmarks.zero_downtime_dataset import TEMPLATE, build_template, copy_database, drop_database, warm
     from benchmarks.zero_downtime_report import Limits, RunMetrics, add_ratios, error_notes, measure, table
     from benchmarks.zero_downtime_scenarios import (
-        FIXED_BATCHES,
         SCENARIOS,
+        ZDT_SHORT,
         Blocker,
         Scenario,
-        has_backfill,
-        make_plan,
+        make_plans,
         run_naive,
         run_zdt,
     )
@@ -63,19 +62,17 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
         table,
     )
     from zero_downtime_scenarios import (  # type: ignore[no-redef]
-        FIXED_BATCHES,
         SCENARIOS,
+        ZDT_SHORT,
         Blocker,
         Scenario,
-        has_backfill,
-        make_plan,
+        make_plans,
         run_naive,
         run_zdt,
     )
 
 RUN_DATABASE = "zdt_bench_run"
-ZDT_FIXED = "zdt-10k"  # the same plan with fixed 10k-row backfill batches (scenarios with a backfill only)
-METHODS = ("naive", "zdt", ZDT_FIXED)
+METHODS = ("naive", "zdt", ZDT_SHORT)
 POSTS, USERS = "public.posts", "public.users"
 progress = Console(stderr=True, highlight=False)
 
@@ -142,8 +139,7 @@ def run_case(
                 outcome = run_naive(url, scenario, load.switch, args.deploy_lag)
             else:
                 assert plan is not None
-                settings = FIXED_BATCHES if method == ZDT_FIXED else None
-                outcome = run_zdt(url, plan, scenario, load.switch, args.deploy_lag, log_dir, settings)
+                outcome = run_zdt(url, plan, scenario, load.switch, args.deploy_lag, log_dir)
             if blocker is not None:
                 blocker.join()
             started, finished, work_s = outcome.started, outcome.finished, outcome.work_s
@@ -172,7 +168,7 @@ def run_case(
     return metrics, result
 
 
-def describe_machine(server_version: str, args: argparse.Namespace) -> str:
+def describe_machine(server_version: str, args: argparse.Namespace, rounds: int) -> str:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
@@ -185,10 +181,40 @@ def describe_machine(server_version: str, args: argparse.Namespace) -> str:
         f"Python {platform.python_version()} · {platform.machine()}, {os.cpu_count()} CPUs\n"
         f"posts {args.posts:,} rows, users {args.users:,} · load {args.rate:,.0f} req/s open loop over "
         f"{args.connections} connections ({args.read:.0%} SELECT / {args.insert:.0%} INSERT / "
-        f"{args.update:.0%} UPDATE, prepared statements on) · {args.repeat} round(s) · warm-up "
+        f"{args.update:.0%} UPDATE, prepared statements on) · {rounds} round(s) · warm-up "
         f"{args.warmup:g} s, measured: the migration + {args.after:g} s after · "
         f"deploy lag {args.deploy_lag:g} s"
     )
+
+
+def report(
+    out: Console, runs: list[RunMetrics], args: argparse.Namespace, server_version: str, limits: Limits
+) -> None:
+    """The header, the one table, the legend, and the SQLSTATEs and rows/s under it."""
+    add_ratios(runs)
+    cases: dict[tuple[str, str], list[RunMetrics]] = {}
+    for run in runs:
+        cases.setdefault((run.scenario, run.method), []).append(run)
+    rounds = len({run.round for run in runs})
+    out.print(describe_machine(server_version, args, rounds))
+    out.print(table(cases, limits, f"Zero downtime: {len(runs)} runs, cells are median / worst"))
+    out.print(
+        f"failed = errors + requests never sent, during the migration and the {args.after:g} s after; "
+        f"p99/max from each request's intended start; stall = longest time with no request completing; "
+        f"lock wait = longest stretch with an application session waiting on a lock; p99 / baseline against "
+        f"the same round's baseline run; rows/s ratio = batched ÷ one UPDATE, same round. zdt must show: 0 "
+        f"failed, 0 over 1 s, max < {limits.max_ms:.0f} ms, lock wait <= {limits.lock_wait_ms:.0f} ms, "
+        f"and (without a blocker) p99 <= {limits.p99_ratio}x baseline and max < "
+        f"{limits.max_ms_unblocked:.0f} ms; the backfill >= {limits.backfill_rows_ratio:.0%} of one UPDATE's "
+        f"rows/s with max < {limits.backfill_max_ms:.0f} ms."
+    )
+    for line in error_notes(cases):
+        out.print(line)
+
+
+def _write_json(path: Path, series: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(series, indent=1, default=str))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -216,9 +242,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--methods",
         default=",".join(METHODS),
-        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_FIXED}: only where the plan has a backfill)",
+        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_SHORT}: only where the plan has a backfill)",
     )
     parser.add_argument("--json", type=Path, help="write every run (with its per-second series) here")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        help="seconds; start no round that the last one's duration says would not finish in time (0: none)",
+    )
     args = parser.parse_args(argv)
     if args.posts < 1000 or args.users < 100 or not 1 <= args.repeat <= 20:
         parser.error("need --posts >= 1000, --users >= 100 and 1 <= --repeat <= 20")
@@ -238,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[RunMetrics] = []
     series: list[dict[str, object]] = []
     began = time.monotonic()
+    last_round_s = 0.0
     with EmbeddedPostgres() as server, tempfile.TemporaryDirectory(prefix="zdt-bench-") as tmp:
         admin_url = server.url
         with psycopg.connect(admin_url) as conn:
@@ -248,12 +281,20 @@ def main(argv: list[str] | None = None) -> int:
         template_url = with_database(admin_url, TEMPLATE)
         warm(template_url)
         workloads = application(template_url, args.read, args.insert, args.update)
-        plans = {s.key: make_plan(template_url, s) for s in scenarios}
+        plans = {s.key: make_plans(template_url, s) for s in scenarios}
         for round_number in range(1, args.repeat + 1):
+            round_began = time.monotonic()
+            if (
+                round_number > 1
+                and args.time_budget
+                and ((round_began - began) + last_round_s > args.time_budget)
+            ):
+                progress.print(f"time budget: stopping after {round_number - 1} round(s)")
+                break
             cases: list[tuple[Scenario | None, str]] = [(None, "baseline")]
             for scenario in scenarios:
                 # Alternate which method goes first, so that drift within a round hits both alike.
-                usable = [m for m in methods if m != ZDT_FIXED or has_backfill(plans[scenario.key])]
+                usable = [m for m in methods if m == "naive" or m in plans[scenario.key]]
                 order = usable if round_number % 2 else list(reversed(usable))
                 cases.extend((scenario, method) for method in order)
             for scenario, method in cases:
@@ -265,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                     workloads,
                     scenario,
                     method,
-                    plans.get(scenario.key) if scenario else None,
+                    plans[scenario.key].get(method) if scenario else None,
                     round_number,
                     Path(tmp),
                 )
@@ -275,36 +316,17 @@ def main(argv: list[str] | None = None) -> int:
                     f"{'' if metrics.ok else ' MIGRATION FAILED: ' + metrics.message[:200]}"
                     f" [{time.monotonic() - began:.0f} s]"
                 )
-                if args.json:
-                    series.append(
-                        {
-                            "run": asdict(metrics),
-                            "per_second": [asdict(s) for s in result.per_second()],
-                        }
-                    )
-    add_ratios(runs)
-    cases_by_key: dict[tuple[str, str], list[RunMetrics]] = {}
-    for run in runs:
-        cases_by_key.setdefault((run.scenario, run.method), []).append(run)
-    out = Console(width=250, highlight=False)
-    out.print(describe_machine(server_version, args))
-    out.print(table(cases_by_key, limits, f"Zero downtime: {len(runs)} runs, cells are median / worst"))
-    out.print(
-        f"failed = errors + requests never sent, during the migration and the {args.after:g} s after; "
-        f"p99/max from each request's intended start; stall = longest time with no request completing; "
-        f"lock wait = longest stretch with an application session waiting on a lock; p99 / baseline against "
-        f"the same round's baseline run; rows/s ratio = batched ÷ one UPDATE, same round. zdt must show: 0 "
-        f"failed, 0 over 1 s, max < {limits.max_ms:.0f} ms, lock wait <= {limits.lock_wait_ms:.0f} ms, "
-        f"and (without a blocker) p99 <= {limits.p99_ratio}x baseline and max < "
-        f"{limits.max_ms_unblocked:.0f} ms; "
-        f"the backfill >= {limits.backfill_rows_ratio:.0%} of one UPDATE's rows/s with max < "
-        f"{limits.backfill_max_ms:.0f} ms."
-    )
-    for line in error_notes(cases_by_key):
-        out.print(line)
+                series.append(
+                    {"run": asdict(metrics), "per_second": [asdict(s) for s in result.per_second()]}
+                )
+            last_round_s = time.monotonic() - round_began
+            so_far = Console(stderr=True, width=250, highlight=False)
+            report(so_far, list(runs), args, server_version, limits)  # in case the run is cut short
+            if args.json:
+                _write_json(args.json, series)
+    report(Console(width=250, highlight=False), runs, args, server_version, limits)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(series, indent=1, default=str))
+        _write_json(args.json, series)
     zdt_failed = any(run.failures(limits) for run in runs if run.method.startswith("zdt"))
     progress.print(f"done in {time.monotonic() - began:.0f} s")
     return 1 if zdt_failed else 0

@@ -44,7 +44,7 @@ FROM generate_series(1, %(users)s) g
 # In chunks so that one statement never holds millions of rows' worth of WAL and memory at once.
 _POSTS = """
 INSERT INTO posts (author_id, title, body, score, created_at)
-SELECT 1 + (g * 7919) %% %(users)s, 'post title ' || g, repeat(md5(g::text), 2), g %% 100,
+SELECT 1 + (g::bigint * 7919) %% %(users)s, 'post title ' || g, repeat(md5(g::text), 2), g %% 100,
        now() - g * interval '1 second'
 FROM generate_series(%(first)s, %(last)s) g
 """

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from zdt.analysis.source import parse_statements
-from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, ExecutorSettings, apply_plan
+from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.plan.planner import plan_sql
@@ -113,22 +113,31 @@ class Outcome:
             self.events.append((event.at.timestamp(), event.kind.value, event.step_id or "", event.message))
 
 
-def has_backfill(plan: MigrationPlan) -> bool:
-    return any(step.backfill is not None for step in plan.steps)
+ZDT = "zdt"
+ZDT_SHORT = "zdt-50ms"
+SHORT_BATCH = {"target_batch_ms": 50, "batch_size": 2_000}
+"""The plan's backfills edited as a reviewer may edit plan data: batches aimed at 50 ms instead of the
+planner's 200 ms, starting at 2,000 rows. A batch holds its rows' locks until it commits, so an
+application UPDATE of one of those rows waits up to a whole batch; shorter batches bound that wait."""
 
 
-FIXED_BATCHES = ExecutorSettings(adapt_factor=1)
-"""An operator's run-time knob: keep every backfill batch at the plan's size (10k rows) instead of
-letting it grow towards the plan's 200 ms target; the application's writes then wait on a batch's row
-locks for tens of milliseconds rather than up to the whole batch."""
-
-
-def make_plan(url: str, scenario: Scenario) -> MigrationPlan:
-    """Plan the scenario's SQL against the live schema and pass it through the gate."""
+def make_plans(url: str, scenario: Scenario) -> dict[str, MigrationPlan]:
+    """The scenario's SQL planned against the live schema and passed through the gate (``zdt``); for a
+    plan with a backfill also the same plan with shorter batches, through the gate again (``zdt-50ms``)."""
     with psycopg.connect(url) as conn:
         snapshot = introspect(conn)
     plan = plan_sql(scenario.sql, source=scenario.key, snapshot=snapshot, plan_id=f"bench-{scenario.key}")
-    return stamp(plan, snapshot)
+    plans = {ZDT: stamp(plan, snapshot)}
+    if any(step.backfill is not None for step in plan.steps):
+        steps = [
+            step.model_copy(update={"backfill": step.backfill.model_copy(update=SHORT_BATCH)})
+            if step.backfill is not None
+            else step
+            for step in plan.steps
+        ]
+        short = plan.model_copy(update={"id": f"{plan.id}-short", "steps": steps})
+        plans[ZDT_SHORT] = stamp(short, snapshot)
+    return plans
 
 
 class Blocker:
@@ -184,14 +193,13 @@ def run_zdt(
     switch: Switch,
     deploy_lag_s: float,
     log_dir: Path,
-    settings: ExecutorSettings | None = None,
 ) -> Outcome:
     """The plan through the executor; with a release switch between the migrate and contract phases."""
     log_path = log_dir / f"{scenario.key}-MIGRATION-LOG.md"
     outcome = Outcome(started=time.time(), finished=0.0, work_s=0.0)
     release = scenario.release("zdt")
     if release is None:
-        results = [apply_plan(plan, url, log_path=log_path, on_event=outcome.record, settings=settings)]
+        results = [apply_plan(plan, url, log_path=log_path, on_event=outcome.record)]
         outcome.work_s = time.time() - outcome.started
     else:
         results = [
@@ -201,7 +209,6 @@ def run_zdt(
                 phases=[Phase.EXPAND, Phase.MIGRATE],
                 log_path=log_path,
                 on_event=outcome.record,
-                settings=settings,
             )
         ]
         outcome.work_s = time.time() - outcome.started
@@ -217,7 +224,6 @@ def run_zdt(
                     phases=[Phase.CONTRACT],
                     log_path=log_path,
                     on_event=outcome.record,
-                    settings=settings,
                 )
             )
             outcome.work_s += time.time() - contract_started
