@@ -231,10 +231,13 @@ class MetricsSampler:
             return MetricSample(at=at, elapsed_s=elapsed, step=step, connection_error=_describe(error)[1])
         started = time.perf_counter()
         try:
-            counts = read_counts(conn)
-            lock_waits = read_lock_waits(conn, self._lock_waits_sql)
-            blocker_pids = sorted({pid for wait in lock_waits for pid in wait.blocked_by})
-            blockers = read_sessions(conn, blocker_pids)
+            # One transaction: pg_stat_activity is read once per transaction, so the waiters and the
+            # sessions they wait for come from the same moment (a blocker cannot look already idle).
+            with conn.transaction():
+                counts = read_counts(conn)
+                lock_waits = read_lock_waits(conn, self._lock_waits_sql)
+                blocker_pids = sorted({pid for wait in lock_waits for pid in wait.blocked_by})
+                blockers = read_sessions(conn, blocker_pids)
         except psycopg.Error as error:
             if _is_broken(conn):
                 self._disconnect()
