@@ -64,7 +64,7 @@ def run_command(
         "auto", "--brain", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or offline."
     ),
     yes: bool = typer.Option(
-        False, "--yes", "-y", help="Approve the plan without asking (noted in the log)."
+        False, "--yes", "-y", help="Approve the plan without asking (recorded as approved by LOGIN (--yes))."
     ),
     out: Path = typer.Option(
         DEFAULT_OUT, "--out", help="Scratchpads root; the session writes into OUT/<id>/."
