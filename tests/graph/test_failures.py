@@ -39,7 +39,7 @@ def test_a_failing_step_rolls_back_to_the_prior_fingerprint(
     ended = harness.approve()
 
     assert ended.status == "rolled_back", ended.values.get("error")
-    assert harness.nodes_run()[-2:] == ["execute", "rollback"]
+    assert harness.nodes_run()[-3:] == ["execute", "advise", "rollback"]
     assert fingerprint(dirty_target) == before
     rollback = ended.values["rollback"]
     assert rollback["ok"] and rollback["fingerprint_after"] == rollback["fingerprint_before"]

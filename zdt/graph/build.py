@@ -4,7 +4,9 @@ Read it top to bottom. The planner proposes SQL; deterministic code turns it int
 (problems go back to the planner, a bounded number of times); the plan is rehearsed on a copy and the
 application's queries are checked against the migrated copy; a person approves the plan's hash; only
 then does the executor touch production, watched by the monitor; a failure, a failed verification or a
-critical monitor verdict rolls back. A rejection with a comment goes back to the planner.
+critical monitor verdict goes to the executor agent's advice: a retry asks the approver again, anything
+else rolls back (a revision then goes back to the planner). A rejection with a comment goes back to the
+planner.
 
 Nothing reaches ``execute`` but ``approval`` (extra nodes may not sit between them), and ``execute``
 checks the approval itself anyway: the recorded approval's hash must be the hash of the plan it runs.
@@ -18,6 +20,7 @@ from langgraph.graph import END, StateGraph
 
 from zdt.graph.context import SessionContext
 from zdt.graph.extra import ExtraNode
+from zdt.graph.nodes.advise import advise
 from zdt.graph.nodes.approval import approval
 from zdt.graph.nodes.compatibility import compatibility
 from zdt.graph.nodes.done import done
@@ -31,7 +34,7 @@ from zdt.graph.state import Route, SessionState
 from zdt.graph.wiring import Wiring
 
 NEXT, REPLAN, STOP = Route.NEXT, Route.REPLAN, Route.STOP
-ASK_AGAIN, ROLLBACK = Route.ASK_AGAIN, Route.ROLLBACK
+ASK_AGAIN, ROLLBACK, RETRY = Route.ASK_AGAIN, Route.ROLLBACK, Route.RETRY
 
 
 def build_graph(
@@ -45,8 +48,9 @@ def build_graph(
     wiring.node("rehearse", rehearse, {NEXT: "compatibility", REPLAN: "planner", STOP: END})
     wiring.node("compatibility", compatibility, {NEXT: "approval"})
     wiring.node("approval", approval, {NEXT: "execute", ASK_AGAIN: "approval", REPLAN: "planner", STOP: END})
-    wiring.node("execute", execute, {NEXT: "verify", ROLLBACK: "rollback", STOP: END})
-    wiring.node("verify", verify, {NEXT: "done", ROLLBACK: "rollback"})
-    wiring.node("rollback", rollback, {NEXT: END})
+    wiring.node("execute", execute, {NEXT: "verify", ROLLBACK: "advise", STOP: END})
+    wiring.node("verify", verify, {NEXT: "done", ROLLBACK: "advise"})
+    wiring.node("advise", advise, {RETRY: "approval", NEXT: "rollback"})
+    wiring.node("rollback", rollback, {NEXT: END, REPLAN: "planner"})
     wiring.node("done", done, {NEXT: END})
     return wiring.build()

@@ -53,6 +53,7 @@ class Route(StrEnum):
     REPLAN = "replan"  # back to the planner with findings
     ASK_AGAIN = "ask_again"  # the approval did not match the plan: ask again
     ROLLBACK = "rollback"
+    RETRY = "retry"  # the executor agent advises running the failed step again: the approver confirms
     STOP = "stop"  # the session ends here (failed, rejected)
 
 
@@ -106,6 +107,8 @@ class SessionState(BaseModel):
     execution: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
     rollback: dict[str, Any] | None = None
+    advice: dict[str, Any] | None = Field(default=None, description="The executor agent's last advice.")
+    execution_attempts: int = 0
     monitor_verdicts: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     log: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     error: str | None = None

@@ -28,6 +28,11 @@ from zdt.sessions.scratchpads import LOG_MD
 
 
 def execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    update = _execute(state, runtime)
+    return update | {"execution_attempts": state.execution_attempts + 1}
+
+
+def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     progress = Progress("executor")
     ctx = runtime.context
     plan = state.migration_plan()

@@ -1,8 +1,8 @@
 """rollback: undo what the run did to production, and prove it by the schema fingerprint.
 
-Any failure after the approval leads here: a failed step, a broken connection, a critical monitor, a
-failed verification. The executor agent first says what it makes of the failure (recorded in the log
-for the people who will read it); the rollback itself is not up for discussion. The proof is the
+Any failure after the approval that the executor agent does not advise retrying leads here: a failed
+step, a broken connection, a critical monitor, a failed verification. A rollback advised as "revise"
+sends the agent's revised SQL back to the planner, through the gate and a new approval. The proof is the
 fingerprint: the schema after the rollback must hash to what it was before the migration's first step.
 """
 
@@ -13,13 +13,10 @@ from typing import Any
 import psycopg
 from langgraph.runtime import Runtime
 
-from zdt.agents.errors import AgentError
-from zdt.agents.executor import ExecutorAgent
 from zdt.executor import ExecutorError, MigrationNotFound, rollback_migration
-from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
-from zdt.graph.state import SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
 from zdt.sessions.scratchpads import LOG_MD
 
 
@@ -30,7 +27,7 @@ def rollback(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     assert plan is not None
     failure = state.error or "the migration failed"
     progress("rolling_back", reason=failure)
-    advice = _advice(state, ctx, progress, failure)
+    advice = state.advice or {"action": "rollback", "explanation": "no advice was asked for"}
     try:
         result = rollback_migration(
             plan,
@@ -56,31 +53,17 @@ def rollback(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
         "steps_undone": len(result.steps),
     }
     status = SessionStatus.ROLLED_BACK if restored else SessionStatus.FAILED
-    return _finish(progress, status, f"{failure}; {result.message}", advice, figures)
-
-
-def _advice(state: SessionState, ctx: SessionContext, progress: Progress, failure: str) -> dict[str, Any]:
-    execution = state.execution or {}
-    context = {
-        "failure": failure,
-        "failed_step": execution.get("failed_step"),
-        "plan": state.plan,
-        "execution": execution,
-        "monitor_verdicts": [v.get("final") or v for v in state.monitor_verdicts],
-    }
-    try:
-        advice = run_session_agent(
-            ExecutorAgent(),
-            context,
-            session=ctx,
-            session_id=state.session_id,
-            progress=progress,
-            environment="production",
-        )
-    except AgentError as error:
-        return {"action": "rollback", "explanation": f"no advice: {error}"}
-    progress("advice", action=advice.action, explanation=advice.explanation)
-    return advice.model_dump(mode="json")
+    finished = _finish(progress, status, f"{failure}; {result.message}", advice, figures)
+    revised = advice.get("revised_sql") if advice.get("action") == "revise" else None
+    if restored and revised:  # a revised step goes back through the gate and the approval
+        finished |= {
+            "route": Route.REPLAN.value,
+            "status": SessionStatus.PLANNING.value,
+            "draft_sql": revised,
+            "findings": [f"the executor revised the plan after '{failure}': {advice.get('explanation', '')}"],
+            "planning_rounds": 0,
+        }
+    return finished
 
 
 def _finish(
@@ -92,6 +75,7 @@ def _finish(
 ) -> dict[str, Any]:
     progress("finished", status=status.value, message=message)
     return {
+        "route": Route.NEXT.value,
         "status": status.value,
         "rollback": (figures or {"ok": False, "message": message}) | {"advice": advice},
         "error": message,
