@@ -56,6 +56,7 @@ def apply_plan(
         rows = state.load_steps(conn, plan.id)
         to_run = _steps_to_run(plan, {row.step_id: row.status for row in rows.values()}, selected)
         ctx = RunContext(
+            url=url,
             conn=conn,
             migration_id=plan.id,
             settings=settings,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ import psycopg
 
 from zdt.executor.events import EventKind, EventSink, Throttle
 from zdt.executor.migration_log import MigrationLog
+from zdt.executor.queue_guard import LockQueueGuard
 from zdt.executor.retry import with_lock_retries
 from zdt.executor.settings import ExecutorSettings
 from zdt.plan.model import Timeouts
@@ -31,6 +33,13 @@ class RunContext:
     log: MigrationLog
     throttle: Throttle | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
+    url: str = ""  # for the lock-queue guard's own connection; empty disables the guard
+
+    def lock_queue_guard(self) -> LockQueueGuard | nullcontext[None]:
+        """Guard the work connection's next lock-taking statement (see queue_guard.py)."""
+        if not self.url or not self.settings.lock_queue_guard:
+            return nullcontext()
+        return LockQueueGuard(self.url, self.conn.info.backend_pid)
 
     def wait_for_throttle(self, step_id: str) -> None:
         """Pause for as long as the throttle hook asks, re-asking after every pause."""

@@ -15,15 +15,18 @@ from typing import TypeVar
 import psycopg
 from psycopg import errors
 
+from zdt.executor.queue_guard import LockQueueGuardTripped
+
 T = TypeVar("T")
 
-RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected)  # 55P03, 40P01: nothing was applied
+# 55P03, 40P01, or our own cancel by the lock-queue guard: nothing was applied, try again later.
+RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, LockQueueGuardTripped)
 
 
 class LockRetriesExhausted(Exception):
     """Every attempt timed out waiting for a lock."""
 
-    def __init__(self, retries: int, last: psycopg.Error) -> None:
+    def __init__(self, retries: int, last: Exception) -> None:
         super().__init__(f"lock not granted after {retries} retries: {last}".strip())
         self.retries = retries
         self.last = last

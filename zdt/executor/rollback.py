@@ -47,6 +47,7 @@ def rollback_migration(
                 "roll back with the plan that was applied"
             )
         ctx = RunContext(
+            url=url,
             conn=conn,
             migration_id=plan.id,
             settings=settings,

@@ -23,6 +23,7 @@ class ExecutorSettings:
     adapt_factor: int = 10  # an adaptive batch stays within [size / factor, size * factor]
     application_name: str = "zdt-executor"  # how our sessions show in pg_stat_activity
     connect_timeout_s: int = 10
+    lock_queue_guard: bool = True  # cancel a lock wait as soon as application sessions queue behind it
 
     def timeouts_for(self, step: Step) -> Timeouts:
         base = step.timeouts

@@ -25,6 +25,7 @@ from zdt.executor.cleanup import run_cleanup
 from zdt.executor.context import RunContext
 from zdt.executor.events import EventKind
 from zdt.executor.failure import StepFailure, VerificationFailed
+from zdt.executor.queue_guard import LockQueueGuardTripped
 from zdt.executor.result import StepResult
 from zdt.executor.retry import LockRetriesExhausted
 from zdt.executor.session import plan_sql, reset_timeouts, set_timeouts
@@ -98,7 +99,8 @@ class StepApplier:
             state.mark_step_running(conn, mid, step.id)
             with conn.transaction():
                 set_timeouts(conn, timeouts, local=True)
-                counts = [conn.execute(plan_sql(statement)).rowcount for statement in step.sql]
+                with self.ctx.lock_queue_guard():
+                    counts = [conn.execute(plan_sql(statement)).rowcount for statement in step.sql]
                 note = self._verify(step)
                 rows = sum(c for c in counts if c > 0) if any(c >= 0 for c in counts) else None
                 state.mark_step(conn, mid, step.id, StepStatus.DONE, rows=rows or 0)
@@ -113,9 +115,10 @@ class StepApplier:
             state.mark_step_running(conn, mid, step.id)
             set_timeouts(conn, timeouts, local=False)
             try:
-                for statement in step.sql:
-                    conn.execute(plan_sql(statement))
-            except psycopg.Error as error:
+                with self.ctx.lock_queue_guard():
+                    for statement in step.sql:
+                        conn.execute(plan_sql(statement))
+            except (psycopg.Error, LockQueueGuardTripped) as error:
                 reset_timeouts(conn)
                 run_cleanup(self.ctx, step, timeouts, f"{_error_name(error)}: {error}")
                 raise
@@ -255,5 +258,6 @@ def _shown_sql(step: Step) -> list[str]:
     return [f"UPDATE {b.table} SET {b.set_sql} WHERE {keys}{where}"]
 
 
-def _error_name(error: psycopg.Error) -> str:
-    return f"{type(error).__name__} ({error.sqlstate})" if error.sqlstate else type(error).__name__
+def _error_name(error: Exception) -> str:
+    sqlstate = getattr(error, "sqlstate", None)
+    return f"{type(error).__name__} ({sqlstate})" if sqlstate else type(error).__name__
