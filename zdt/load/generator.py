@@ -18,6 +18,7 @@ the run has the configured ratios (to within one request per query), and runs ar
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import random
 import threading
@@ -77,6 +78,35 @@ class LoadConfig:
     def request_limit(self) -> int:
         limit = math.ceil(self.rate * self.duration_s)
         return min(limit, self.max_requests or limit, MAX_REQUESTS)
+
+
+class _Log:
+    """One connection's requests as typed arrays, not a tuple per request.
+
+    A long run holds hundreds of thousands of requests; as Python objects they would make every full
+    garbage collection walk all of them, pausing the generator's threads for up to hundreds of
+    milliseconds, and those pauses would be charged to the database as stalls.
+    """
+
+    def __init__(self) -> None:
+        self.seq = array("q")
+        self.query = array("I")
+        self.intended = array("d")
+        self.started = array("d")
+        self.ended = array("d")
+        self.error = array("I")
+
+    def add(self, seq: int, query: int, intended: float, started: float, ended: float, error: int) -> None:
+        self.seq.append(seq)
+        self.query.append(query)
+        self.intended.append(intended)
+        self.started.append(started)
+        self.ended.append(ended)
+        self.error.append(error)
+
+    def extend(self, other: _Log) -> None:
+        for name in ("seq", "query", "intended", "started", "ended", "error"):
+            getattr(self, name).extend(getattr(other, name))
 
 
 @dataclass(frozen=True)
@@ -156,10 +186,12 @@ class LoadGenerator:
         self.url = url
         self.config = config or LoadConfig()
         self._schedule = _Schedule(self.config, workload)
-        self._logs: list[list[tuple[int, int, float, float, float, str | None]]] = [
-            [] for _ in range(self.config.connections)
-        ]
+        self._logs = [_Log() for _ in range(self.config.connections)]
         self._messages: dict[str, str] = {}
+        self._states: dict[str, int] = {}  # SQLSTATE -> its code in the logs (1-based; 0 is success)
+        self._states_lock = threading.Lock()
+        self._gc_pauses: list[tuple[float, float]] = []
+        self._gc_started = 0.0
         self._switches: list[tuple[float, str]] = [(0.0, workload.name)]
         self._conns: list[psycopg.Connection | None] = []
         self._busy = [False] * self.config.connections
@@ -177,6 +209,7 @@ class LoadGenerator:
         self._conns = [self._connect() for _ in range(self.config.connections)]
         self.t0 = time.perf_counter()
         self.t0_wall = time.time()
+        gc.callbacks.append(self._watch_gc)
         if self.config.sample_lock_waits:
             self._sampler = LockWaitSampler(
                 self.url,
@@ -219,6 +252,8 @@ class LoadGenerator:
             self._cancel_running()
             for thread in self._threads:
                 thread.join(timeout=10)
+        if self._watch_gc in gc.callbacks:
+            gc.callbacks.remove(self._watch_gc)
         lock_waits = self._sampler.stop() if self._sampler is not None else None
         for conn in self._conns:
             if conn is not None:
@@ -274,7 +309,7 @@ class LoadGenerator:
             params = due.query.draw(rng)
             started = self.now()
             error = self._execute(index, due.query, params)
-            log.append((due.seq, due.query_id, due.intended, started, self.now(), error))
+            log.add(due.seq, due.query_id, due.intended, started, self.now(), self._state_code(error))
 
     def _execute(self, index: int, query: Query, params: dict[str, object]) -> str | None:
         """Send one request; None if it succeeded, else its SQLSTATE (or the client error's class)."""
@@ -297,13 +332,28 @@ class LoadGenerator:
         finally:
             self._busy[index] = False
 
+    def _state_code(self, state: str | None) -> int:
+        if state is None:
+            return 0
+        with self._states_lock:
+            return self._states.setdefault(state, len(self._states) + 1)
+
+    def _watch_gc(self, phase: str, info: dict[str, int]) -> None:
+        """Record the generator's own garbage-collection pauses: they would pass for server stalls."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif info.get("generation") == 2 or time.perf_counter() - self._gc_started > 0.005:
+            self._gc_pauses.append((self._gc_started - self.t0, time.perf_counter() - self._gc_started))
+
     # --- the result ------------------------------------------------------------------------------
 
     def _collect(self, lock_waits: object) -> LoadResult:
-        rows = sorted((row for log in self._logs for row in log), key=lambda row: row[2])
-        states = sorted({row[5] for row in rows if row[5] is not None})
-        code = {state: n + 1 for n, state in enumerate(states)}
-        sent = {row[0] for row in rows}
+        merged = _Log()
+        for log in self._logs:
+            merged.extend(log)
+        order = sorted(range(len(merged.seq)), key=merged.intended.__getitem__)
+        names = sorted(self._states, key=self._states.__getitem__)  # by code: code n is names[n - 1]
+        sent = set(merged.seq)
         scheduled = self._schedule.scheduled()
         unsent = [seq / self.config.rate for seq in range(scheduled) if seq not in sent]
         return LoadResult(
@@ -312,17 +362,18 @@ class LoadGenerator:
             connections=self.config.connections,
             query_names=list(self._schedule.names),
             query_kinds=list(self._schedule.kinds),
-            sqlstates=states,
-            intended=array("d", (row[2] for row in rows)),
-            started=array("d", (row[3] for row in rows)),
-            ended=array("d", (row[4] for row in rows)),
-            query=array("I", (row[1] for row in rows)),
-            error=array("I", (code[row[5]] if row[5] is not None else 0 for row in rows)),
+            sqlstates=names,
+            intended=array("d", (merged.intended[i] for i in order)),
+            started=array("d", (merged.started[i] for i in order)),
+            ended=array("d", (merged.ended[i] for i in order)),
+            query=array("I", (merged.query[i] for i in order)),
+            error=array("I", (merged.error[i] for i in order)),
             unsent=len(unsent),
             unsent_intended=array("d", unsent),
             error_messages=dict(self._messages),
             lock_waits=lock_waits,  # type: ignore[arg-type]
             workload_switches=list(self._switches),
+            gc_pauses=list(self._gc_pauses),
         )
 
 
