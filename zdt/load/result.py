@@ -178,12 +178,14 @@ class LoadResult:
 
     def per_second(self) -> list[SecondStats]:
         """The run second by second: throughput, latency percentiles, errors, sessions waiting on locks."""
-        seconds = math.ceil(self.duration_s) if len(self) else 0
+        # The series runs until the last request completed: a backlog that drains after the schedule
+        # ended still belongs in the throughput figures.
+        last_end = max(self.ended, default=0.0)
+        seconds = math.ceil(max(self.duration_s, last_end)) if len(self) else 0
         completed = [0] * (seconds + 1)
         for t in self.ended:
-            index = int(t)
-            if 0 <= index <= seconds:
-                completed[index] += 1
+            if t >= 0:
+                completed[min(int(t), seconds)] += 1
         waits = self.lock_waits
         series = []
         for second in range(seconds):
