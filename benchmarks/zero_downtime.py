@@ -168,13 +168,18 @@ def run_case(
     return metrics, result
 
 
-def describe_machine(server_version: str, args: argparse.Namespace, rounds: int) -> str:
+def current_commit() -> str:
+    """The checkout's commit, read when the run starts: the code imported is the code of that moment."""
     try:
-        commit = subprocess.run(
+        return subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        return "unknown"
+
+
+def describe_machine(server_version: str, args: argparse.Namespace, rounds: int) -> str:
+    commit = args.commit
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · zdt {metadata.version('zdt')} ({commit}) · "
         f"PostgreSQL {server_version} (embedded) · psycopg {psycopg.__version__} · "
@@ -259,6 +264,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.commit = current_commit()
     wanted = {key for key in args.scenarios.split(",") if key}
     unknown = wanted - {s.key for s in SCENARIOS}
     if unknown:

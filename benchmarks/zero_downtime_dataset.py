@@ -38,7 +38,7 @@ CREATE TABLE posts (
 _USERS = """
 INSERT INTO users (name, email, created_at)
 SELECT 'user ' || g, 'user' || g || '@example.org', now() - g * interval '1 minute'
-FROM generate_series(1, %(users)s) g
+FROM generate_series(1, %(users)s::bigint) g
 """
 
 # In chunks so that one statement never holds millions of rows' worth of WAL and memory at once.
@@ -46,7 +46,7 @@ _POSTS = """
 INSERT INTO posts (author_id, title, body, score, created_at)
 SELECT 1 + (g::bigint * 7919) %% %(users)s, 'post title ' || g, repeat(md5(g::text), 2), g %% 100,
        now() - g * interval '1 second'
-FROM generate_series(%(first)s, %(last)s) g
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) g
 """
 
 _CHUNK = 500_000
