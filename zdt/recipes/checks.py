@@ -23,12 +23,7 @@ def column_exists(table: str, column: str) -> str:
 
 
 def column_absent(table: str, column: str) -> str:
-    return render(
-        "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({t}) "
-        "AND attname = {c} AND attnum > 0 AND NOT attisdropped)",
-        t=literal(table),
-        c=literal(column),
-    )
+    return "SELECT NOT (" + column_exists(table, column).removeprefix("SELECT ") + ")"
 
 
 def column_type_is(table: str, column: str, type_name: str) -> str:

@@ -76,7 +76,8 @@ class ChangingColumnType(Rule):
             f"expand/contract: ALTER TABLE {table} ADD COLUMN {staged} {new}; a trigger that sets "
             f"NEW.{staged} from NEW.{col} on INSERT and UPDATE; backfill {staged} in batches; build its "
             f"indexes CONCURRENTLY (and its NOT NULL through a validated CHECK); switch the application to "
-            f"{staged} (or swap the names in one short transaction); drop {col} in a later release"
+            f"{staged} (do not swap the names: clients holding prepared statements would fail with "
+            f"'cached plan must not change result type'); drop {col} in a later release"
         )
         if old and _timezone_blocks_a_free_change(context, old, new):
             fix = (
