@@ -209,3 +209,44 @@ def test_a_switch_moves_the_traffic_to_the_next_release_in_a_child_process(posts
     with psycopg.connect(posts_url) as conn:
         written = conn.execute("SELECT count(*) FROM posts WHERE headline IS NOT NULL").fetchone()
     assert written is not None and written[0] > 0
+
+
+def test_live_counts_follow_the_run_and_agree_with_the_result(posts_url: str) -> None:
+    """What the monitor reads mid-run: the requests done so far and their failures by SQLSTATE."""
+    with psycopg.connect(posts_url) as conn:
+        workload = corpus_from_data(
+            {
+                "queries": [
+                    {"name": "read", "weight": 1, "sql": "SELECT title FROM posts WHERE id = 1"},
+                    {"name": "missing", "weight": 1, "sql": "SELECT nope FROM posts WHERE id = 1"},
+                ]
+            },
+            conn,
+        )
+    generator = LoadGenerator(posts_url, workload, LoadConfig(rate=200, connections=2, duration_s=1.0))
+    generator.start()
+    time.sleep(0.5)
+    midway = generator.live_counts()
+    result = generator.wait()
+    final = generator.live_counts()
+    assert 40 <= midway.requests < len(result)
+    assert midway.errors_by_sqlstate.get("42703", 0) >= 15
+    assert final.requests == len(result) == 200
+    assert final.errors_by_sqlstate == result.errors_by_sqlstate() == {"42703": 100}
+
+
+def test_a_child_process_publishes_its_live_counts(posts_url: str) -> None:
+    with psycopg.connect(posts_url) as conn:
+        workload = corpus_from_data(
+            {"queries": [{"name": "divide", "weight": 1, "sql": "SELECT 1 / 0"}]}, conn, name="broken"
+        )
+    process = LoadProcess(posts_url, [workload], LoadConfig(rate=100, connections=1, duration_s=20))
+    assert process.live_counts().requests == 0
+    process.start()
+    try:
+        time.sleep(0.6)
+        live = process.live_counts()
+    finally:
+        result = process.stop()
+    assert 20 <= live.requests <= len(result)
+    assert live.errors == live.requests and set(live.errors_by_sqlstate) == {"22012"}

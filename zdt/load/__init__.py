@@ -12,7 +12,7 @@ Public API::
     generated_workload(conn, tables, mix=Mix(), ...) -> Workload     point reads/inserts/updates by key
     Workload.with_column_renamed(table, old, new)                    the next release's queries
     LoadConfig(rate, connections, duration_s, max_requests, drain_s, prepare_threshold, ...)
-    LoadGenerator(url, workload, config): start(), switch(workload), stop() -> LoadResult
+    LoadGenerator(url, workload, config): start(), switch(workload), live_counts(), stop() -> LoadResult
     run_load(url, workload, config) -> LoadResult                    a run of the configured duration
     LoadProcess(url, workloads, config): start(), switch(name), stop()   the same in a child process
     LoadResult: window(start, end) -> WindowStats, per_second() -> [SecondStats],
@@ -21,7 +21,7 @@ Public API::
 """
 
 from zdt.load.generated import Mix, generated_workload, table_shape
-from zdt.load.generator import LoadConfig, LoadGenerator, run_load
+from zdt.load.generator import LiveCounts, LoadConfig, LoadGenerator, run_load
 from zdt.load.lockwaits import LockWait, LockWaitLog, LockWaitSampler
 from zdt.load.process import LoadProcess, LoadProcessError
 from zdt.load.result import LoadResult, SecondStats, WindowStats, percentile
@@ -38,6 +38,7 @@ from zdt.load.workload import (
 )
 
 __all__ = [
+    "LiveCounts",
     "LoadConfig",
     "LoadGenerator",
     "LoadProcess",

@@ -24,7 +24,7 @@ import random
 import threading
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import psycopg
@@ -110,6 +110,38 @@ class _Log:
 
 
 @dataclass(frozen=True)
+class LiveCounts:
+    """Requests completed and failed so far (cumulative), read while the load runs.
+
+    What the monitor needs to judge the application's error rate during a migration; the full
+    per-request record is only assembled at the end (``LoadResult``).
+    """
+
+    requests: int = 0
+    errors: int = 0
+    errors_by_sqlstate: dict[str, int] = field(default_factory=dict)
+
+
+class _Counter:
+    """Running totals kept beside the logs: cheap to read from another thread at any moment."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._errors: dict[str, int] = {}
+
+    def add(self, state: str | None) -> None:
+        with self._lock:
+            self._requests += 1
+            if state is not None:
+                self._errors[state] = self._errors.get(state, 0) + 1
+
+    def read(self) -> LiveCounts:
+        with self._lock:
+            return LiveCounts(self._requests, sum(self._errors.values()), dict(self._errors))
+
+
+@dataclass(frozen=True)
 class _Due:
     seq: int
     intended: float
@@ -188,6 +220,7 @@ class LoadGenerator:
         self._schedule = _Schedule(self.config, workload)
         self._logs = [_Log() for _ in range(self.config.connections)]
         self._messages: dict[str, str] = {}
+        self._counter = _Counter()
         self._states: dict[str, int] = {}  # SQLSTATE -> its code in the logs (1-based; 0 is success)
         self._states_lock = threading.Lock()
         self._gc_pauses: list[tuple[float, float]] = []
@@ -223,6 +256,10 @@ class LoadGenerator:
             thread = threading.Thread(target=self._work, args=(index,), name=f"zdt-load-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def live_counts(self) -> LiveCounts:
+        """Requests completed and failed so far: the monitor's view of the application's error rate."""
+        return self._counter.read()
 
     def now(self) -> float:
         """Seconds since the schedule started."""
@@ -310,6 +347,7 @@ class LoadGenerator:
             started = self.now()
             error = self._execute(index, due.query, params)
             log.add(due.seq, due.query_id, due.intended, started, self.now(), self._state_code(error))
+            self._counter.add(error)
 
     def _execute(self, index: int, query: Query, params: dict[str, object]) -> str | None:
         """Send one request; None if it succeeded, else its SQLSTATE (or the client error's class)."""

@@ -13,13 +13,15 @@ the ``LoadResult`` back through a pipe.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
+from typing import Any
 
-from zdt.load.generator import LoadConfig, LoadGenerator
+from zdt.load.generator import LiveCounts, LoadConfig, LoadGenerator
 from zdt.load.result import LoadResult
 from zdt.load.workload import Workload
 
@@ -28,7 +30,22 @@ class LoadProcessError(RuntimeError):
     """The child process failed to start, to answer, or raised."""
 
 
-def _child(pipe: Connection, url: str, workloads: list[Workload], config: LoadConfig) -> None:
+LIVE_BYTES = 4096
+"""Room for the child's running totals (JSON); SQLSTATEs past it are folded into one entry."""
+
+
+def _publish(shared: Any, counts: LiveCounts) -> None:
+    """Write the running totals where the parent can read them without a round trip through the pipe."""
+    payload = json.dumps([counts.requests, counts.errors, counts.errors_by_sqlstate]).encode()
+    if len(payload) >= LIVE_BYTES:
+        payload = json.dumps([counts.requests, counts.errors, {"various": counts.errors}]).encode()
+    with shared.get_lock():
+        shared.value = payload
+
+
+def _child(
+    pipe: Connection, url: str, workloads: list[Workload], config: LoadConfig, shared: Any = None
+) -> None:
     try:
         by_name = {w.name: w for w in workloads}
         generator = LoadGenerator(url, workloads[0], config)
@@ -36,6 +53,8 @@ def _child(pipe: Connection, url: str, workloads: list[Workload], config: LoadCo
         pipe.send(("ready", generator.t0_wall))
         end = generator.t0 + config.duration_s
         while time.perf_counter() < end:
+            if shared is not None:
+                _publish(shared, generator.live_counts())
             if not pipe.poll(0.05):
                 continue
             command, argument = pipe.recv()
@@ -66,12 +85,28 @@ class LoadProcess:
         self._pipe: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._result: LoadResult | None = None
+        self._shared: Any = None
+
+    def live_counts(self) -> LiveCounts:
+        """The child's requests and failures so far (refreshed every 50 ms): for the monitor."""
+        if self._shared is None:
+            return LiveCounts()
+        with self._shared.get_lock():
+            payload = self._shared.value
+        if not payload:
+            return LiveCounts()
+        requests, errors, by_state = json.loads(payload)
+        return LiveCounts(int(requests), int(errors), {str(k): int(v) for k, v in by_state.items()})
 
     def start(self, timeout_s: float = 60.0) -> None:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
+        self._shared = context.Array("c", LIVE_BYTES)
         self._process = context.Process(
-            target=_child, args=(child, self.url, self.workloads, self.config), name="zdt-load", daemon=True
+            target=_child,
+            args=(child, self.url, self.workloads, self.config, self._shared),
+            name="zdt-load",
+            daemon=True,
         )
         self._process.start()
         child.close()
