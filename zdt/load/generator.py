@@ -356,7 +356,11 @@ class LoadGenerator:
         try:
             if conn is None or conn.closed:
                 conn = self._conns[index] = self._connect()
-            cursor = conn.execute(query.sql.encode(), params)  # type: ignore[arg-type]
+            if query.positional:
+                cursor = psycopg.RawCursor(conn)
+                cursor.execute(query.sql.encode(), list(params.values()))
+            else:
+                cursor = conn.execute(query.sql.encode(), params)  # type: ignore[arg-type]
             if cursor.description is not None:
                 cursor.fetchall()
             return None

@@ -132,6 +132,28 @@ class LoadResult:
                 counts[state] = counts.get(state, 0) + 1
         return counts
 
+    def errors_by_query(
+        self, start: float = float("-inf"), end: float = float("inf"), *, sqlstate: str | None = None
+    ) -> dict[str, int]:
+        """Failed requests per query name (optionally of one SQLSTATE): who has to change, or reconnect."""
+        first, last = self._span(start, end)
+        counts: dict[str, int] = {}
+        for i in range(first, last):
+            code = self.error[i]
+            if code and (sqlstate is None or self.sqlstates[code - 1] == sqlstate):
+                name = self.query_names[self.query[i]]
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def first_error_at(self, sqlstate: str, start: float = float("-inf")) -> float | None:
+        """Intended start of the first request failing with ``sqlstate`` at or after ``start``."""
+        first, last = self._span(start, float("inf"))
+        for i in range(first, last):
+            code = self.error[i]
+            if code and self.sqlstates[code - 1] == sqlstate:
+                return float(self.intended[i])
+        return None
+
     def latencies_ms(self, start: float = float("-inf"), end: float = float("inf")) -> list[float]:
         """Latency from intended start to completion of every request in the window, ascending."""
         first, last = self._span(start, end)

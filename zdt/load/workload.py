@@ -117,8 +117,9 @@ class TableShape:
 class Query:
     """One statement of the application, its share of the traffic and how its parameters are drawn.
 
-    ``sql`` uses psycopg's named placeholders (``%(id)s``); psycopg prepares it on the server after a
-    few executions, as it does for a real application, unless the load is configured otherwise.
+    ``sql`` uses psycopg's named placeholders (``%(id)s``), or PostgreSQL's own ``$1`` when
+    ``positional`` (an application's query corpus is written that way); psycopg prepares it on the
+    server after a few executions, as it does for a real application, unless configured otherwise.
     """
 
     name: str
@@ -127,6 +128,7 @@ class Query:
     kind: QueryKind = QueryKind.OTHER
     params: tuple[tuple[str, ValueSpec], ...] = ()
     shape: TableShape | None = None  # set for generated queries only
+    positional: bool = False  # ``$1``-style SQL as the application wrote it; params drawn in order
 
     def draw(self, rng: random.Random) -> dict[str, Any]:
         return {name: spec.draw(rng) for name, spec in self.params}

@@ -3,16 +3,20 @@
 The target is only read: its schema is dumped (pg_dump --schema-only) and, with ``sample_rows``, a
 sample of every table is streamed over with COPY. The plan then runs through the real executor on the
 copy, so a plan is proven — locks, verifications, backfills, rollback — before it touches anything real.
+With ``traffic``, the forward run happens under the application's load (``zdt.rehearsal.traffic``):
+a plan that makes the application's requests fail does not pass, and the report says which step did it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
 from zdt.analysis.schema_copy import copy_schema
+from zdt.compat.queries import AppQuery
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.executor import (
@@ -24,7 +28,9 @@ from zdt.executor import (
     rollback_migration,
 )
 from zdt.plan.model import MigrationPlan, Phase
+from zdt.rehearsal.loaded_run import apply_under_traffic
 from zdt.rehearsal.sample import copy_sample
+from zdt.rehearsal.traffic import TrafficReport, TrafficSettings
 from zdt.schema import introspect
 
 
@@ -37,11 +43,13 @@ class RehearsalResult:
     execution: ExecutionResult | None = None
     rollback: RollbackResult | None = None
     rollback_skipped: str | None = None
+    traffic: TrafficReport | None = None
 
     @property
     def ok(self) -> bool:
         rolled_back = self.rollback is None or self.rollback.schema_restored
-        return self.execution is not None and self.execution.ok and rolled_back
+        unharmed = self.traffic is None or self.traffic.ok
+        return self.execution is not None and self.execution.ok and rolled_back and unharmed
 
 
 def rehearse_plan(
@@ -54,8 +62,12 @@ def rehearse_plan(
     settings: ExecutorSettings | None = None,
     on_event: EventCallback | None = None,
     log_path: Path,
+    traffic: TrafficSettings | None = None,
+    app_queries: Sequence[AppQuery] = (),
 ) -> RehearsalResult:
     """Copy the target's schema (and a sample of rows) to an embedded server, apply, then roll back."""
+    if traffic is not None and traffic.enabled:
+        sample_rows = max(sample_rows, traffic.sample_rows)
     with EmbeddedPostgres() as server, scratch_database(server.url, prefix="zdt_rehearsal") as url:
         copy_schema(target_url, url)
         with psycopg.connect(url) as conn:
@@ -66,9 +78,22 @@ def rehearse_plan(
             result.sampled_rows = copy_sample(target_url, url, snapshot, sample_rows)
         rehearsal = plan.model_copy(update={"schema_fingerprint": None})  # the copy is on another version
         rehearsal = rehearsal.model_copy(update={"checked_hash": rehearsal.content_hash()})
-        result.execution = apply_plan(
-            rehearsal, url, phases=phases, settings=settings, on_event=on_event, log_path=log_path
-        )
+        if traffic is not None and traffic.enabled:
+            run = apply_under_traffic(
+                rehearsal,
+                url,
+                traffic,
+                app_queries=app_queries,
+                phases=phases,
+                settings=settings,
+                on_event=on_event,
+                log_path=log_path,
+            )
+            result.execution, result.traffic = run.execution, run.traffic
+        else:
+            result.execution = apply_plan(
+                rehearsal, url, phases=phases, settings=settings, on_event=on_event, log_path=log_path
+            )
         irreversible = [s.id for s in rehearsal.steps if s.rollback.irreversible and _ran(s.phase, phases)]
         if rollback and irreversible:
             result.rollback_skipped = (
