@@ -9,7 +9,7 @@ queries work is the compatibility check's job (it prepares them on the migrated 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,18 +65,34 @@ def apply_under_traffic(
     on_event: EventCallback | None = None,
     throttle: Throttle | None = None,
     feed: TrafficFeed | None = None,
+    on_plan_start: Callable[[], None] | None = None,
     log_path: Path,
 ) -> LoadedRun:
     """Expand and migrate under the load, then (if asked for) contract without it.
 
     ``feed`` is pointed at the running load while it runs, so a monitor holding it reads the load's
-    live error counts.
+    live error counts. ``on_plan_start`` is called once the load is warm, right before the first step (a
+    monitor takes its baseline up to there, so the baseline is measured under the same load).
     """
+    start = on_plan_start or (lambda: None)
+    if not traffic.enabled:
+        start()
+        execution = apply_plan(
+            plan,
+            url,
+            phases=list(phases) if phases is not None else None,
+            settings=settings,
+            on_event=on_event,
+            throttle=throttle,
+            log_path=log_path,
+        )
+        return LoadedRun(execution, TrafficReport.empty("the rehearsal ran without application load"))
     wanted = list(phases) if phases is not None else [step.phase for step in plan.steps]
     live = [phase for phase in LIVE_PHASES if phase in wanted]
     later = [phase for phase in dict.fromkeys(wanted) if phase not in LIVE_PHASES]
     tables = sorted({table for step in plan.steps if step.phase in live for table in step.tables})
     if not live:
+        start()
         execution = apply_plan(
             plan,
             url,
@@ -90,8 +106,9 @@ def apply_under_traffic(
     load = rehearsal_workload(url, tables, app_queries)
     with RehearsalTraffic(url, load.workload, traffic, load.notes) as running:
         if feed is not None:
-            feed.source = running
+            feed.source = feed.last = running
         try:
+            start()
             execution = apply_plan(
                 plan,
                 url,

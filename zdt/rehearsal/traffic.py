@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from zdt.load import LiveCounts, LoadConfig, LoadProcess, LoadResult, Workload
+from zdt.load import LiveCounts, LoadConfig, LoadProcess, LoadProcessError, LoadResult, Workload
 from zdt.rehearsal.traps import TrafficFinding, find_traffic_findings
 
 APPLICATION_NAME = "zdt-rehearsal-load"
@@ -131,6 +131,7 @@ class TrafficFeed:
 
     def __init__(self) -> None:
         self.source: RehearsalTraffic | None = None
+        self.last: RehearsalTraffic | None = None  # the last load that ran: its report, after a failure too
 
     def __call__(self) -> LiveCounts:
         source = self.source
@@ -176,12 +177,15 @@ class RehearsalTraffic:
     ) -> None:
         if self._process is None or self._result is not None:
             return
-        if exc is not None:
-            self._process.close()
-            return
         self.mark(MIGRATION_END)
-        time.sleep(self.settings.settle_s)
-        self._result = self._process.stop()
+        if exc is None:
+            time.sleep(self.settings.settle_s)
+        try:
+            self._result = self._process.stop()
+        except LoadProcessError:
+            if exc is None:
+                raise
+            self._process.close()  # already failing: keep that error, not the load's
 
     def mark(self, label: str) -> None:
         """A step boundary, in wall time (converted to the load's clock in the report)."""
