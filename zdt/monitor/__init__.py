@@ -2,10 +2,12 @@
 
 Public API::
 
-    MetricsSampler(url, probe_queries=None, interval_s=0.2)  # .start() .mark(label) .stop()
-        .samples .marks .baseline() .recent(window_s)
+    MetricsSampler(url, probe_queries=None, interval_s=0.2, traffic=None)  # .start() .mark(label) .stop()
+        .samples .marks .baseline() .rollback_baseline() .recent(window_s)
+    TrafficCounts: requests, errors, errors_by_sqlstate (cumulative; e.g. LoadGenerator.live_counts)
     table_probes(tables) -> {name: probe}                     # SELECT 1 FROM t LIMIT 1, quoted
-    Thresholds(...); judge(samples, baseline, thresholds, integrity_failures=0) -> MonitorVerdict
+    Thresholds(...); judge(samples, baseline, thresholds, integrity_failures=0,
+                           rollback_baseline=None, server_samples=None) -> MonitorVerdict
     MonitorThrottle(sampler, thresholds)                      # the executor's ``throttle`` hook
     write_monitoring_report(out_dir, samples, marks, verdicts, baseline) -> [md, html, *png]
 
@@ -19,7 +21,10 @@ from zdt.monitor.models import (
     MetricSample,
     ProbeResult,
     RecordedVerdict,
+    ReplicaLag,
     SessionInfo,
+    SlotLag,
+    TrafficCounts,
 )
 from zdt.monitor.probes import table_probe, table_probes
 from zdt.monitor.report import write_monitoring_report
@@ -36,8 +41,11 @@ __all__ = [
     "MonitorThrottle",
     "ProbeResult",
     "RecordedVerdict",
+    "ReplicaLag",
     "SessionInfo",
+    "SlotLag",
     "Thresholds",
+    "TrafficCounts",
     "WindowFigures",
     "judge",
     "summarise",

@@ -7,7 +7,9 @@ was taken in) so thinning or slicing the list never loses context.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -60,6 +62,52 @@ class LockWait(BaseModel):
     query: str = ""
 
 
+class TrafficCounts(Protocol):
+    """Cumulative requests and failures of the application (or the load generator) since it started.
+
+    What ``LoadGenerator.live_counts()`` and ``LoadProcess.live_counts()`` return; any object with these
+    attributes will do. Cumulative rather than per-interval so that a tick the sampler misses (or a call
+    that raised) loses nothing: the next delta covers both ticks.
+    """
+
+    @property
+    def requests(self) -> int: ...
+
+    @property
+    def errors(self) -> int: ...
+
+    @property
+    def errors_by_sqlstate(self) -> Mapping[str, int]: ...
+
+
+class ReplicaLag(BaseModel):
+    """One standby streaming from the monitored primary (a row of pg_stat_replication)."""
+
+    application_name: str = ""
+    client_addr: str | None = Field(default=None, description="None for a standby on a Unix socket.")
+    state: str | None = Field(default=None, description="streaming, catchup, startup, backup, stopping.")
+    replay_lag_s: float | None = Field(
+        default=None,
+        description="pg_stat_replication.replay_lag; 0 when the standby has replayed everything (the server "
+        "reports NULL once an idle standby has caught up); None when unknown and behind.",
+    )
+    bytes_behind: int | None = Field(default=None, description="WAL not yet replayed by the standby.")
+
+    @property
+    def name(self) -> str:
+        """How a reason names it: its application_name (the standby's cluster_name), else its address."""
+        return self.application_name or self.client_addr or "(unnamed standby)"
+
+
+class SlotLag(BaseModel):
+    """A replication slot and the WAL it keeps: an inactive one fills pg_wal under a backfill."""
+
+    slot_name: str
+    slot_type: str = "physical"
+    active: bool = False
+    retained_bytes: int | None = Field(default=None, description="From restart_lsn to the current WAL.")
+
+
 class MetricSample(BaseModel):
     """Everything measured in one tick; a tick whose connection failed carries only the failure."""
 
@@ -79,6 +127,19 @@ class MetricSample(BaseModel):
     lock_waits: list[LockWait] = Field(default_factory=list)
     blockers: list[SessionInfo] = Field(default_factory=list)
     probes: list[ProbeResult] = Field(default_factory=list)
+    app_requests: int | None = Field(
+        default=None, description="Application requests completed since the previous sample; None: unknown."
+    )
+    app_errors: int | None = None
+    app_errors_by_sqlstate: dict[str, int] = Field(default_factory=dict)
+    db_commits: int | None = Field(
+        default=None, description="pg_stat_database.xact_commit since the previous reading (all sessions)."
+    )
+    db_rollbacks: int | None = None
+    monitor_commits: int = Field(default=0, description="Transactions the sampler itself committed.")
+    monitor_rollbacks: int = Field(default=0, description="...and rolled back (its failed probes).")
+    replicas: list[ReplicaLag] = Field(default_factory=list)
+    slots: list[SlotLag] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:

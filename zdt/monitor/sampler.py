@@ -6,7 +6,11 @@ monitor itself can neither hold locks nor hang behind them. A probe blocked by a
 ``lock_timeout`` and is recorded as slow and errored; if the connection itself breaks (a terminated
 backend, a restart) the failure is recorded and the next tick reconnects. The thread is bounded in time
 (``max_duration_s``) and memory (``max_samples``: past it, every other sample is dropped so the whole
-timeline stays covered at half the resolution).
+timeline stays covered at half the resolution, the dropped samples' counts folded into the kept ones).
+
+Each tick also reads the database's committed and rolled-back transactions and, on a primary, its standbys'
+replay lag and its slots' retained WAL, all in the same short read-only transaction; and, when given a
+``traffic`` source (the load generator's ``live_counts``), the application's requests and errors.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import contextlib
 import statistics
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 import psycopg
 
@@ -28,8 +33,18 @@ from zdt.monitor.activity import (
     read_max_connections,
     read_sessions,
 )
-from zdt.monitor.models import Mark, MetricSample, ProbeResult, utc_now
+from zdt.monitor.figures import rollback_rate
+from zdt.monitor.models import Mark, MetricSample, ProbeResult, ReplicaLag, SlotLag, TrafficCounts, utc_now
 from zdt.monitor.probes import ProbeQuery, checked_probes
+from zdt.monitor.replication import read_replicas, read_slots
+from zdt.monitor.traffic import (
+    Counts,
+    read_server_traffic,
+    read_traffic,
+    server_delta,
+    thin,
+    traffic_delta,
+)
 
 MIGRATION_START = "migration-start"
 BASELINE_STEP = "baseline"
@@ -55,6 +70,7 @@ class MetricsSampler:
 
     Usage: ``start()``, wait for a baseline, ``mark("migration-start")``, ``mark(step)`` at each step
     boundary, ``stop()``; then ``samples``, ``marks`` and ``baseline()`` feed ``judge`` and the report.
+    ``traffic`` is called once per tick, on the sampler's thread; it must be quick (a counter read).
     """
 
     def __init__(
@@ -69,6 +85,7 @@ class MetricsSampler:
         max_samples: int = 20_000,
         max_duration_s: float = 4 * 3600,
         application_name: str = "zdt-monitor",
+        traffic: Callable[[], TrafficCounts] | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
@@ -83,6 +100,11 @@ class MetricsSampler:
         self.max_samples = max_samples
         self.max_duration_s = max_duration_s
         self.application_name = application_name
+        self.traffic = traffic
+        self._last_traffic: Counts | None = None
+        self._last_server: tuple[int, int] | None = None
+        self.lifetime_transactions: tuple[int, int] | None = None
+        """(commits, rollbacks) of the database since its statistics were reset, at the first reading."""
         self.stop_reason: str | None = None
         self._samples: list[MetricSample] = []
         self._marks: list[Mark] = []
@@ -188,6 +210,23 @@ class MetricsSampler:
             ]
         return statistics.median(latencies) if latencies else None
 
+    def rollback_baseline(self, min_transactions: int = 100) -> float | None:
+        """The database's rollback rate before ``migration-start`` (or so far), the monitor's own excluded.
+
+        Many applications roll back routinely (pool resets, optimistic retries), so a rollback rate is only
+        alarming as a rise over this. When the baseline window saw fewer than ``min_transactions``, the
+        database's lifetime rate (since its statistics were reset) stands in; None when both are too thin.
+        """
+        with self._lock:
+            start = next((m.elapsed_s for m in self._marks if m.label == MIGRATION_START), None)
+            before = [s for s in self._samples if start is None or s.elapsed_s < start]
+        rate = rollback_rate(before, min_transactions)
+        if rate is not None or self.lifetime_transactions is None:
+            return rate
+        commits, rollbacks = self.lifetime_transactions
+        total = commits + rollbacks
+        return rollbacks / total if total >= min_transactions else None
+
     def wait_for_samples(self, count: int, timeout_s: float = 10.0) -> bool:
         """Block until at least ``count`` samples exist in total; False on timeout or if stopped."""
         deadline = time.monotonic() + timeout_s
@@ -218,18 +257,50 @@ class MetricsSampler:
             self._samples.append(sample)
             if len(self._samples) >= self.max_samples:
                 # Keep the whole timeline at half the resolution rather than stop watching mid-migration.
-                self._samples = self._samples[::2]
+                self._samples = thin(self._samples)
             self._sampled.notify_all()
 
     def _sample(self) -> MetricSample:
         with self._lock:
             step = self._step
         at, elapsed = utc_now(), self.elapsed_s()
+        app = self._app_traffic()  # also when the database is unreachable: that is when errors matter most
+        sample = self._database_sample(at, elapsed, step)
+        return sample.model_copy(update=app) if app else sample
+
+    def _app_traffic(self) -> dict[str, Any]:
+        """The traffic source's requests and errors since the previous tick, as MetricSample fields."""
+        if self.traffic is None:
+            return {}
+        current = read_traffic(self.traffic)
+        if current is None:
+            return {}
+        delta = traffic_delta(self._last_traffic, current)
+        self._last_traffic = current
+        if delta is None:
+            return {}
+        return {
+            "app_requests": delta.requests,
+            "app_errors": delta.errors,
+            "app_errors_by_sqlstate": delta.errors_by_sqlstate,
+        }
+
+    def _server_traffic(self, commits: int, rollbacks: int) -> dict[str, Any]:
+        """pg_stat_database's transactions since the previous reading, as MetricSample fields."""
+        if self.lifetime_transactions is None:
+            self.lifetime_transactions = (commits, rollbacks)
+        delta = server_delta(self._last_server, (commits, rollbacks))
+        self._last_server = (commits, rollbacks)
+        return {} if delta is None else {"db_commits": delta[0], "db_rollbacks": delta[1]}
+
+    def _database_sample(self, at: datetime, elapsed: float, step: str) -> MetricSample:
         try:
             conn = self._connection()
         except psycopg.Error as error:
             return MetricSample(at=at, elapsed_s=elapsed, step=step, connection_error=_describe(error)[1])
         started = time.perf_counter()
+        replicas: list[ReplicaLag] = []
+        slots: list[SlotLag] = []
         try:
             # One transaction: pg_stat_activity is read once per transaction, so the waiters and the
             # sessions they wait for come from the same moment (a blocker cannot look already idle).
@@ -238,6 +309,9 @@ class MetricsSampler:
                 lock_waits = read_lock_waits(conn, self._lock_waits_sql)
                 blocker_pids = sorted({pid for wait in lock_waits for pid in wait.blocked_by})
                 blockers = read_sessions(conn, blocker_pids)
+                commits, rollbacks, in_recovery = read_server_traffic(conn)
+                if not in_recovery:
+                    replicas, slots = read_replicas(conn), read_slots(conn)
         except psycopg.Error as error:
             if _is_broken(conn):
                 self._disconnect()
@@ -250,12 +324,13 @@ class MetricsSampler:
                 sqlstate=sqlstate,
                 error=described,
             )
-            return MetricSample(at=at, elapsed_s=elapsed, step=step, probes=[failed])
+            return MetricSample(at=at, elapsed_s=elapsed, step=step, probes=[failed], monitor_rollbacks=1)
         try:
             probes = [self._probe(conn, name, text) for name, text in self.probe_queries.items()]
         except psycopg.Error as error:
             self._disconnect()
             return MetricSample(at=at, elapsed_s=elapsed, step=step, connection_error=_describe(error)[1])
+        failed_probes = sum(1 for probe in probes if not probe.ok)
         return MetricSample(
             at=at,
             elapsed_s=elapsed,
@@ -264,6 +339,12 @@ class MetricsSampler:
             lock_waits=lock_waits,
             blockers=blockers,
             probes=probes,
+            # Each probe runs in its own autocommit transaction: the monitor's share of pg_stat_database.
+            monitor_commits=1 + len(probes) - failed_probes,
+            monitor_rollbacks=failed_probes,
+            replicas=replicas,
+            slots=slots,
+            **self._server_traffic(commits, rollbacks),
             **counts,
         )
 

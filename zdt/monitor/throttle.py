@@ -4,7 +4,8 @@ The executor consults the hook before each step and between backfill batches, an
 so returning a pause for as long as the window is over the throttle level holds the migration until the
 database has recovered, without the executor knowing anything about monitoring. A critical window also
 pauses (going on would make things worse); deciding to roll back is the Monitoring agent's call, made from
-the verdicts recorded here.
+the verdicts recorded here. The server-side rollback rate is judged over ``server_window_s`` (several
+seconds: pg_stat_database lags up to a second), everything else over ``window_s``.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ class MonitorThrottle:
         thresholds: Thresholds | None = None,
         *,
         baseline: float | None = None,
+        rollback_baseline: float | None = None,
         integrity_failures: Callable[[], int] | None = None,
         on_verdict: Callable[[RecordedVerdict], None] | None = None,
     ) -> None:
         self.sampler = sampler
         self.thresholds = thresholds or Thresholds()
         self._baseline = baseline
+        self._rollback_baseline = rollback_baseline
         self._integrity_failures = integrity_failures
         self._on_verdict = on_verdict
         self._lock = threading.Lock()
@@ -49,11 +52,24 @@ class MonitorThrottle:
     def baseline(self) -> float | None:
         return self._baseline if self._baseline is not None else self.sampler.baseline()
 
+    def rollback_baseline(self) -> float | None:
+        if self._rollback_baseline is not None:
+            return self._rollback_baseline
+        return self.sampler.rollback_baseline(self.thresholds.rollback_min_transactions)
+
     def verdict(self) -> MonitorVerdict:
         """The verdict on the latest window, without recording anything."""
-        window = self.sampler.recent(self.thresholds.window_s)
+        t = self.thresholds
+        window = self.sampler.recent(t.window_s)
         failures = self._integrity_failures() if self._integrity_failures else 0
-        return judge(window, self.baseline(), self.thresholds, integrity_failures=failures)
+        return judge(
+            window,
+            self.baseline(),
+            t,
+            integrity_failures=failures,
+            rollback_baseline=self.rollback_baseline(),
+            server_samples=self.sampler.recent(t.server_window_s),
+        )
 
     def __call__(self) -> float:
         verdict = self.verdict()
