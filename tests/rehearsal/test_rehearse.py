@@ -74,6 +74,7 @@ def test_cli_rehearse_needs_no_confirmation_and_leaves_the_target_alone(
     assert result.exit_code == 0, flat
     assert "rehearsal on the embedded PostgreSQL" in flat
     assert "schema restored exactly" in flat
+    assert "application load: " in flat and ", 0 failed (0 in the" in flat  # it ran under load, unharmed
     assert "the target was not touched" in flat
     assert introspect(conn).fingerprint() == before
     schemas = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'zdt'").fetchone()

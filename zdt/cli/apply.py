@@ -26,6 +26,7 @@ from zdt.db.urls import redact
 from zdt.executor import LOG_NAME, ExecutorSettings, apply_plan
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase
 from zdt.rehearsal.rehearse import rehearse_plan
+from zdt.rehearsal.traffic import TrafficSettings
 
 
 class PhaseChoice(StrEnum):
@@ -63,6 +64,15 @@ def apply_command(
     sample_rows: int = typer.Option(
         0, "--sample-rows", min=0, metavar="N", help="With --rehearse: also copy up to N rows of each table."
     ),
+    load: bool = typer.Option(
+        True,
+        "--load/--no-load",
+        help="With --rehearse: run expand and migrate under application load (generated point reads, "
+        "inserts and updates, prepared statements on); a plan that makes requests fail does not pass.",
+    ),
+    load_rate: float = typer.Option(
+        TrafficSettings().rate, "--load-rate", min=1, metavar="REQ/S", help="With --rehearse: requests/s."
+    ),
 ) -> None:
     """Apply a plan: each step under lock_timeout with retries, verified before the next one starts.
 
@@ -72,7 +82,8 @@ def apply_command(
     settings = ExecutorSettings(lock_timeout_ms=lock_timeout, batch_size=batch_size)
     console = Console()
     if rehearse:
-        _rehearse(plan, database_url, phase.phases(), sample_rows, settings, out / LOG_NAME, console)
+        traffic = TrafficSettings(enabled=load, rate=load_rate)
+        _rehearse(plan, database_url, phase.phases(), sample_rows, traffic, settings, out / LOG_NAME, console)
     confirm_target(database_url, yes, f"apply plan {plan.id}")
     with executor_errors("run"), ExecutionRenderer(console) as render:
         result = apply_plan(
@@ -94,6 +105,7 @@ def _rehearse(
     database_url: str,
     phases: list[Phase],
     sample_rows: int,
+    traffic: TrafficSettings,
     settings: ExecutorSettings,
     log_path: Path,
     console: Console,
@@ -109,13 +121,14 @@ def _rehearse(
                 settings=settings,
                 on_event=render,
                 log_path=log_path,
+                traffic=traffic,
             )
     except (psycopg.Error, SchemaCopyError) as error:
         raise fail(f"the rehearsal could not copy {redact(database_url)}: {error}", EXIT_BAD_INPUT) from None
     copied = sum(result.sampled_rows.values())
     console.print(
         f"rehearsal on the embedded PostgreSQL {result.server_version}"
-        + (f" with {copied:,} sampled rows" if sample_rows else " (schema only)"),
+        + (f" with {copied:,} sampled rows" if copied else " (schema only)"),
         highlight=False,
     )
     execution = result.execution
@@ -130,6 +143,18 @@ def _rehearse(
         console.print(f"  rolled back: {result.rollback.message} ({restored})", highlight=False)
     elif result.rollback_skipped:
         console.print(f"  rollback not rehearsed: {result.rollback_skipped}", highlight=False)
+    if result.traffic is not None:
+        console.print(f"  application load: {result.traffic.summary()}", highlight=False)
+        for note in result.traffic.notes:
+            console.print(f"    note: {note}", highlight=False)
+        for finding in result.traffic.findings:
+            console.print(f"    FAILED REQUESTS: {finding.sentence()}", highlight=False)
+        if not result.traffic.ok:
+            raise fail(
+                "rehearsal failed: the application's requests failed during or after the plan (above); "
+                "the target was not touched",
+                EXIT_STEP_FAILED,
+            )
     if not result.ok:
         raise fail("rehearsal failed: the rollback did not restore the schema", EXIT_STEP_FAILED)
     console.print("the target was not touched", highlight=False)
