@@ -9,7 +9,7 @@ import pytest
 
 from tests.monitor.samples import run, sample
 from zdt.agents.results import MonitorVerdict
-from zdt.monitor import Mark, MetricSample, RecordedVerdict, judge, write_monitoring_report
+from zdt.monitor import Mark, MetricSample, RecordedVerdict, ReplicaLag, judge, write_monitoring_report
 from zdt.monitor import png as png_module
 
 BASELINE_MS = 0.5
@@ -124,3 +124,31 @@ def test_an_empty_run_still_writes_a_report(tmp_path: Path) -> None:
     markdown, html, *_ = write_monitoring_report(tmp_path, [], [], [], None)
     assert "| baseline (median probe latency before `migration-start`) | n/a |" in markdown.read_text()
     assert html.read_text().count("<svg") == 3
+
+
+def test_application_traffic_and_replica_lag_per_step(tmp_path: Path) -> None:
+    samples = _samples()
+    for index, s in enumerate(samples):
+        s.app_requests, s.app_errors = 40, 0
+        s.db_commits, s.db_rollbacks, s.monitor_commits = 50, 0, 2
+        s.replicas = [ReplicaLag(application_name="replica-1", state="streaming", replay_lag_s=index * 0.1)]
+    for s in samples[5:10]:
+        s.app_errors, s.app_errors_by_sqlstate = 4, {"42P01": 3, "40001": 1}
+    markdown, html, *_ = write_monitoring_report(tmp_path, samples, _marks(), [], BASELINE_MS)
+    text = markdown.read_text()
+    assert "## Application traffic and replication" in text
+    overall = "Application traffic: 600 requests, 20 errors (3.33 %; top SQLSTATEs: 42P01 x15, 40001 x5)."
+    assert overall in text
+    assert "Other sessions (pg_stat_database, the monitor excluded): 720 commits, 0 rollbacks." in text
+    assert "| `baseline` | 200.0 | 0.0 | 0 of 200 | 240.0 | 0.0 | 0.40 s (replica-1) | no slot |" in text
+    # 16 errors/s: the step's first delta is before its first sample, so rates use the four after it.
+    assert "| `add-column` | 200.0 | 16.0 | 20 of 240 (42P01 x15, 40001 x5) | 240.0 | 0.0 | 0.90 s" in text
+    assert "| `backfill <b>` |" in text
+    # The per-step table of the template is unchanged: its rows are still keyed by the bare label.
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert rows["baseline"].rstrip().endswith("| ok |")
+    page = html.read_text()
+    assert "<h2>Application traffic and replication</h2>" in page
+    assert "<td>backfill &lt;b&gt;</td>" in page and "<b>" not in page
+    assert page.index("Application traffic and replication") < page.index("</body>")
+    assert "app errors/s" in page and "replica lag (s)" in page

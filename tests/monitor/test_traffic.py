@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,7 +21,14 @@ import pytest
 from zdt.agents.results import MonitorVerdict
 from zdt.load import LoadConfig, LoadGenerator, Query, QueryKind, Workload
 from zdt.load.workload import key_range
-from zdt.monitor import MIGRATION_START, MetricsSampler, MonitorThrottle, Thresholds, judge
+from zdt.monitor import (
+    MIGRATION_START,
+    MetricsSampler,
+    MonitorThrottle,
+    Thresholds,
+    judge,
+    write_monitoring_report,
+)
 
 INTERVAL_S = 0.1
 
@@ -55,7 +63,9 @@ def tables_url(database_url: str) -> str:
     return database_url
 
 
-def test_an_error_burst_of_the_load_throttles_then_is_critical_then_clears(tables_url: str) -> None:
+def test_an_error_burst_of_the_load_throttles_then_is_critical_then_clears(
+    tables_url: str, tmp_path: Path
+) -> None:
     workload = Workload((_read("items", 0.995), _read("rare", 0.005)), name="reads")
     config = LoadConfig(rate=200, connections=2, duration_s=20, seed=3)
     generator = LoadGenerator(tables_url, workload, config)
@@ -88,7 +98,7 @@ def test_an_error_burst_of_the_load_throttles_then_is_critical_then_clears(table
                 ddl.execute("ALTER TABLE public.items_gone RENAME TO items")
                 ddl.execute("ALTER TABLE public.rare_gone RENAME TO rare")
                 recovered = wait_for(level("ok"))
-                samples = sampler.samples
+                samples, marks, baseline = sampler.samples, sampler.marks, sampler.baseline()
         finally:
             result = generator.stop()
     assert first is not None and first.level == "throttle", first
@@ -108,7 +118,11 @@ def test_an_error_burst_of_the_load_throttles_then_is_critical_then_clears(table
     assert 0 < sum(s.app_requests or 0 for s in samples) <= counted.requests <= len(result.ended)
     by_step = {s.step: s for s in samples if s.app_errors}
     assert "main table renamed" in by_step
-    assert judge([s for s in samples if s.step == "baseline"], sampler.baseline()).level == "ok"
+    assert judge([s for s in samples if s.step == "baseline"], baseline).level == "ok"
+    markdown, *_ = write_monitoring_report(tmp_path, samples, marks, [first, critical, recovered], baseline)
+    lines = markdown.read_text().splitlines()
+    [row] = [line for line in lines if line.startswith("| `main table renamed` |")]
+    assert "42P01 x" in row
 
 
 @dataclass

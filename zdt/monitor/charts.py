@@ -1,5 +1,9 @@
 """The three charts of the monitoring report, as data: latency, lock waits, connections over time.
 
+When they were measured, the application's errors per second join the connections chart and the worst
+replica's replay lag joins the lock waits chart (both are seconds-or-counts scales already), so a reader
+sees errors and lag against the same step boundaries without a fourth picture.
+
 Built once from the samples and drawn twice (inline SVG always, PNG when matplotlib is importable), so
 both pictures show exactly the same series. A point whose value is None (the sampler's connection was
 down) breaks the line instead of drawing a misleading zero.
@@ -51,6 +55,28 @@ def _metric(samples: Sequence[MetricSample], name: str, attribute: str) -> Serie
     )
 
 
+def _app_errors_per_s(samples: Sequence[MetricSample]) -> Series | None:
+    """Each sample's application errors over the time since the previous sample; None if never measured."""
+    if all(sample.app_errors is None for sample in samples):
+        return None
+    points: list[Point] = []
+    for previous, sample in zip([None, *samples[:-1]], samples, strict=True):
+        span = sample.elapsed_s - previous.elapsed_s if previous is not None else 0.0
+        rate = sample.app_errors / span if sample.app_errors is not None and span > 0 else None
+        points.append((sample.elapsed_s, rate))
+    return Series(name="app errors/s", points=points)
+
+
+def _replica_lag(samples: Sequence[MetricSample]) -> Series | None:
+    if not any(sample.replicas for sample in samples):
+        return None
+    points: list[Point] = []
+    for sample in samples:
+        lags = [r.replay_lag_s for r in sample.replicas if r.replay_lag_s is not None]
+        points.append((sample.elapsed_s, max(lags) if lags else None))
+    return Series(name="replica lag (s)", points=points)
+
+
 def build_charts(
     samples: Sequence[MetricSample],
     marks: Sequence[Mark],
@@ -75,6 +101,7 @@ def build_charts(
             series=[
                 _metric(samples, "longest lock wait (s)", "longest_lock_wait_s"),
                 _metric(samples, "sessions waiting", "sessions_waiting"),
+                *[series for series in [_replica_lag(samples)] if series is not None],
             ],
             marks=marks,
             alarms=alarms,
@@ -91,6 +118,7 @@ def build_charts(
                     name="connection failures",
                     points=[(s.elapsed_s, 0.0 if s.ok else 1.0) for s in samples],
                 ),
+                *[series for series in [_app_errors_per_s(samples)] if series is not None],
             ],
             marks=marks,
             alarms=alarms,

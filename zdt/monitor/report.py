@@ -5,6 +5,10 @@ every alarm with the action taken. The HTML carries the same tables and the char
 dependency, so a reviewer sees *when* latency rose relative to the step boundaries. The HTML goes through
 its own autoescaping jinja2 environment: step labels, probe names and query texts come from plans, agents
 and pg_stat_activity, and must never become markup.
+
+The application traffic and replication section is rendered here rather than in the shared templates:
+it is the monitor's own addition, appended to both documents, its HTML through the same autoescaping
+environment.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from zdt.monitor.figures import WindowFigures, summarise
 from zdt.monitor.models import LockWait, Mark, MetricSample, RecordedVerdict, SessionInfo
 from zdt.monitor.png import write_png_charts
 from zdt.monitor.svg import render_svg
-from zdt.monitor.thresholds import Thresholds, judge
+from zdt.monitor.thresholds import Thresholds, judge, top_sqlstates
 from zdt.reports.render import render_template
 
 MARKDOWN_NAME = "MIGRATION-MONITORING.md"
@@ -58,7 +62,11 @@ def _html_environment() -> Environment:
 
 
 def step_figures(
-    samples: Sequence[MetricSample], baseline: float | None, thresholds: Thresholds
+    samples: Sequence[MetricSample],
+    baseline: float | None,
+    thresholds: Thresholds,
+    *,
+    rollback_baseline: float | None = None,
 ) -> list[StepFigures]:
     """Consecutive runs of samples with the same step label, in time order."""
     runs: list[list[MetricSample]] = []
@@ -71,10 +79,104 @@ def step_figures(
         StepFigures(
             label=run[0].step,
             figures=summarise(run),
-            level=judge(run, baseline, thresholds).level,
+            level=judge(run, baseline, thresholds, rollback_baseline=rollback_baseline).level,
         )
         for run in runs
     ]
+
+
+TRAFFIC_HTML = """
+<h2>Application traffic and replication</h2>
+<p>{{ overall_line }}</p>
+<table>
+<tr>{% for name in header %}<th>{{ name }}</th>{% endfor %}</tr>
+{% for row in rows %}
+<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}
+</table>
+"""
+
+TRAFFIC_HEADER = [
+    "step",
+    "app requests/s",
+    "app errors/s",
+    "app errors (top SQLSTATEs)",
+    "db commits/s",
+    "db rollbacks/s",
+    "max replica lag",
+    "slot WAL (max)",
+]
+
+
+def _rate(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "n/a"
+
+
+def _bytes(count: int | None) -> str:
+    return f"{count / (1 << 20):.1f} MB" if count is not None else "n/a"
+
+
+def traffic_row(label: str, figures: WindowFigures) -> list[str]:
+    """One step's application, server-side and replication figures, as table cells (unescaped)."""
+    errors = "n/a"
+    if figures.app_requests is not None:
+        errors = f"{figures.app_errors} of {figures.app_requests}"
+        if figures.app_errors:
+            errors += f" ({top_sqlstates(figures.app_errors_by_sqlstate)})"
+    lag = "no standby"
+    if figures.lagging_replica is not None and figures.max_replica_lag_s is not None:
+        lag = f"{figures.max_replica_lag_s:.2f} s ({figures.lagging_replica.name})"
+    slot = figures.fullest_slot
+    return [
+        label,
+        _rate(figures.app_requests_per_s),
+        _rate(figures.app_errors_per_s),
+        errors,
+        _rate(figures.db_commits_per_s),
+        _rate(figures.db_rollbacks_per_s),
+        lag,
+        f"{_bytes(slot.retained_bytes)} ({slot.slot_name})" if slot is not None else "no slot",
+    ]
+
+
+def traffic_overall(figures: WindowFigures) -> str:
+    if figures.app_requests is None:
+        app = "Application traffic: not measured (no traffic source given to the sampler)."
+    else:
+        app = (
+            f"Application traffic: {figures.app_requests} requests, {figures.app_errors} errors "
+            f"({figures.app_error_rate * 100:.2f} %; top SQLSTATEs: "
+            f"{top_sqlstates(figures.app_errors_by_sqlstate)})."
+        )
+    server = (
+        f" Other sessions (pg_stat_database, the monitor excluded): {figures.db_commits} commits, "
+        f"{figures.db_rollbacks} rollbacks."
+        if figures.db_commits is not None
+        else ""
+    )
+    return app + server
+
+
+def _markdown_cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def traffic_markdown(overall: WindowFigures, steps: Sequence[StepFigures]) -> str:
+    """The Markdown section: step labels in code spans, so rows never read as the per-step table's."""
+    lines = [
+        "",
+        "## Application traffic and replication",
+        "",
+        traffic_overall(overall),
+        "",
+        "| " + " | ".join(TRAFFIC_HEADER) + " |",
+        "|" + "---|" * len(TRAFFIC_HEADER),
+    ]
+    for step in steps:
+        label, *cells = traffic_row(step.label, step.figures)
+        code = "`" + _markdown_cell(label).replace("`", "'") + "`"
+        lines.append("| " + " | ".join([code, *(_markdown_cell(cell) for cell in cells)]) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def lock_waits_seen(samples: Sequence[MetricSample]) -> list[LockWaitSeen]:
@@ -99,6 +201,7 @@ def _context(
     verdicts: list[RecordedVerdict],
     baseline: float | None,
     thresholds: Thresholds,
+    rollback_baseline: float | None = None,
 ) -> dict[str, Any]:
     failures = [sample for sample in samples if not sample.ok]
     return {
@@ -108,7 +211,7 @@ def _context(
         "baseline": baseline,
         "thresholds": thresholds,
         "marks": list(marks),
-        "steps": step_figures(samples, baseline, thresholds),
+        "steps": step_figures(samples, baseline, thresholds, rollback_baseline=rollback_baseline),
         "verdicts": verdicts,
         "alarms": [v for v in verdicts if v.verdict.level != "ok"],
         "lock_waits": lock_waits_seen(samples),
@@ -123,25 +226,37 @@ def write_monitoring_report(
     verdicts: Sequence[RecordedVerdict | MonitorVerdict],
     baseline: float | None,
     thresholds: Thresholds | None = None,
+    *,
+    rollback_baseline: float | None = None,
 ) -> list[Path]:
-    """Write the report into ``out_dir``; return [Markdown, HTML, *PNG charts]."""
+    """Write the report into ``out_dir``; return [Markdown, HTML, *PNG charts].
+
+    ``rollback_baseline`` (``MetricsSampler.rollback_baseline()``) lets each step's level include the
+    server-side rollback rate; without it that check is left out, as in ``judge``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     recorded = _recorded(verdicts)
-    context = _context(samples, marks, recorded, baseline, thresholds or Thresholds())
+    context = _context(samples, marks, recorded, baseline, thresholds or Thresholds(), rollback_baseline)
     alarms = [v.elapsed_s for v in recorded if v.verdict.level != "ok" and v.elapsed_s is not None]
     charts = build_charts(samples, marks, baseline, alarms)
     images = write_png_charts(out_dir, charts)
     markdown = out_dir / MARKDOWN_NAME
-    markdown.write_text(
-        render_template(
-            "migration_monitoring.md.j2",
-            images=[path.name for path in images],
-            html_name=HTML_NAME,
-            **context,
-        )
+    text = render_template(
+        "migration_monitoring.md.j2",
+        images=[path.name for path in images],
+        html_name=HTML_NAME,
+        **context,
     )
+    markdown.write_text(text.rstrip("\n") + "\n" + traffic_markdown(context["overall"], context["steps"]))
     html = out_dir / HTML_NAME
-    template = _html_environment().get_template("migration_monitoring.html.j2")
+    environment = _html_environment()
     svgs = [Markup(render_svg(chart)) for chart in charts]  # our own markup, labels escaped inside
-    html.write_text(template.render(svgs=svgs, **context))
+    page = environment.get_template("migration_monitoring.html.j2").render(svgs=svgs, **context)
+    section = environment.from_string(TRAFFIC_HTML).render(
+        overall_line=traffic_overall(context["overall"]),
+        header=TRAFFIC_HEADER,
+        rows=[traffic_row(step.label, step.figures) for step in context["steps"]],
+    )
+    head, body_end, tail = page.rpartition("</body>")
+    html.write_text(head + section + body_end + tail if body_end else page + section)
     return [markdown, html, *images]
