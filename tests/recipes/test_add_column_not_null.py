@@ -19,6 +19,7 @@ from tests.recipes.lifecycle import (
     plan_against,
     scalar,
 )
+from zdt.analysis.locks import LockMode
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import stamp
 from zdt.plan.model import LockDuration, Phase
@@ -41,7 +42,7 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
     assert original.rewrites_table
     assert any("adding-volatile-default" in finding for finding in error_findings(original))
 
-    add, backfill, *route = plan.steps
+    add, backfill, vacuum, *route = plan.steps
     assert add.phase is Phase.EXPAND and add.sql == [
         "ALTER TABLE posts ADD COLUMN token uuid",
         "ALTER TABLE posts ALTER COLUMN token SET DEFAULT gen_random_uuid()",
@@ -54,6 +55,9 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
         '"token" IS NULL',
     )
     assert backfill.rollback.not_needed
+    # Right after the backfill, before any AccessExclusiveLock step: autovacuum finds nothing to do.
+    assert vacuum.sql == ['VACUUM (ANALYZE) "public"."posts"'] and not vacuum.transactional
+    assert vacuum.lock is LockMode.SHARE_UPDATE_EXCLUSIVE and vacuum.timeouts.lock_timeout_ms >= 5000
     assert len(route) == (2 if server_version >= 18 else 4)
     assert {step.phase for step in route} == {Phase.MIGRATE}
 

@@ -12,8 +12,15 @@ expand:   ADD COLUMN col type — nullable; with the default inline when it is a
 migrate:  backfill UPDATE ... SET col = expr WHERE col IS NULL, in primary-key batches (each its own short
           transaction, re-runs skip filled rows). verify: no NULL left. rollback: not needed (the column
           goes with the expand rollback).
+migrate:  VACUUM (ANALYZE) the table (``after_backfill``): without it, autovacuum woken by the backfill
+          made the next AccessExclusiveLock step time out 10 times in a row here. verify: no NULL left.
 migrate:  the not-null route (``not_null_route``): NOT NULL NOT VALID + VALIDATE on PostgreSQL 18, the
-          CHECK route on 12-17 — each step verified and reversible.
+          CHECK route on 12-17 — each step verified and reversible; validations wait patiently (their
+          ShareUpdateExclusiveLock queues no application query).
+
+Why the NOT NULL constraint comes after the backfill here (the column-sync recipes add it before): no
+trigger fills the column on writes, so an application UPDATE of a row not yet backfilled would leave it
+NULL and fail against a NOT VALID constraint.
 
 A NOT NULL column without any default is refused: there is no value to backfill the old rows with.
 """
@@ -28,6 +35,7 @@ from zdt.analysis import names, types
 from zdt.analysis.locks import LockMode
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes.after_backfill import patient_if_harmless, vacuum_step
 from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, literal, render, with_changes
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.not_null_route import not_null_steps
@@ -67,12 +75,20 @@ class AddColumnNotNull(Recipe):
         _refuse_other_constraints(definition, table, line)
         key = require_batch_key(context, table, f"filling {table}.{name} for the existing rows")
         fast = context.pg_version >= 11 and not is_volatile(default, _volatility(context))
+        vacuum = vacuum_step(
+            context,
+            table,
+            step_id=context.step_id(f"vacuum-{name}"),
+            recipe=self.id,
+            verify=Verification(sql=no_nulls(table, name), description=f"no NULL left in {table}.{name}"),
+        )
         steps = [
             self._add_nullable(context, node, definition, default, fast),
             self._backfill(context, table, name, default, key),
+            vacuum,
         ]
-        steps += not_null_steps(context, table, name, phase=Phase.MIGRATE, recipe=self.id)
-        return steps
+        not_null = not_null_steps(context, table, name, phase=Phase.MIGRATE, recipe=self.id)
+        return steps + [patient_if_harmless(step, context) for step in not_null]
 
     def _add_nullable(
         self,

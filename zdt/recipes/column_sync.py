@@ -66,6 +66,7 @@ from zdt.analysis.locks import LockMode
 from zdt.analysis.volatility import called_functions, is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Timeouts, Verification
 from zdt.recipes import checks
+from zdt.recipes.after_backfill import patient_if_harmless, patient_timeouts, vacuum_step
 from zdt.recipes.base import PlanningContext, column, deparse, ident, literal, render, split_name
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.not_null_route import not_null_steps
@@ -73,9 +74,6 @@ from zdt.recipes.pass_through import PlanningError
 from zdt.schema.snapshot import ColumnInfo, IndexInfo, SchemaSnapshot, TableInfo
 
 NAME_MAX_BYTES = 63  # NAMEDATALEN - 1
-# Steps that take only ShareUpdateExclusiveLock wait this long: past deadlock_timeout (1 s by default),
-# PostgreSQL cancels an autovacuum that holds the lock, and no application query queues behind the wait.
-PATIENT_LOCK_TIMEOUT_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -274,7 +272,7 @@ def plan_steps(move: ColumnMove, context: PlanningContext, recipe: str) -> list[
         ),
         _backfill_step(move, context, recipe),
         _vacuum_step(move, context, recipe),
-        *(_patient_if_harmless(step, context) for step in prove_not_null),
+        *(patient_if_harmless(step, context) for step in prove_not_null),
         *(_index_step(move, index, context, recipe) for index in move.indexes),
         _contract_step(move, context, recipe),
     ]
@@ -400,29 +398,17 @@ def _backfill_step(move: ColumnMove, context: PlanningContext, recipe: str) -> S
 
 
 def _vacuum_step(move: ColumnMove, context: PlanningContext, recipe: str) -> Step:
-    return _step(
+    return vacuum_step(
         context,
-        move,
-        recipe,
-        suffix="vacuum",
-        phase=Phase.MIGRATE,
-        description=(
-            f"VACUUM (ANALYZE) {move.table}: clears the row versions the backfill left, so autovacuum does "
-            "not wake up and make the next AccessExclusiveLock step time out, and gives the planner "
-            f"statistics for {move.new}; ShareUpdateExclusiveLock, reads and writes go on. Then check "
-            f"that {move.old} and {move.new} agree on every row"
-        ),
-        statements=[render("VACUUM (ANALYZE) {t}", t=ident(move.table))],
-        transactional=False,
+        move.table,
+        step_id=context.step_id("vacuum"),
+        recipe=recipe,
         verify=Verification(
             sql=_disagreeing_rows(move),
             expect=0,
             description=f"{move.old} and {move.new} agree on every row of {move.table}",
         ),
-        rollback=Rollback(not_needed="VACUUM changes neither data nor schema"),
-        lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
-        lock_duration=LockDuration.NONE,
-        timeouts=_patient(context),
+        what_next=f". Then check that {move.old} and {move.new} agree on every row",
     )
 
 
@@ -451,7 +437,7 @@ def _index_step(move: ColumnMove, index: IndexInfo, context: PlanningContext, re
         on_failure_sql=[drop],
         lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
         lock_duration=LockDuration.NONE,
-        timeouts=_patient(context),
+        timeouts=patient_timeouts(context),
     )
 
 
@@ -706,20 +692,6 @@ def _step(
         recipe=recipe,
         source_statement=context.statement.index,
     )
-
-
-def _patient(context: PlanningContext) -> Timeouts:
-    timeouts = context.settings.timeouts()
-    return timeouts.model_copy(
-        update={"lock_timeout_ms": max(timeouts.lock_timeout_ms, PATIENT_LOCK_TIMEOUT_MS)}
-    )
-
-
-def _patient_if_harmless(step: Step, context: PlanningContext) -> Step:
-    """Validation waits for ShareUpdateExclusiveLock, which queues no application query: let it wait."""
-    if step.lock is LockMode.SHARE_UPDATE_EXCLUSIVE:
-        return step.model_copy(update={"timeouts": _patient(context)})
-    return step
 
 
 def _alter_table(table: str, command: ast.AlterTableCmd) -> ast.AlterTableStmt:
