@@ -14,6 +14,7 @@ from pathlib import Path
 
 from zdt.agents.base import Brain
 from zdt.executor import ExecutorSettings
+from zdt.rehearsal.traffic import TrafficSettings
 from zdt.tools.base import CallObserver
 
 DEFAULT_OUT = Path("scratchpads")
@@ -27,6 +28,7 @@ class SessionSettings:
     sample_rows: int = 0  # rows per table copied into the embedded rehearsal
     monitor_interval_s: float = 0.2  # how often the monitor samples while something runs
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    traffic: TrafficSettings = field(default_factory=TrafficSettings)  # the load the rehearsal runs under
 
 
 @dataclass(frozen=True)

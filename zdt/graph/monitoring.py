@@ -9,7 +9,7 @@ may hold the executor (the library's throttle pauses while critical; here a crit
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -61,15 +61,18 @@ class Watch:
         *,
         interval_s: float = 0.2,
         critical_grace_s: float = 5.0,
+        traffic: Callable[[], Any] | None = None,
+        mark_start: bool = True,
     ) -> None:
         self._progress = progress
         self._critical_since: float | None = None
         self._grace_s = critical_grace_s
         self.stopped_for: str | None = None
+        self._mark_start = mark_start
         self.enabled = MONITOR_AVAILABLE
         if self.enabled:
             probes = table_probes(existing_tables(url, tables)) or SERVER_PROBE
-            self.sampler = MetricsSampler(url, probes, interval_s=interval_s)
+            self.sampler = MetricsSampler(url, probes, interval_s=interval_s, traffic=traffic)
             self._throttle = MonitorThrottle(self.sampler, on_verdict=self._report)
 
     def __enter__(self) -> Watch:
@@ -78,9 +81,15 @@ class Watch:
             return self
         self.sampler.start()
         self.sampler.wait_for_samples(2, timeout_s=5.0)  # a baseline before the first step
-        self.sampler.mark(MIGRATION_START)
+        if self._mark_start:
+            self.start_migration()
         self._progress("watching", probes=len(self.sampler.probe_queries))
         return self
+
+    def start_migration(self) -> None:
+        """The baseline ends here: call it right before the first step (after any load has warmed up)."""
+        if self.enabled:
+            self.sampler.mark(MIGRATION_START)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

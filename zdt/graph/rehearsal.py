@@ -9,7 +9,7 @@ and left as it was found (every rehearsal there is rolled back, failed or not).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from zdt.analysis.schema_copy import copy_schema
+from zdt.compat.queries import AppQuery
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
@@ -27,11 +28,13 @@ from zdt.executor import (
     ExecutorSettings,
     RollbackResult,
     Throttle,
-    apply_plan,
     rollback_migration,
 )
+from zdt.graph.monitoring import MonitorCritical
 from zdt.plan.model import MigrationPlan
+from zdt.rehearsal.loaded_run import apply_under_traffic
 from zdt.rehearsal.sample import copy_sample
+from zdt.rehearsal.traffic import TrafficFeed, TrafficReport, TrafficSettings
 from zdt.schema.snapshot import introspect
 
 
@@ -78,13 +81,14 @@ def for_rehearsal(plan: MigrationPlan) -> MigrationPlan:
 @dataclass
 class Rehearsal:
     execution: ExecutionResult
+    traffic: TrafficReport
     rollback: RollbackResult | None = None
     rollback_skipped: str | None = None
 
     @property
     def ok(self) -> bool:
         restored = self.rollback is None or self.rollback.schema_restored
-        return self.execution.ok and restored
+        return self.execution.ok and restored and self.traffic.ok
 
 
 def rehearse_at(
@@ -95,18 +99,37 @@ def rehearse_at(
     log_path: Path,
     on_event: EventCallback | None = None,
     throttle: Throttle | None = None,
+    traffic: TrafficSettings | None = None,
+    app_queries: Sequence[AppQuery] = (),
+    feed: TrafficFeed | None = None,
+    on_plan_start: Callable[[], None] | None = None,
 ) -> Rehearsal:
-    """Apply the plan, then roll it back (also after a failure, so staging is left as it was found)."""
+    """Apply the plan under the application's load, then roll it back (also after a failure, so staging
+    is left as it was found)."""
     rehearsal = for_rehearsal(plan)
-    execution = apply_plan(
-        rehearsal, url, settings=settings, on_event=on_event, throttle=throttle, log_path=log_path
-    )
+    try:
+        run = apply_under_traffic(
+            rehearsal,
+            url,
+            traffic or TrafficSettings(enabled=False),
+            app_queries=app_queries,
+            settings=settings,
+            on_event=on_event,
+            throttle=throttle,
+            feed=feed,
+            on_plan_start=on_plan_start,
+            log_path=log_path,
+        )
+    except MonitorCritical:
+        # Stopped mid-plan: a staging database must still be left as it was found.
+        rollback_migration(rehearsal, url, settings=settings, on_event=on_event, log_path=log_path)
+        raise
     irreversible = [step.id for step in rehearsal.steps if step.rollback.irreversible]
     if irreversible:
         skipped = f"steps {', '.join(irreversible)} cannot be undone, so the rollback was not rehearsed"
-        return Rehearsal(execution, rollback_skipped=skipped)
+        return Rehearsal(run.execution, run.traffic, rollback_skipped=skipped)
     rollback = rollback_migration(rehearsal, url, settings=settings, on_event=on_event, log_path=log_path)
-    return Rehearsal(execution, rollback)
+    return Rehearsal(run.execution, run.traffic, rollback)
 
 
 def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehearsal) -> dict[str, Any]:
@@ -143,4 +166,7 @@ def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehears
             else None
         ),
         "rollback_skipped": rehearsal.rollback_skipped,
+        "traffic": rehearsal.traffic.model_dump(mode="json"),
+        "traffic_summary": rehearsal.traffic.summary(),
+        "traffic_findings": [finding.sentence() for finding in rehearsal.traffic.findings],
     }

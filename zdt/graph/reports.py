@@ -12,6 +12,7 @@ from typing import Any
 
 from zdt.agents.results import CompatibilityResult
 from zdt.graph.state import utc_now
+from zdt.rehearsal.traffic import TrafficReport
 from zdt.sessions.scratchpads import COMPATIBILITY_MD, MONITORING_MD
 
 
@@ -80,6 +81,35 @@ def append_monitoring(out_dir: Path, title: str, summary: dict[str, Any]) -> Pat
     for alarm in summary.get("alarms", []):
         said = alarm.get("verdict", {}).get("summary", "")
         lines.append(f"  - {alarm.get('elapsed_s') or 0:.1f} s: {said} -> {alarm.get('action', '')}")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+    return path
+
+
+def append_traffic(out_dir: Path, title: str, report: TrafficReport) -> Path:
+    """What the application's load went through (rehearsal): windows, notes, findings, into MONITORING.md."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / MONITORING_MD
+    lines = [""] if path.exists() else ["# Migration monitoring", ""]
+    lines += [f"### {title}: the application's load", ""]
+    if report.ran:
+        prepared = "on" if report.prepared_statements else "off"
+        lines += [
+            f"{report.rate:g} requests/s over {report.connections} connections, server-side prepared "
+            f"statements {prepared}; queries: {', '.join(f'`{_cell(q)}`' for q in report.queries)}.",
+            "",
+            "| window | requests | errors | p50 ms | p99 ms | max ms | over 1 s | longest stall ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, window in (("before", report.baseline), ("during", report.during), ("after", report.after)):
+            if window is not None:
+                lines.append(
+                    f"| {name} | {window.requests} | {window.errors} | {window.p50_ms} | {window.p99_ms} | "
+                    f"{window.max_ms} | {window.over_1s} | {window.longest_stall_ms} |"
+                )
+        lines.append("")
+    lines += [f"- {_cell(note)}" for note in report.notes]
+    lines += [f"- **{finding.kind}**: {_cell(finding.sentence())}" for finding in report.findings]
     with path.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n\n")
     return path

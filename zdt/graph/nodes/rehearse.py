@@ -7,21 +7,27 @@ planner as a finding (within the planning rounds); the figures of a passed one g
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from langgraph.runtime import Runtime
 
 from zdt.analysis.schema_copy import SchemaCopyError
+from zdt.compat.queries import parse_queries
 from zdt.db.urls import redact
 from zdt.executor import ExecutorError
 from zdt.graph.context import SessionContext
 from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
 from zdt.graph.rehearsal import figures, rehearsal_database, rehearse_at
-from zdt.graph.reports import append_monitoring
+from zdt.graph.reports import append_monitoring, append_traffic
 from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.load import LoadProcessError
+from zdt.rehearsal.traffic import TrafficFeed, TrafficReport
 from zdt.sessions.scratchpads import LOG_MD
+
+REHEARSAL_DIR = "rehearsal"
 
 
 def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
@@ -31,27 +37,45 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     assert plan is not None, "plan_gate passes a plan before the rehearsal"
     log_path = ctx.session_dir(state.session_id) / LOG_MD
     tables = {table for step in plan.steps for table in step.tables}
+    traffic = ctx.settings.traffic
+    sample_rows = max(ctx.settings.sample_rows, traffic.sample_rows if traffic.enabled else 0)
+    request = state.session_request()
+    app_queries = parse_queries(request.queries, source="queries") if request.queries else []
+    feed = TrafficFeed()
     try:
-        with rehearsal_database(ctx.target_url, ctx.staging_url, ctx.settings.sample_rows) as database:
+        with rehearsal_database(ctx.target_url, ctx.staging_url, sample_rows) as database:
             progress("started", where=database.where)
-            with Watch(database.url, tables, progress, interval_s=ctx.settings.monitor_interval_s) as watch:
+            with Watch(
+                database.url,
+                tables,
+                progress,
+                interval_s=ctx.settings.monitor_interval_s,
+                traffic=feed if traffic.enabled else None,
+                mark_start=False,
+            ) as watch:
 
                 def observe(event: Any) -> None:
                     watch.on_event(event)
                     progress.execution_event(event)
 
-                result = rehearse_at(
-                    plan,
-                    database.url,
-                    settings=ctx.settings.executor,
-                    log_path=log_path,
-                    on_event=observe,
-                    throttle=watch.throttle,
-                )
+                try:
+                    result = rehearse_at(
+                        plan,
+                        database.url,
+                        settings=ctx.settings.executor,
+                        log_path=log_path,
+                        on_event=observe,
+                        throttle=watch.throttle,
+                        traffic=traffic,
+                        app_queries=app_queries,
+                        feed=feed,
+                        on_plan_start=watch.start_migration,
+                    )
+                except MonitorCritical as stopped:
+                    return _stopped_by_monitor(state, ctx, progress, stopped, feed, watch)
             numbers = figures(plan, database, result) | {"monitor": watch.summary()}
-            watch.write_report(ctx.session_dir(state.session_id) / "rehearsal")
-            append_monitoring(ctx.session_dir(state.session_id), "Rehearsal", numbers["monitor"])
-    except (psycopg.Error, SchemaCopyError, ExecutorError, MonitorCritical, ValueError) as error:
+            _write_reports(ctx.session_dir(state.session_id) / REHEARSAL_DIR, watch, numbers, result.traffic)
+    except (psycopg.Error, SchemaCopyError, ExecutorError, LoadProcessError, ValueError) as error:
         reason = f"the rehearsal could not run: {_scrub(str(error), ctx)}"
         progress("failed", reason=reason)
         return {
@@ -61,7 +85,9 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
             "log": log_entry("rehearse", reason),
         }
     if numbers["ok"]:
-        progress("passed", steps=len(numbers["steps"]), total_s=numbers["total_s"])
+        progress(
+            "passed", steps=len(numbers["steps"]), total_s=numbers["total_s"], load=numbers["traffic_summary"]
+        )
         return {
             "route": Route.NEXT.value,
             "rehearsal": numbers,
@@ -70,6 +96,47 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     finding = f"rehearsal on {numbers['where']} failed: {numbers['message']}"
     if numbers["rollback"] and not numbers["rollback"]["schema_restored"]:
         finding += f"; rollback: {numbers['rollback']['message']}"
+    if numbers["traffic_findings"]:
+        finding += "; the application's load failed: " + " | ".join(numbers["traffic_findings"])
+    return _failed(state, ctx, progress, finding, numbers)
+
+
+def _stopped_by_monitor(
+    state: SessionState,
+    ctx: SessionContext,
+    progress: Progress,
+    stopped: MonitorCritical,
+    feed: TrafficFeed,
+    watch: Watch,
+) -> dict[str, Any]:
+    """The monitor stopped the rehearsal (the database or the application suffered): a finding, with why."""
+    report = feed.last.report() if feed.last is not None else None
+    numbers: dict[str, Any] = {"ok": False, "monitor": watch.summary(), "message": str(stopped)}
+    finding = f"the monitor stopped the rehearsal: {stopped}"
+    if report is not None:
+        numbers["traffic"] = report.model_dump(mode="json")
+        numbers["traffic_findings"] = [f.sentence() for f in report.findings]
+        if report.findings:
+            finding += "; the application's load failed: " + " | ".join(numbers["traffic_findings"])
+    _write_reports(ctx.session_dir(state.session_id) / REHEARSAL_DIR, watch, numbers, report)
+    return _failed(state, ctx, progress, finding, numbers)
+
+
+def _write_reports(out: Path, watch: Watch, numbers: dict[str, Any], traffic: TrafficReport | None) -> None:
+    """The rehearsal's monitoring report (charts included), its verdicts, and what the load went through.
+
+    In their own directory: the production run writes the session's top-level report later.
+    """
+    watch.write_report(out)
+    append_monitoring(out, "Rehearsal", numbers["monitor"])
+    if traffic is not None:
+        append_traffic(out, "Rehearsal", traffic)
+
+
+def _failed(
+    state: SessionState, ctx: SessionContext, progress: Progress, finding: str, numbers: dict[str, Any]
+) -> dict[str, Any]:
+    """Back to the planner with the finding while planning rounds remain, else the session fails."""
     progress("failed", reason=finding)
     if state.planning_rounds >= ctx.settings.max_planning_rounds:
         return {
