@@ -27,6 +27,7 @@ class SessionSettings:
     max_planning_rounds: int = 3  # planner -> gate rounds before the session stops FAILED
     sample_rows: int = 0  # rows per table copied into the embedded rehearsal
     monitor_interval_s: float = 0.2  # how often the monitor samples while something runs
+    critical_grace_s: float = 5.0  # a critical verdict lasting this long stops the run (then rollback)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # the load the rehearsal runs under
 

@@ -215,7 +215,9 @@ class MetricsSampler:
 
         Many applications roll back routinely (pool resets, optimistic retries), so a rollback rate is only
         alarming as a rise over this. When the baseline window saw fewer than ``min_transactions``, the
-        database's lifetime rate (since its statistics were reset) stands in; None when both are too thin.
+        database's lifetime rate (since its statistics were reset) stands in. When both are too thin, the
+        database was quiet before the migration, and its baseline is 0: rollbacks arriving now are new
+        (None only before the first reading of the server's counters).
         """
         with self._lock:
             start = next((m.elapsed_s for m in self._marks if m.label == MIGRATION_START), None)
@@ -225,7 +227,7 @@ class MetricsSampler:
             return rate
         commits, rollbacks = self.lifetime_transactions
         total = commits + rollbacks
-        return rollbacks / total if total >= min_transactions else None
+        return rollbacks / total if total >= min_transactions else 0.0
 
     def wait_for_samples(self, count: int, timeout_s: float = 10.0) -> bool:
         """Block until at least ``count`` samples exist in total; False on timeout or if stopped."""

@@ -44,7 +44,13 @@ def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     tables = {table for step in plan.steps for table in step.tables}
     progress("started", plan=plan.id, steps=len(plan.steps))
     try:
-        watch = Watch(ctx.target_url, tables, progress, interval_s=ctx.settings.monitor_interval_s)
+        watch = Watch(
+            ctx.target_url,
+            tables,
+            progress,
+            interval_s=ctx.settings.monitor_interval_s,
+            critical_grace_s=ctx.settings.critical_grace_s,
+        )
     except psycopg.Error as error:
         return _stop(f"cannot reach the target: {error}")
     try:

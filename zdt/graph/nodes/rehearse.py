@@ -50,6 +50,7 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 tables,
                 progress,
                 interval_s=ctx.settings.monitor_interval_s,
+                critical_grace_s=ctx.settings.critical_grace_s,
                 traffic=feed if traffic.enabled else None,
                 mark_start=False,
             ) as watch:
