@@ -105,3 +105,35 @@ def test_percent_signs_in_the_backfill_sql_reach_the_server_unchanged(
     )
     result = apply_plan(plan_of([step], pg_version=server_version), database_url, log_path=log_path)
     assert result.ok, result.message
+
+
+def test_batches_commit_without_waiting_for_the_wal_flush(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    """Each batch runs with synchronous_commit off (its progress row commits with it, so a crash loses
+    whole batches that the resume redoes); the setting is LOCAL, so later steps are durable again."""
+    make_table(conn, "items", 100)
+    step = Step(
+        id="record-setting",
+        phase=Phase.MIGRATE,
+        description="write the batch's own synchronous_commit into every row",
+        backfill=Backfill(
+            table="public.items",
+            key_column="id",
+            set_sql="payload = current_setting('synchronous_commit')",
+            batch_size=40,
+            pause_ms=0,
+        ),
+        verify=Verification(sql="SELECT count(*) FROM public.items WHERE payload = 'off'", expect=100),
+        rollback=Rollback(not_needed="test data"),
+    )
+    after = Step(
+        id="after",
+        phase=Phase.MIGRATE,
+        description="a later step sees the server's default again",
+        sql=["COMMENT ON TABLE public.items IS 'durable'"],
+        verify=Verification(sql="SELECT current_setting('synchronous_commit') = 'on'"),
+        rollback=Rollback(sql=["COMMENT ON TABLE public.items IS NULL"]),
+    )
+    result = apply_plan(plan_of([step, after], pg_version=server_version), database_url, log_path=log_path)
+    assert result.ok, result.message
