@@ -100,7 +100,7 @@ def test_charts_break_the_line_where_the_monitor_was_disconnected(written: list[
 
 @pytest.mark.skipif(not png_module.matplotlib_available(), reason="matplotlib is not installed")
 def test_png_charts_when_matplotlib_is_importable(written: list[Path]) -> None:
-    images = written[2:]
+    images = [path for path in written if path.suffix == ".png"]
     assert sorted(p.name for p in images) == [
         "monitoring-connections.png",
         "monitoring-latency.png",
@@ -111,12 +111,24 @@ def test_png_charts_when_matplotlib_is_importable(written: list[Path]) -> None:
         assert f"![{image.name}]({image.name})" in written[0].read_text()
 
 
-def test_without_matplotlib_only_markdown_and_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_matplotlib_the_charts_are_svg_files_beside_the_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(png_module, "matplotlib_available", lambda: False)
     samples = _samples()
     paths = write_monitoring_report(tmp_path, samples, _marks(), [], BASELINE_MS)
-    assert [p.name for p in paths] == ["MIGRATION-MONITORING.md", "MIGRATION-MONITORING.html"]
+    markdown, html, *charts = paths
+    assert (markdown.name, html.name) == ("MIGRATION-MONITORING.md", "MIGRATION-MONITORING.html")
+    assert sorted(p.name for p in charts) == [
+        "monitoring-connections.svg",
+        "monitoring-latency.svg",
+        "monitoring-lock_waits.svg",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    for chart in charts:
+        assert chart.read_text().startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+        assert f"![{chart.name}]({chart.name})" in markdown.read_text()
+        assert chart.read_text() in html.read_text()  # the same chart, inline
     assert "No alarm was raised." in paths[0].read_text()
 
 

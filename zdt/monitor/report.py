@@ -23,7 +23,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from zdt.agents.results import MonitorVerdict
-from zdt.monitor.charts import build_charts
+from zdt.monitor.charts import Chart, build_charts
 from zdt.monitor.figures import WindowFigures, summarise
 from zdt.monitor.models import LockWait, Mark, MetricSample, RecordedVerdict, SessionInfo
 from zdt.monitor.png import write_png_charts
@@ -219,6 +219,15 @@ def _context(
     }
 
 
+def _write_svg_charts(out_dir: Path, charts: Sequence[Chart]) -> list[Path]:
+    paths = []
+    for chart in charts:
+        path = out_dir / f"monitoring-{chart.name}.svg"
+        path.write_text(render_svg(chart), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def write_monitoring_report(
     out_dir: Path,
     samples: Sequence[MetricSample],
@@ -229,7 +238,10 @@ def write_monitoring_report(
     *,
     rollback_baseline: float | None = None,
 ) -> list[Path]:
-    """Write the report into ``out_dir``; return [Markdown, HTML, *PNG charts].
+    """Write the report into ``out_dir``; return [Markdown, HTML, *SVG charts, *PNG charts].
+
+    The charts are also written as image files beside the Markdown (SVG always, PNG when matplotlib is
+    there), so a viewer of the Markdown alone — a code host, a ticket — shows them too.
 
     ``rollback_baseline`` (``MetricsSampler.rollback_baseline()``) lets each step's level include the
     server-side rollback rate; without it that check is left out, as in ``judge``.
@@ -239,7 +251,8 @@ def write_monitoring_report(
     context = _context(samples, marks, recorded, baseline, thresholds or Thresholds(), rollback_baseline)
     alarms = [v.elapsed_s for v in recorded if v.verdict.level != "ok" and v.elapsed_s is not None]
     charts = build_charts(samples, marks, baseline, alarms)
-    images = write_png_charts(out_dir, charts)
+    svg_files = _write_svg_charts(out_dir, charts)
+    images = [*svg_files, *write_png_charts(out_dir, charts)]
     markdown = out_dir / MARKDOWN_NAME
     text = render_template(
         "migration_monitoring.md.j2",
@@ -250,7 +263,7 @@ def write_monitoring_report(
     markdown.write_text(text.rstrip("\n") + "\n" + traffic_markdown(context["overall"], context["steps"]))
     html = out_dir / HTML_NAME
     environment = _html_environment()
-    svgs = [Markup(render_svg(chart)) for chart in charts]  # our own markup, labels escaped inside
+    svgs = [Markup(path.read_text(encoding="utf-8")) for path in svg_files]  # ours, labels escaped inside
     page = environment.get_template("migration_monitoring.html.j2").render(svgs=svgs, **context)
     section = environment.from_string(TRAFFIC_HTML).render(
         overall_line=traffic_overall(context["overall"]),
