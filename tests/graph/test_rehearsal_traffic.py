@@ -64,3 +64,9 @@ def test_a_safe_plan_passes_with_the_load_series_kept_for_the_approver(
     )
     assert len(traffic["per_second"]) >= 3 and all(second["errors"] == 0 for second in traffic["per_second"])
     assert rehearsal["monitor"]["level"] in ("ok", "throttle")
+    folder = harness.context.session_dir(harness.session_id) / "rehearsal"
+    report = (folder / MONITORING_MD).read_text()
+    for chart in ("rehearsal-load_requests.svg", "rehearsal-load_latency.svg"):
+        assert f"![{chart}]({chart})" in report
+        drawn = (folder / chart).read_text()
+        assert drawn.startswith("<svg") and "<polyline" in drawn

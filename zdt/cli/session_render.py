@@ -116,6 +116,7 @@ def render_approval(console: Console, request: dict[str, Any]) -> None:
         f"rehearsal: {'passed' if rehearsal.get('ok') else 'FAILED'} on {rehearsal.get('where')}"
         + (f"; rollback restored the schema: {rollback.get('schema_restored')}" if rollback else ""),
         f"monitor during rehearsal: {(rehearsal.get('monitor') or {}).get('level', 'not watched')}",
+        f"application load during rehearsal: {rehearsal.get('traffic_summary') or 'none'}",
         f"compatibility: {compatibility.get('verdict')} — {compatibility.get('summary')}",
     ]
     lines += [f"risk: {risk}" for risk in request.get("risks", [])]
@@ -140,6 +141,7 @@ def render_summary(console: Console, values: dict[str, Any], out_dir: Path) -> N
         ("steps", f"{sum(1 for s in steps if s.get('ok'))} of {len(plan.get('steps', []))} applied"),
         ("locks held", ", ".join(locks) or "none"),
         ("monitor verdict", worst),
+        ("rehearsal load", str((values.get("rehearsal") or {}).get("traffic_summary") or "none")),
         ("scratchpads", str(out_dir)),
     ]
     if values.get("error"):

@@ -12,6 +12,7 @@ from typing import Any
 
 from zdt.agents.results import CompatibilityResult
 from zdt.graph.state import utc_now
+from zdt.rehearsal.charts import write_traffic_charts
 from zdt.rehearsal.traffic import TrafficReport
 from zdt.sessions.scratchpads import COMPATIBILITY_MD, MONITORING_MD
 
@@ -108,6 +109,8 @@ def append_traffic(out_dir: Path, title: str, report: TrafficReport) -> Path:
                     f"{window.max_ms} | {window.over_1s} | {window.longest_stall_ms} |"
                 )
         lines.append("")
+    charts = write_traffic_charts(out_dir, report)
+    lines += [f"![{chart.name}]({chart.name})" for chart in charts] + ([""] if charts else [])
     lines += [f"- {_cell(note)}" for note in report.notes]
     lines += [f"- **{finding.kind}**: {_cell(finding.sentence())}" for finding in report.findings]
     with path.open("a", encoding="utf-8") as handle:
