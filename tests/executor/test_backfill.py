@@ -137,3 +137,22 @@ def test_batches_commit_without_waiting_for_the_wal_flush(
     )
     result = apply_plan(plan_of([step, after], pg_version=server_version), database_url, log_path=log_path)
     assert result.ok, result.message
+
+
+def test_index_builds_and_vacuums_leave_the_other_cores_to_the_application(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    """The executor's sessions run with max_parallel_maintenance_workers 0 unless told otherwise."""
+    make_table(conn, "items", 10)
+    step = Step(
+        id="serial",
+        phase=Phase.EXPAND,
+        description="see the executor's own setting",
+        sql=["COMMENT ON TABLE public.items IS 'serial'"],
+        verify=Verification(sql="SELECT current_setting('max_parallel_maintenance_workers') = '0'"),
+        rollback=Rollback(sql=["COMMENT ON TABLE public.items IS NULL"]),
+    )
+    plan = plan_of([step], pg_version=server_version)
+    assert apply_plan(plan, database_url, log_path=log_path).ok
+    server_default = conn.execute("SELECT current_setting('max_parallel_maintenance_workers')").fetchone()
+    assert server_default != ("0",)  # the server's own setting is untouched (default 2)

@@ -3,7 +3,10 @@
 lock_timeout is what keeps traffic flowing: a DDL statement waiting for its lock makes every later
 request on that table queue behind it, so it must give up quickly (and retry) rather than wait.
 Server-side prepared statements are off because the steps we run change the very tables and types a
-prepared statement would be bound to.
+prepared statement would be bound to. Parallel maintenance workers are off by default
+(``ExecutorSettings.parallel_maintenance_workers``): a CREATE INDEX CONCURRENTLY or VACUUM that takes
+every core is fast, but the application's queries wait for CPU meanwhile; one core for the migration is
+slower and leaves the others to the traffic.
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from zdt.plan.model import Timeouts
 
 def connect(url: str, settings: ExecutorSettings, role: str) -> psycopg.Connection:
     """An autocommit connection named after its role, so an operator can tell our sessions apart."""
-    return psycopg.connect(
+    conn = psycopg.connect(
         url,
         autocommit=True,
         prepare_threshold=None,
         application_name=f"{settings.application_name} {role}",
         connect_timeout=settings.connect_timeout_s,
     )
+    workers = settings.parallel_maintenance_workers
+    if workers is not None and conn.info.server_version >= 110000:  # the setting exists from 11
+        conn.execute(sql.SQL("SET max_parallel_maintenance_workers = {}").format(sql.Literal(int(workers))))
+    return conn
 
 
 def plan_sql(text: str) -> sql.SQL:

@@ -24,6 +24,7 @@ class ExecutorSettings:
     application_name: str = "zdt-executor"  # how our sessions show in pg_stat_activity
     connect_timeout_s: int = 10
     lock_queue_guard: bool = True  # cancel a lock wait as soon as application sessions queue behind it
+    parallel_maintenance_workers: int | None = 0  # index builds/VACUUM on one core; None: server's setting
 
     def timeouts_for(self, step: Step) -> Timeouts:
         base = step.timeouts
