@@ -70,3 +70,18 @@ def test_a_safe_plan_passes_with_the_load_series_kept_for_the_approver(
         assert f"![{chart}]({chart})" in report
         drawn = (folder / chart).read_text()
         assert drawn.startswith("<svg") and "<polyline" in drawn
+
+
+def test_a_corpus_that_does_not_parse_leaves_only_its_queries_out_of_the_load(
+    target_url: str, tmp_path: Path
+) -> None:
+    harness = _harness(target_url, tmp_path)
+    waiting = harness.start(ADD_COLUMN, queries="SELECT id FROM users WHERE id = $1;\nSELEC broken;\n")
+
+    assert waiting.status in ("awaiting_approval", "failed")
+    rehearsal = waiting.values["rehearsal"]
+    assert rehearsal["ok"], rehearsal  # the rehearsal ran, with the generated load
+    assert not any(name.startswith("app: ") for name in rehearsal["traffic"]["queries"])
+    assert "update public.users" in rehearsal["traffic"]["queries"]
+    notes = [event for event in harness.progress("rehearsal") if event.get("event") == "note"]
+    assert notes and "queries:2:1" in notes[0]["reason"], notes  # where the corpus is broken

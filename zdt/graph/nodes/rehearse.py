@@ -14,7 +14,8 @@ import psycopg
 from langgraph.runtime import Runtime
 
 from zdt.analysis.schema_copy import SchemaCopyError
-from zdt.compat.queries import parse_queries
+from zdt.analysis.source import SqlSyntaxError
+from zdt.compat.queries import AppQuery, parse_queries
 from zdt.db.urls import redact
 from zdt.executor import ExecutorError
 from zdt.graph.context import SessionContext
@@ -39,8 +40,7 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     tables = {table for step in plan.steps for table in step.tables}
     traffic = ctx.settings.traffic
     sample_rows = max(ctx.settings.sample_rows, traffic.sample_rows if traffic.enabled else 0)
-    request = state.session_request()
-    app_queries = parse_queries(request.queries, source="queries") if request.queries else []
+    app_queries = _application_queries(state.session_request().queries, progress)
     feed = TrafficFeed()
     try:
         with rehearsal_database(ctx.target_url, ctx.staging_url, sample_rows) as database:
@@ -100,6 +100,21 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     if numbers["traffic_findings"]:
         finding += "; the application's load failed: " + " | ".join(numbers["traffic_findings"])
     return _failed(state, ctx, progress, finding, numbers)
+
+
+def _application_queries(text: str | None, progress: Progress) -> list[AppQuery]:
+    """The corpus's queries for the load; a corpus that does not parse only leaves them out of the load.
+
+    The compatibility agent reports the syntax error with its line; the rehearsal still runs (with the
+    generated load) so that the session's other findings are not lost to a typo in the corpus.
+    """
+    if not text:
+        return []
+    try:
+        return parse_queries(text, source="queries")
+    except SqlSyntaxError as error:
+        progress("note", reason=f"the application's queries are left out of the rehearsal load: {error}")
+        return []
 
 
 def _stopped_by_monitor(
