@@ -75,61 +75,34 @@ def apply_under_traffic(
     monitor takes its baseline up to there, so the baseline is measured under the same load).
     """
     start = on_plan_start or (lambda: None)
+
+    def run(which: list[Phase] | None, observe: EventCallback | None = on_event) -> ExecutionResult:
+        return apply_plan(
+            plan, url, phases=which, settings=settings, on_event=observe, throttle=throttle, log_path=log_path
+        )
+
     if not traffic.enabled:
         start()
-        execution = apply_plan(
-            plan,
-            url,
-            phases=list(phases) if phases is not None else None,
-            settings=settings,
-            on_event=on_event,
-            throttle=throttle,
-            log_path=log_path,
-        )
+        execution = run(list(phases) if phases is not None else None)
         return LoadedRun(execution, TrafficReport.empty("the rehearsal ran without application load"))
     wanted = list(phases) if phases is not None else [step.phase for step in plan.steps]
     live = [phase for phase in LIVE_PHASES if phase in wanted]
     later = [phase for phase in dict.fromkeys(wanted) if phase not in LIVE_PHASES]
-    tables = sorted({table for step in plan.steps if step.phase in live for table in step.tables})
     if not live:
         start()
-        execution = apply_plan(
-            plan,
-            url,
-            phases=later,
-            settings=settings,
-            on_event=on_event,
-            throttle=throttle,
-            log_path=log_path,
-        )
+        execution = run(later)
         return LoadedRun(execution, TrafficReport.empty("the plan has no expand or migrate step to load"))
+    tables = sorted({table for step in plan.steps if step.phase in live for table in step.tables})
     load = rehearsal_workload(url, tables, app_queries)
     with RehearsalTraffic(url, load.workload, traffic, load.notes) as running:
         if feed is not None:
             feed.source = feed.last = running
         try:
             start()
-            execution = apply_plan(
-                plan,
-                url,
-                phases=live,
-                settings=settings,
-                on_event=marking(running, on_event),
-                throttle=throttle,
-                log_path=log_path,
-            )
+            execution = run(live, marking(running, on_event))
         finally:
             if feed is not None:
                 feed.source = None
     if later and execution.ok:
-        rest = apply_plan(
-            plan,
-            url,
-            phases=later,
-            settings=settings,
-            on_event=on_event,
-            throttle=throttle,
-            log_path=log_path,
-        )
-        execution = _merged(execution, rest)
+        execution = _merged(execution, run(later))
     return LoadedRun(execution, running.report())
