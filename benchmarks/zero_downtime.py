@@ -39,8 +39,10 @@ try:
     from benchmarks.zero_downtime_scenarios import (
         SCENARIOS,
         ZDT_SHORT,
+        ZDT_WATCHED,
         Blocker,
         Scenario,
+        Watched,
         make_plans,
         run_naive,
         run_zdt,
@@ -64,15 +66,17 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     from zero_downtime_scenarios import (  # type: ignore[no-redef]
         SCENARIOS,
         ZDT_SHORT,
+        ZDT_WATCHED,
         Blocker,
         Scenario,
+        Watched,
         make_plans,
         run_naive,
         run_zdt,
     )
 
 RUN_DATABASE = "zdt_bench_run"
-METHODS = ("naive", "zdt", ZDT_SHORT)
+METHODS = ("naive", "zdt", ZDT_SHORT, ZDT_WATCHED)
 POSTS, USERS = "public.posts", "public.users"
 progress = Console(stderr=True, highlight=False)
 
@@ -137,6 +141,13 @@ def run_case(
                 blocker.start()
             if method == "naive":
                 outcome = run_naive(url, scenario, load.switch, args.deploy_lag)
+            elif method == ZDT_WATCHED:
+                assert plan is not None
+                with Watched(url) as watched:
+                    outcome = run_zdt(
+                        url, plan, scenario, load.switch, args.deploy_lag, log_dir, watched.throttle
+                    )
+                outcome.notes.append(f"the monitor paused the executor {watched.throttle.pauses} times")
             else:
                 assert plan is not None
                 outcome = run_zdt(url, plan, scenario, load.switch, args.deploy_lag, log_dir)
@@ -246,8 +257,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--methods",
-        default=",".join(METHODS),
-        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_SHORT}: only where the plan has a backfill)",
+        default=",".join(METHODS[:3]),
+        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_SHORT}, {ZDT_WATCHED}: only where the plan "
+        "has a backfill)",
     )
     parser.add_argument("--json", type=Path, help="write every run (with its per-second series) here")
     parser.add_argument(

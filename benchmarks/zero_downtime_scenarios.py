@@ -22,7 +22,8 @@ from pathlib import Path
 import psycopg
 
 from zdt.analysis.source import parse_statements
-from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, apply_plan
+from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, Throttle, apply_plan
+from zdt.monitor import MIGRATION_START, MetricsSampler, MonitorThrottle, table_probes
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.plan.planner import plan_sql
@@ -121,6 +122,29 @@ planner's 200 ms, starting at 2,000 rows. A batch holds its rows' locks until it
 application UPDATE of one of those rows waits up to a whole batch; shorter batches bound that wait."""
 
 
+ZDT_WATCHED = "zdt-watched"
+"""zdt's plan run as a session runs it in production: the monitor samples every 200 ms and its throttle
+pauses the backfill (and postpones lock-taking steps) while any signal is over a threshold (probe latency
++50 % over its baseline, lock waits, errors)."""
+
+
+class Watched:
+    """The session's monitor around a benchmark run: a sampler on posts and users, and its throttle."""
+
+    def __init__(self, url: str) -> None:
+        self.sampler = MetricsSampler(url, table_probes(["public.posts", "public.users"]), interval_s=0.2)
+        self.throttle = MonitorThrottle(self.sampler)
+
+    def __enter__(self) -> Watched:
+        self.sampler.start()
+        self.sampler.wait_for_samples(5, timeout_s=10)  # a baseline under the load, before the plan
+        self.sampler.mark(MIGRATION_START)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sampler.stop()
+
+
 def make_plans(url: str, scenario: Scenario) -> dict[str, MigrationPlan]:
     """The scenario's SQL planned against the live schema and passed through the gate (``zdt``); for a
     plan with a backfill also the same plan with shorter batches, through the gate again (``zdt-50ms``)."""
@@ -137,6 +161,7 @@ def make_plans(url: str, scenario: Scenario) -> dict[str, MigrationPlan]:
         ]
         short = plan.model_copy(update={"id": f"{plan.id}-short", "steps": steps})
         plans[ZDT_SHORT] = stamp(short, snapshot)
+        plans[ZDT_WATCHED] = plans[ZDT]
     return plans
 
 
@@ -193,13 +218,14 @@ def run_zdt(
     switch: Switch,
     deploy_lag_s: float,
     log_dir: Path,
+    throttle: Throttle | None = None,
 ) -> Outcome:
     """The plan through the executor; with a release switch between the migrate and contract phases."""
     log_path = log_dir / f"{scenario.key}-MIGRATION-LOG.md"
     outcome = Outcome(started=time.time(), finished=0.0, work_s=0.0)
     release = scenario.release("zdt")
     if release is None:
-        results = [apply_plan(plan, url, log_path=log_path, on_event=outcome.record)]
+        results = [apply_plan(plan, url, log_path=log_path, on_event=outcome.record, throttle=throttle)]
         outcome.work_s = time.time() - outcome.started
     else:
         results = [
@@ -209,6 +235,7 @@ def run_zdt(
                 phases=[Phase.EXPAND, Phase.MIGRATE],
                 log_path=log_path,
                 on_event=outcome.record,
+                throttle=throttle,
             )
         ]
         outcome.work_s = time.time() - outcome.started
@@ -224,6 +251,7 @@ def run_zdt(
                     phases=[Phase.CONTRACT],
                     log_path=log_path,
                     on_event=outcome.record,
+                    throttle=throttle,
                 )
             )
             outcome.work_s += time.time() - contract_started
