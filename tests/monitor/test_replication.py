@@ -9,25 +9,16 @@ physical slot reserving WAL from now on, WAL written, and the retained bytes mus
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 
 import psycopg
 
 from tests.monitor.standby import STANDBY_NAME, lagging_standby
+from tests.monitor.waiting import wait_until
 from zdt.monitor import MetricSample, MetricsSampler, MonitorThrottle, Thresholds, judge
 
 APPLY_DELAY_S = 2.0
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+REPLICATION_WAIT_S = 10.0
 
 
 def _write_until(url: str, stop: threading.Event) -> None:
@@ -44,7 +35,9 @@ def test_a_standby_replaying_late_throttles_the_migration_and_is_named() -> None
         writer = threading.Thread(target=_write_until, args=(pair.primary_url, stop), daemon=True)
         with MetricsSampler(pair.primary_url, interval_s=0.1) as sampler:
             assert sampler.wait_for_samples(1)
-            assert wait_until(lambda: any(r.name == STANDBY_NAME for r in sampler.samples[-1].replicas))
+            assert wait_until(
+                lambda: any(r.name == STANDBY_NAME for r in sampler.samples[-1].replicas), REPLICATION_WAIT_S
+            )
             quiet = sampler.samples[-1]
             writer.start()
             try:
@@ -53,7 +46,7 @@ def test_a_standby_replaying_late_throttles_the_migration_and_is_named() -> None
                 def lagging() -> bool:
                     return any(r.replay_lag_s and r.replay_lag_s > 1.5 for r in sampler.samples[-1].replicas)
 
-                assert wait_until(lagging), "the standby never lagged 1.5 s behind"
+                assert wait_until(lagging, REPLICATION_WAIT_S), "the standby never lagged 1.5 s behind"
                 verdict = throttle.verdict()
                 pause = throttle()
             finally:
@@ -99,7 +92,9 @@ def test_a_slot_retaining_wal_is_reported_and_judged(database_url: str) -> None:
                     slots = _mine(sampler.samples, slot_name)[-1].slots
                     return slots[0].retained_bytes or 0 if slots else 0
 
-                assert wait_until(lambda: retained() > start + (4 << 20)), "its retained WAL never grew"
+                assert wait_until(lambda: retained() > start + (4 << 20), REPLICATION_WAIT_S), (
+                    "its retained WAL never grew"
+                )
                 samples = _mine(sampler.samples, slot_name)
         finally:
             conn.execute("SELECT pg_drop_replication_slot(%s)", [slot_name])

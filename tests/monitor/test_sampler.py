@@ -9,14 +9,14 @@ than hang; judge() and the throttle adapter must react, and calm down once the l
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.monitor.waiting import wait_until
 from zdt.db.scratch import scratch_database
 from zdt.monitor import (
     MIGRATION_START,
@@ -34,15 +34,6 @@ from zdt.policy import PolicyViolation
 
 INTERVAL_S = 0.1
 PROBE_LOCK_TIMEOUT_MS = 100
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @dataclass
