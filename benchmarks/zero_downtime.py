@@ -30,6 +30,7 @@ from rich.console import Console
 
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.urls import with_database
+from zdt.executor import ExecutorSettings
 from zdt.load import LoadConfig, LoadProcess, LoadResult, Mix, Workload, generated_workload
 from zdt.plan.model import MigrationPlan
 
@@ -38,6 +39,7 @@ try:
     from benchmarks.zero_downtime_report import Limits, RunMetrics, add_ratios, error_notes, measure, table
     from benchmarks.zero_downtime_scenarios import (
         SCENARIOS,
+        ZDT_NICE,
         ZDT_SHORT,
         ZDT_WATCHED,
         Blocker,
@@ -65,6 +67,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     )
     from zero_downtime_scenarios import (  # type: ignore[no-redef]
         SCENARIOS,
+        ZDT_NICE,
         ZDT_SHORT,
         ZDT_WATCHED,
         Blocker,
@@ -76,7 +79,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     )
 
 RUN_DATABASE = "zdt_bench_run"
-METHODS = ("naive", "zdt", ZDT_SHORT, ZDT_WATCHED)
+METHODS = ("naive", "zdt", ZDT_SHORT, ZDT_WATCHED, ZDT_NICE)
 POSTS, USERS = "public.posts", "public.users"
 progress = Console(stderr=True, highlight=False)
 
@@ -150,7 +153,10 @@ def run_case(
                 outcome.notes.append(f"the monitor paused the executor {watched.throttle.pauses} times")
             else:
                 assert plan is not None
-                outcome = run_zdt(url, plan, scenario, load.switch, args.deploy_lag, log_dir)
+                settings = ExecutorSettings(backend_nice=10) if method == ZDT_NICE else None
+                outcome = run_zdt(
+                    url, plan, scenario, load.switch, args.deploy_lag, log_dir, settings=settings
+                )
             if blocker is not None:
                 blocker.join()
             started, finished, work_s = outcome.started, outcome.finished, outcome.work_s
@@ -176,6 +182,7 @@ def run_case(
         metrics.rows = outcome.rows
         metrics.ok, metrics.message = outcome.ok, outcome.message
         metrics.notes = outcome.notes
+        metrics.marks = [(round(result.offset(at), 3), kind, step) for at, kind, step, _ in outcome.events]
     return metrics, result
 
 

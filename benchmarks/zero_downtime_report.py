@@ -62,6 +62,7 @@ class RunMetrics:
     ok: bool = True
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    marks: list[tuple[float, str, str]] = field(default_factory=list)  # (s since load start, event, step)
     p99_ratio: float | None = None
     rows_per_s: float | None = None
     rows_ratio: float | None = None

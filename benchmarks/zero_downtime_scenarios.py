@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from zdt.analysis.source import parse_statements
-from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, Throttle, apply_plan
+from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, ExecutorSettings, Throttle, apply_plan
 from zdt.monitor import MIGRATION_START, MetricsSampler, MonitorThrottle, table_probes
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase
@@ -122,6 +122,10 @@ planner's 200 ms, starting at 2,000 rows. A batch holds its rows' locks until it
 application UPDATE of one of those rows waits up to a whole batch; shorter batches bound that wait."""
 
 
+ZDT_NICE = "zdt-nice"
+"""zdt's plan with the executor's work backend at nice 10 (``ExecutorSettings(backend_nice=10)``, opt-in:
+the server is on this host here), so the kernel runs the application's backends first."""
+
 ZDT_WATCHED = "zdt-watched"
 """zdt's plan run as a session runs it in production: the monitor samples every 200 ms and its throttle
 pauses the backfill (and postpones lock-taking steps) while any signal is over a threshold (probe latency
@@ -152,6 +156,7 @@ def make_plans(url: str, scenario: Scenario) -> dict[str, MigrationPlan]:
         snapshot = introspect(conn)
     plan = plan_sql(scenario.sql, source=scenario.key, snapshot=snapshot, plan_id=f"bench-{scenario.key}")
     plans = {ZDT: stamp(plan, snapshot)}
+    plans[ZDT_NICE] = plans[ZDT]
     if any(step.backfill is not None for step in plan.steps):
         steps = [
             step.model_copy(update={"backfill": step.backfill.model_copy(update=SHORT_BATCH)})
@@ -219,13 +224,18 @@ def run_zdt(
     deploy_lag_s: float,
     log_dir: Path,
     throttle: Throttle | None = None,
+    settings: ExecutorSettings | None = None,
 ) -> Outcome:
     """The plan through the executor; with a release switch between the migrate and contract phases."""
     log_path = log_dir / f"{scenario.key}-MIGRATION-LOG.md"
     outcome = Outcome(started=time.time(), finished=0.0, work_s=0.0)
     release = scenario.release("zdt")
     if release is None:
-        results = [apply_plan(plan, url, log_path=log_path, on_event=outcome.record, throttle=throttle)]
+        results = [
+            apply_plan(
+                plan, url, log_path=log_path, on_event=outcome.record, throttle=throttle, settings=settings
+            )
+        ]
         outcome.work_s = time.time() - outcome.started
     else:
         results = [
@@ -236,6 +246,7 @@ def run_zdt(
                 log_path=log_path,
                 on_event=outcome.record,
                 throttle=throttle,
+                settings=settings,
             )
         ]
         outcome.work_s = time.time() - outcome.started
@@ -252,6 +263,7 @@ def run_zdt(
                     log_path=log_path,
                     on_event=outcome.record,
                     throttle=throttle,
+                    settings=settings,
                 )
             )
             outcome.work_s += time.time() - contract_started

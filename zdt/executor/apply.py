@@ -20,6 +20,7 @@ from zdt.executor.context import RunContext
 from zdt.executor.errors import PhaseOrderError, PlanMismatch, SchemaDrift
 from zdt.executor.events import EventCallback, EventKind, EventSink, Throttle
 from zdt.executor.migration_log import DEFAULT_LOG_PATH, MigrationLog
+from zdt.executor.priority import lower_for_migration
 from zdt.executor.result import ExecutionResult, StepResult
 from zdt.executor.session import connect
 from zdt.executor.settings import ExecutorSettings
@@ -73,7 +74,8 @@ def _run(
     conn = ctx.conn
     state.set_migration_status(conn, plan.id, MigrationStatus.RUNNING)
     phases = ", ".join(dict.fromkeys(step.phase.value for step in to_run)) or "none"
-    ctx.log.begin("apply", plan.id, plan.content_hash(), note=f"Phases: {phases}.")
+    priority = lower_for_migration(conn, ctx.settings.backend_nice)
+    ctx.log.begin("apply", plan.id, plan.content_hash(), note=f"Phases: {phases}. {priority}")
     ctx.events.emit(EventKind.MIGRATION_STARTED, message=f"{len(to_run)} steps ({phases})")
     applier = StepApplier(ctx)
     results: list[StepResult] = []

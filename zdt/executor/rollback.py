@@ -15,6 +15,7 @@ from zdt.executor.context import RunContext
 from zdt.executor.errors import MigrationNotFound, PlanMismatch
 from zdt.executor.events import EventCallback, EventKind, EventSink, Throttle
 from zdt.executor.migration_log import DEFAULT_LOG_PATH, MigrationLog
+from zdt.executor.priority import lower_for_migration
 from zdt.executor.result import RollbackResult, StepResult
 from zdt.executor.session import connect
 from zdt.executor.settings import ExecutorSettings
@@ -62,7 +63,9 @@ def _roll_back(ctx: RunContext, plan: MigrationPlan, before: str, log_path: Path
     conn = ctx.conn
     rows = state.load_steps(conn, plan.id)
     state.set_migration_status(conn, plan.id, MigrationStatus.ROLLING_BACK)
-    ctx.log.begin("rollback", plan.id, plan.content_hash())
+    ctx.log.begin(
+        "rollback", plan.id, plan.content_hash(), note=lower_for_migration(conn, ctx.settings.backend_nice)
+    )
     ctx.events.emit(EventKind.ROLLBACK_STARTED, message=f"rolling back {plan.id}")
     undoer = StepUndoer(ctx)
     results: list[StepResult] = []

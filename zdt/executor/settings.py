@@ -25,6 +25,9 @@ class ExecutorSettings:
     connect_timeout_s: int = 10
     lock_queue_guard: bool = True  # cancel a lock wait as soon as application sessions queue behind it
     parallel_maintenance_workers: int | None = 0  # index builds/VACUUM on one core; None: server's setting
+    backend_nice: int | None = (
+        10  # the work backend's OS nice value when the server is on this host; None: leave
+    )
 
     def timeouts_for(self, step: Step) -> Timeouts:
         base = step.timeouts

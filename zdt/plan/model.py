@@ -91,9 +91,9 @@ class Backfill(BaseModel):
     key_column: str
     set_sql: str
     where_sql: str | None = None
-    batch_size: int = 10_000
-    pause_ms: int = 20
-    target_batch_ms: int | None = 200
+    batch_size: int = 2_000
+    pause_ms: int = 5
+    target_batch_ms: int | None = 50
 
 
 class Step(BaseModel):

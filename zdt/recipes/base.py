@@ -29,8 +29,8 @@ class PlannerSettings:
 
     lock_timeout_ms: int = 200
     max_lock_retries: int = 10
-    batch_size: int = 10_000
-    batch_pause_ms: int = 20
+    batch_size: int = 2_000
+    batch_pause_ms: int = 5
 
     def timeouts(self, statement_timeout_ms: int = 0) -> Timeouts:
         return Timeouts(
