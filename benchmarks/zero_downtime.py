@@ -35,7 +35,14 @@ from zdt.load import LoadConfig, LoadProcess, LoadResult, Mix, Workload, generat
 from zdt.plan.model import MigrationPlan
 
 try:
-    from benchmarks.zero_downtime_dataset import TEMPLATE, build_template, copy_database, drop_database, warm
+    from benchmarks.zero_downtime_dataset import (
+        TEMPLATE,
+        build_template,
+        configure_server,
+        copy_database,
+        drop_database,
+        warm,
+    )
     from benchmarks.zero_downtime_report import Limits, RunMetrics, add_ratios, error_notes, measure, table
     from benchmarks.zero_downtime_scenarios import (
         SCENARIOS,
@@ -53,6 +60,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     from zero_downtime_dataset import (  # type: ignore[no-redef]
         TEMPLATE,
         build_template,
+        configure_server,
         copy_database,
         drop_database,
         warm,
@@ -207,6 +215,7 @@ def describe_machine(server_version: str, args: argparse.Namespace, rounds: int)
         f"{args.update:.0%} UPDATE, prepared statements on) · {rounds} round(s) · warm-up "
         f"{args.warmup:g} s, measured: the migration + {args.after:g} s after · "
         f"deploy lag {args.deploy_lag:g} s"
+        + (f" · server: {', '.join(args.server_applied)}" if getattr(args, "server_applied", None) else "")
     )
 
 
@@ -270,6 +279,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, help="write every run (with its per-second series) here")
     parser.add_argument(
+        "--server-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting for the whole run (ALTER SYSTEM, reload), e.g. max_wal_size=8GB; repeatable",
+    )
+    parser.add_argument(
         "--time-budget",
         type=float,
         default=0.0,
@@ -300,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         admin_url = server.url
         with psycopg.connect(admin_url) as conn:
             server_version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+        args.server_applied = configure_server(admin_url, args.server_setting)
         progress.print(f"building {args.posts:,} posts and {args.users:,} users ...")
         built = build_template(admin_url, posts=args.posts, users=args.users, log=progress.print)
         progress.print(f"template built in {built:.0f} s")

@@ -94,3 +94,26 @@ def warm(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT count(*) FROM posts")
         conn.execute("SELECT count(*) FROM users")
+
+
+def configure_server(admin_url: str, settings: list[str]) -> list[str]:
+    """Apply ``name=value`` server settings (ALTER SYSTEM + reload); returns them as applied.
+
+    For runs on a server configured like a production one (``max_wal_size``, checkpoints, background
+    writer) rather than initdb's defaults. Settings that need a restart are refused by name: a reload
+    would silently leave them unapplied.
+    """
+    applied = []
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for item in settings:
+            name, sep, value = item.partition("=")
+            name, value = name.strip(), value.strip()
+            row = conn.execute("SELECT context FROM pg_settings WHERE name = %s", [name]).fetchone()
+            if not sep or row is None:
+                raise ValueError(f"--server-setting {item!r}: expected name=value with a known setting name")
+            if row[0] in ("postmaster", "internal"):
+                raise ValueError(f"--server-setting {name}: needs a server restart ({row[0]}), not supported")
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            applied.append(f"{name}={value}")
+        conn.execute("SELECT pg_reload_conf()")
+    return applied
