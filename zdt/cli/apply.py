@@ -55,6 +55,14 @@ def apply_command(
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, metavar="N", help="Override every backfill's starting batch size."
     ),
+    max_wal_rate: float | None = typer.Option(
+        None,
+        "--max-wal-rate",
+        min=0.1,
+        metavar="MB/S",
+        help="Backfills pause so the server writes at most this much WAL per second "
+        "(keeps them from forcing checkpoints; see the plan's risk notes).",
+    ),
     rehearse: bool = typer.Option(
         False,
         "--rehearse",
@@ -79,7 +87,11 @@ def apply_command(
     A run that stops (a failed step, a crash, Ctrl-C) resumes where it stopped when run again.
     """
     plan = load_checked_plan(plan_path)
-    settings = ExecutorSettings(lock_timeout_ms=lock_timeout, batch_size=batch_size)
+    settings = ExecutorSettings(
+        lock_timeout_ms=lock_timeout,
+        batch_size=batch_size,
+        max_wal_bytes_per_s=int(max_wal_rate * 1_000_000) if max_wal_rate else None,
+    )
     console = Console()
     if rehearse:
         traffic = TrafficSettings(enabled=load, rate=load_rate)

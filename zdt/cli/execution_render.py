@@ -87,4 +87,6 @@ class ExecutionRenderer:
             return
         rate = f"{event.rows_per_s:,.0f} rows/s" if event.rows_per_s else ""
         eta = f"ETA {event.eta_s:.0f} s" if event.eta_s is not None else ""
+        if event.pause_s and event.pause_s > 0.5:
+            eta = f"{eta} (pausing {event.pause_s:.1f} s)"
         self._progress.update(task, completed=event.rows or 0, rate=rate, eta=eta)

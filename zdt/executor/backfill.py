@@ -35,6 +35,7 @@ from zdt.executor.context import RunContext
 from zdt.executor.events import EventKind
 from zdt.executor.failure import StepFailure
 from zdt.executor.session import plan_fragment, set_timeouts
+from zdt.executor.wal_pacing import WalPacer, wal_insert_position
 from zdt.plan.model import Backfill, Step, Timeouts
 
 _RESOLVE = """
@@ -99,6 +100,7 @@ class BackfillRunner:
         self.low = max(1, start // ctx.settings.adapt_factor)
         self.high = max(start, start * ctx.settings.adapt_factor)
         self.retries = 0
+        self.wal_pacer: WalPacer | None = None  # set by run() when the settings give a WAL budget
 
     def run(self) -> int:
         """Run (or resume) the backfill to the end; return the rows it updated over all runs."""
@@ -116,6 +118,9 @@ class BackfillRunner:
         )
         started = time.monotonic()
         size = progress.batch_size
+        budget = self.ctx.settings.max_wal_bytes_per_s
+        if budget:
+            self.wal_pacer = WalPacer(budget, wal_insert_position(conn))
         while not progress.finished:
             self.ctx.wait_for_throttle(sid)
             batch_started = time.monotonic()
@@ -127,10 +132,18 @@ class BackfillRunner:
             progress.last_key, progress.rows_done = upper, progress.rows_done + rows
             progress.batches += 1
             size = next_batch_size(size, elapsed_ms, self.backfill.target_batch_ms, self.low, self.high)
-            self._report(progress, resumed_from, started, size)
-            if not progress.finished and self.backfill.pause_ms:
-                self.ctx.sleep(self.backfill.pause_ms / 1000)
+            pause = self._pause_after_batch()
+            self._report(progress, resumed_from, started, size, pause)
+            if not progress.finished and pause > 0:
+                self.ctx.sleep(pause)
         return progress.rows_done
+
+    def _pause_after_batch(self) -> float:
+        """The plan's pause between batches, lengthened when the WAL budget is overspent."""
+        pause = self.backfill.pause_ms / 1000
+        if self.wal_pacer is None:
+            return pause
+        return max(pause, self.wal_pacer.pause_after(wal_insert_position(self.ctx.conn)))
 
     def _start(self, target: BackfillTarget) -> state.ProgressRow:
         """Fix the key range and count the rows to do, in one transaction with the progress row."""
@@ -197,7 +210,9 @@ class BackfillRunner:
                 raise StepFailure("the backfill's progress row moved underneath this executor")
         return upper, rows
 
-    def _report(self, progress: state.ProgressRow, resumed_from: int, started: float, size: int) -> None:
+    def _report(
+        self, progress: state.ProgressRow, resumed_from: int, started: float, size: int, pause: float
+    ) -> None:
         elapsed = time.monotonic() - started
         rate = (progress.rows_done - resumed_from) / elapsed if elapsed > 0 else None
         remaining = max(progress.rows_total - progress.rows_done, 0)
@@ -211,4 +226,5 @@ class BackfillRunner:
             rows_per_s=rate,
             eta_s=remaining / rate if rate else None,
             batch_size=size,
+            pause_s=pause,
         )

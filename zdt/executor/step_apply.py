@@ -166,7 +166,8 @@ class StepApplier:
             run_cleanup(self.ctx, step, timeouts, str(failure))
             state.clear_progress(conn, mid, step.id)
             raise StepFailure(str(failure), retries=runner.retries) from failure
-        return rows, runner.retries, f"{note}; {rows} rows"
+        paced = f"; {runner.wal_pacer.describe()}" if runner.wal_pacer else ""
+        return rows, runner.retries, f"{note}; {rows} rows{paced}"
 
     # --- shared -----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pglast import ast, parser
 from zdt.analysis.analyser import analyse_statement, new_state
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
+from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
 from zdt.recipes.base import deparse
 from zdt.schema.snapshot import SchemaSnapshot
@@ -48,7 +49,7 @@ def plan_sql(
         pg_version=state.pg_version,
         schema_fingerprint=snapshot.fingerprint() if snapshot else None,
         steps=ordered,
-        notes=notes,
+        notes=notes + backfill_wal_notes(ordered, snapshot),
     )
 
 

@@ -65,6 +65,14 @@ class TableInfo(BaseModel):
     tablespace: str | None = Field(default=None, description="None: the database's default tablespace.")
 
 
+class CheckpointSettings(BaseModel):
+    """The server settings that decide when WAL volume forces a checkpoint (see zdt/plan/wal_volume.py)."""
+
+    max_wal_size_bytes: int
+    checkpoint_timeout_s: int
+    checkpoint_completion_target: float
+
+
 class SchemaSnapshot(BaseModel):
     """The schema of one database at one moment."""
 
@@ -77,6 +85,7 @@ class SchemaSnapshot(BaseModel):
     function_volatility: dict[str, str] = Field(default_factory=dict)
     enums: dict[str, list[str]] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
+    checkpoints: CheckpointSettings | None = Field(default=None, description="None: not read.")
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -226,6 +235,13 @@ def _not_null_column(definition: str) -> str | None:
     return None
 
 
+_CHECKPOINTS = """
+SELECT pg_size_bytes(current_setting('max_wal_size')) AS max_wal_size_bytes,
+       (SELECT setting::int FROM pg_settings WHERE name = 'checkpoint_timeout') AS checkpoint_timeout_s,
+       current_setting('checkpoint_completion_target')::float8 AS checkpoint_completion_target
+"""
+
+
 def fingerprint_of(conn: psycopg.Connection) -> str:
     """The schema's fingerprint without table sizes, which the fingerprint does not need.
 
@@ -307,6 +323,7 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapsho
         volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
         enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}
         sequences = [row["name"] for row in cur.execute(_SEQUENCES)]
+        checkpoints = CheckpointSettings(**cur.execute(_CHECKPOINTS).fetchone())
     return SchemaSnapshot(
         server_version=version_num // 10000,
         server_version_num=version_num,
@@ -317,4 +334,5 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapsho
         function_volatility=volatility,
         enums=enums,
         sequences=sequences,
+        checkpoints=checkpoints,
     )
