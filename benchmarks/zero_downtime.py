@@ -47,7 +47,7 @@ try:
     from benchmarks.zero_downtime_scenarios import (
         SCENARIOS,
         ZDT_NICE,
-        ZDT_SHORT,
+        ZDT_WAL,
         ZDT_WATCHED,
         Blocker,
         Scenario,
@@ -76,7 +76,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     from zero_downtime_scenarios import (  # type: ignore[no-redef]
         SCENARIOS,
         ZDT_NICE,
-        ZDT_SHORT,
+        ZDT_WAL,
         ZDT_WATCHED,
         Blocker,
         Scenario,
@@ -87,9 +87,18 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     )
 
 RUN_DATABASE = "zdt_bench_run"
-METHODS = ("naive", "zdt", ZDT_SHORT, ZDT_WATCHED, ZDT_NICE)
+METHODS = ("naive", "zdt", ZDT_WAL, ZDT_WATCHED, ZDT_NICE)
 POSTS, USERS = "public.posts", "public.users"
 progress = Console(stderr=True, highlight=False)
+
+
+def executor_settings(method: str, wal_rate_mb: float) -> ExecutorSettings | None:
+    """How the executor runs the plan for ``method``: None is the defaults (``zdt``)."""
+    if method == ZDT_NICE:
+        return ExecutorSettings(backend_nice=10)
+    if method == ZDT_WAL:
+        return ExecutorSettings(max_wal_bytes_per_s=int(wal_rate_mb * 1_000_000))
+    return None
 
 
 def application(template_url: str, read: float, insert: float, update: float) -> list[Workload]:
@@ -161,7 +170,7 @@ def run_case(
                 outcome.notes.append(f"the monitor paused the executor {watched.throttle.pauses} times")
             else:
                 assert plan is not None
-                settings = ExecutorSettings(backend_nice=10) if method == ZDT_NICE else None
+                settings = executor_settings(method, args.wal_rate)
                 outcome = run_zdt(
                     url, plan, scenario, load.switch, args.deploy_lag, log_dir, settings=settings
                 )
@@ -216,6 +225,7 @@ def describe_machine(server_version: str, args: argparse.Namespace, rounds: int)
         f"{args.warmup:g} s, measured: the migration + {args.after:g} s after · "
         f"deploy lag {args.deploy_lag:g} s"
         + (f" · server: {', '.join(args.server_applied)}" if getattr(args, "server_applied", None) else "")
+        + (f" · {ZDT_WAL}: {args.wal_rate:g} MB/s of WAL" if ZDT_WAL in args.methods.split(",") else "")
     )
 
 
@@ -273,9 +283,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--methods",
-        default=",".join(METHODS[:3]),
-        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_SHORT}, {ZDT_WATCHED}: only where the plan "
+        default=",".join(METHODS[:2]),
+        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_WAL}, {ZDT_WATCHED}: only where the plan "
         "has a backfill)",
+    )
+    parser.add_argument(
+        "--wal-rate",
+        type=float,
+        default=20.0,
+        metavar="MB/S",
+        help=f"the WAL budget of {ZDT_WAL}'s backfills",
     )
     parser.add_argument("--json", type=Path, help="write every run (with its per-second series) here")
     parser.add_argument(
