@@ -38,6 +38,7 @@ try:
     from benchmarks.zero_downtime_dataset import (
         TEMPLATE,
         build_template,
+        checkpoint_counts,
         configure_server,
         copy_database,
         drop_database,
@@ -60,6 +61,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     from zero_downtime_dataset import (  # type: ignore[no-redef]
         TEMPLATE,
         build_template,
+        checkpoint_counts,
         configure_server,
         copy_database,
         drop_database,
@@ -150,6 +152,7 @@ def run_case(
     try:
         load.start()
         time.sleep(args.warmup)
+        checkpoints_before = checkpoint_counts(admin_url)
         if scenario is None:
             started = time.time()
             time.sleep(args.baseline)
@@ -179,6 +182,7 @@ def run_case(
             started, finished, work_s = outcome.started, outcome.finished, outcome.work_s
             after = args.after
             time.sleep(max(0.0, finished + after - time.time()))
+        checkpoints_after = checkpoint_counts(admin_url)
         result = load.stop()
     finally:
         load.close()
@@ -192,6 +196,10 @@ def run_case(
         finished=finished,
         migration_s=work_s,
         after_s=after,
+    )
+    metrics.checkpoints = (
+        checkpoints_after[0] - checkpoints_before[0],
+        checkpoints_after[1] - checkpoints_before[1],
     )
     if scenario is not None and outcome is not None:
         metrics.blocked = scenario.blocker_s > 0

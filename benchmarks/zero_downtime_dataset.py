@@ -117,3 +117,19 @@ def configure_server(admin_url: str, settings: list[str]) -> list[str]:
             applied.append(f"{name}={value}")
         conn.execute("SELECT pg_reload_conf()")
     return applied
+
+
+def checkpoint_counts(admin_url: str) -> tuple[int, int]:
+    """(requested, timed) checkpoints since the server's statistics were reset.
+
+    Requested checkpoints are the ones WAL volume forces (max_wal_size); counted around each run to
+    show which runs' latency had a checkpoint in it. The view moved in PostgreSQL 17.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if conn.info.server_version >= 170000:
+            query = "SELECT num_requested, num_timed FROM pg_stat_checkpointer"
+        else:
+            query = "SELECT checkpoints_req, checkpoints_timed FROM pg_stat_bgwriter"
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])

@@ -63,6 +63,7 @@ class RunMetrics:
     message: str = ""
     notes: list[str] = field(default_factory=list)
     marks: list[tuple[float, str, str]] = field(default_factory=list)  # (s since load start, event, step)
+    checkpoints: tuple[int, int] = (0, 0)  # (requested, timed) checkpoints during the measured window
     p99_ratio: float | None = None
     rows_per_s: float | None = None
     rows_ratio: float | None = None
@@ -233,6 +234,9 @@ def error_notes(cases: dict[tuple[str, str], list[RunMetrics]]) -> list[str]:
         rates = [r.rows_per_s for r in runs if r.rows_per_s]
         if rates:
             parts.append(f"rows/s median {statistics.median(rates):,.0f} (rows {runs[0].rows:,})")
+        if any(sum(run.checkpoints) for run in runs):
+            counts = ", ".join(f"{run.checkpoints[0]}+{run.checkpoints[1]}" for run in runs)
+            parts.append(f"checkpoints requested+timed per run: {counts}")
         notes = sorted({note for run in runs for note in run.notes})
         if notes:
             parts.append("; ".join(notes))

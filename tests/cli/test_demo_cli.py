@@ -22,6 +22,8 @@ def test_the_demo_runs_a_full_session_without_an_api_key(tmp_path: Path) -> None
     assert "brain: offline" in out
     assert "session summary" in out and "done" in out and "3 of 3 applied" in out
     assert "monitor verdict" in out and "rehearsal load" in out
+    flat = " ".join(out.replace("│", " ").split())
+    assert "ShareRowExclusiveLock on public.user_badges, public.users" in flat, "the FK's lock on users"
     folder = next(p for p in (tmp_path / "pads").iterdir() if p.name.startswith("s-"))
     for name in ("MIGRATION-PLAN.md", "MIGRATION-LOG.md", "APP-COMPATIBILITY.md", "MIGRATION-MONITORING.md"):
         assert (folder / name).is_file(), name

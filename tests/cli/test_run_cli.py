@@ -49,6 +49,8 @@ def test_run_waits_at_the_approval_and_a_new_process_resumes_it(
         "offline",
         "--out",
         "pads",
+        "--max-wal-rate",
+        "500",
         *common,
         cwd=tmp_path,
     )
@@ -57,7 +59,9 @@ def test_run_waits_at_the_approval_and_a_new_process_resumes_it(
     assert "brain: offline" in started.stdout
     assert "Nothing was done in production" in started.stdout
     session_id = session_id_in(started.stdout)
-    assert f"zdt resume {session_id} --approve --database-url {target}" in started.stdout.replace("'", "")
+    printed = started.stdout.replace("'", "")
+    assert f"zdt resume {session_id} --approve --database-url {target}" in printed
+    assert "--max-wal-rate 500" in printed  # the executor's options are given again on resume
     assert not column_exists(target, "users", "badge_count")
     assert migration_status(target) == []
     assert (tmp_path / "pads" / "latest").resolve().name == session_id
@@ -104,11 +108,13 @@ def test_resume_refuses_another_database(urls: tuple[str, str], admin_url: str, 
 
 def test_run_with_yes_goes_through_and_says_so(urls: tuple[str, str], tmp_path: Path) -> None:
     target, staging = urls
-    (tmp_path / "badges.sql").write_text(SQL)
+    backfill = "ALTER TABLE users ADD COLUMN karma integer NOT NULL DEFAULT (random() * 10)::integer;\n"
+    (tmp_path / "badges.sql").write_text(SQL + backfill)
 
     done = zdt(
         "run", "--sql", "badges.sql", "--yes", "--brain", "offline", "--database-url", target,
-        "--staging-url", staging, "--state-url", f"sqlite:///{tmp_path}/s.sqlite", cwd=tmp_path,
+        "--staging-url", staging, "--state-url", f"sqlite:///{tmp_path}/s.sqlite", "--out", "pads",
+        "--max-wal-rate", "500", cwd=tmp_path,
     )  # fmt: skip
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -118,3 +124,5 @@ def test_run_with_yes_goes_through_and_says_so(urls: tuple[str, str], tmp_path: 
         assert f"▶ {agent}" in done.stdout, agent
     assert "tool analyse_sql ok" in done.stdout
     assert "step done s01-create-index" in done.stdout
+    [log] = (tmp_path / "pads").glob("s-*/MIGRATION-LOG.md")
+    assert "WAL paced to 500.0 MB/s" in log.read_text()  # --max-wal-rate reached the production backfill

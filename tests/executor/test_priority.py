@@ -118,3 +118,9 @@ def test_a_server_on_another_host_is_never_reniced(conn: psycopg.Connection) -> 
 def test_loopback_and_sockets_count_as_this_host(host: str) -> None:
     assert is_local_host(host)
     assert not is_local_host("10.0.0.5")
+
+
+@pytest.mark.parametrize("nice", [0, -5, 20])
+def test_a_nice_value_outside_1_to_19_is_refused_when_the_settings_are_made(nice: int) -> None:
+    with pytest.raises(ValueError, match="backend_nice must be between 1 and 19"):
+        ExecutorSettings(backend_nice=nice)

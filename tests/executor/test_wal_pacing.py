@@ -80,3 +80,8 @@ def test_a_backfill_keeps_the_server_wal_rate_within_the_budget(
     assert sum(pauses) > 0.3
     assert "WAL paced to" in log_path.read_text()
     assert conn.execute("SELECT count(*) FROM items WHERE n IS DISTINCT FROM id").fetchone() == (0,)
+
+
+def test_the_executor_refuses_a_wal_budget_that_is_not_positive() -> None:
+    with pytest.raises(ValueError, match="max_wal_bytes_per_s must be positive"):
+        ExecutorSettings(max_wal_bytes_per_s=0)

@@ -19,6 +19,7 @@ from tests.graph.test_failures import CHECK_SQL
 from zdt.agents.brains import ClaudeBrain
 from zdt.executor import ExecutorSettings
 from zdt.graph.context import SessionSettings
+from zdt.sessions.scratchpads import MONITORING_MD
 
 
 def test_a_lock_timeout_is_retried_after_the_approver_confirms(
@@ -49,6 +50,10 @@ def test_a_lock_timeout_is_retried_after_the_approver_confirms(
             "WHERE table_name = 'users' AND column_name = 'nickname'"
         ).fetchone()
     assert columns == (1,)
+    out = harness.context.session_dir(harness.session_id)
+    earlier = out / "earlier-run-1" / MONITORING_MD  # the failed run's report, kept for the audit
+    assert earlier.exists() and not (out / "earlier-run-2").exists()
+    assert "earlier-run-1/MIGRATION-MONITORING.md" in (out / MONITORING_MD).read_text()
 
 
 class RevisingFakeModel(RoutedFakeModel):

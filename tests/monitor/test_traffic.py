@@ -136,6 +136,7 @@ class Statements:
 
     url: str
     fail_every: int = 0  # 0: none fail; n: every n-th is a division by zero (a real rollback)
+    on_failure: Callable[[], None] | None = None  # told of each rollback, as the executor tells its own
     sent: int = 0
     failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -151,6 +152,8 @@ class Statements:
                     conn.execute(f"SELECT id / {0 if failing else 1} FROM public.items WHERE id = 1")
                 except psycopg.errors.DivisionByZero:
                     self.failed += 1
+                    if self.on_failure is not None:
+                        self.on_failure()
                 time.sleep(0.002)
 
     def stop(self) -> None:
@@ -194,6 +197,30 @@ def test_real_rollbacks_raise_the_server_side_rollback_rate(
     assert failed_at // 2 <= sum(s.db_rollbacks or 0 for s in read) <= statements.failed
     assert all(s.monitor_commits >= 2 and s.monitor_rollbacks == 0 for s in samples)
     assert all(s.app_requests is None for s in samples)  # no traffic source, no application figures
+
+
+def test_the_executors_own_rolled_back_retries_are_not_counted_against_the_application(
+    database_url: str, statements: Statements
+) -> None:
+    """The same burst as above, each rollback reported as a lock_timeout retry of the executor: ok."""
+    thresholds = Thresholds(server_window_s=2.0)
+    with MetricsSampler(database_url, interval_s=INTERVAL_S) as sampler:
+        time.sleep(2.5)
+        sampler.mark(MIGRATION_START)
+        throttle = MonitorThrottle(sampler, thresholds)
+        statements.on_failure = sampler.count_executor_rollbacks
+        statements.fail_every = 4
+        deadline = time.monotonic() + 4.0
+        levels = set()
+        while time.monotonic() < deadline:
+            levels.add(throttle.verdict().level)
+            time.sleep(INTERVAL_S)
+        statements.fail_every = 0
+        samples = sampler.samples
+    assert statements.failed >= 100, "too few rollbacks to have been judged at all"
+    assert levels == {"ok"}, [reason for v in throttle.verdicts for reason in v.verdict.reasons]
+    counted = sum(s.executor_rollbacks for s in samples)
+    assert statements.failed * 0.9 <= counted <= statements.failed  # the last few may await a sample
 
 
 def test_a_traffic_source_that_raises_does_not_stop_the_sampler(database_url: str) -> None:

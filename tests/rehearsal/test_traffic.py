@@ -76,7 +76,10 @@ def test_zdt_plan_for_the_same_change_costs_the_load_nothing(
     assert result.ok, (result.execution, result.traffic and result.traffic.findings)
     traffic = result.traffic
     assert traffic is not None and traffic.prepared_statements and traffic.findings == []
-    assert traffic.during is not None and traffic.during.requests > 10 and traffic.during.errors == 0
+    during = traffic.during
+    assert during is not None and during.errors == 0
+    # The plan may take well under a second here: the load must have run through it at its rate.
+    assert during.requests >= max(1.0, 0.5 * TRAFFIC.rate * (during.end_s - during.start_s))
     assert traffic.after is not None and traffic.after.requests > 50 and traffic.after.errors == 0
     assert {label for label, _ in traffic.marks} >= {
         step.id for step in plan.steps if step.phase.value != "contract"

@@ -20,11 +20,13 @@ from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
+    MAX_WAL_RATE_HELP,
     ResumeHint,
     ask,
     finish,
     follow,
     session_graph,
+    session_settings,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
@@ -77,13 +79,16 @@ def resume_command(
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="The scratchpads root the session was started with."),
     state_url: str | None = typer.Option(None, "--state-url", envvar="ZDT_STATE_URL"),
+    max_wal_rate: float | None = typer.Option(
+        None, "--max-wal-rate", min=0.1, metavar="MB/S", help=MAX_WAL_RATE_HELP
+    ),
 ) -> None:
     """Resume a session: approve or reject the waiting plan, or continue a session that was interrupted."""
     if approve and reject:
         raise fail("--approve or --reject, not both", EXIT_BAD_INPUT)
     console = Console()
     renderer = SessionRenderer(console)
-    hint = ResumeHint(database_url, staging_url, state_url, out)
+    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate)
     with session_graph(state_url) as graph:
         current = outcome(graph, session_id)
         if not current.values:
@@ -99,7 +104,13 @@ def resume_command(
         except (AgentError, ValueError) as error:
             raise fail(str(error), EXIT_BAD_INPUT) from None
         console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)
-        context = SessionContext(target_url=database_url, brain=brain, staging_url=staging_url, out_dir=out)
+        context = SessionContext(
+            target_url=database_url,
+            brain=brain,
+            staging_url=staging_url,
+            out_dir=out,
+            settings=session_settings(max_wal_rate),
+        )
         payload = None
         if current.pending is not None:
             pending_hash = str(current.pending["plan_hash"])

@@ -19,10 +19,12 @@ from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
+    MAX_WAL_RATE_HELP,
     ResumeHint,
     finish,
     follow,
     session_graph,
+    session_settings,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
@@ -75,6 +77,9 @@ def run_command(
         envvar="ZDT_STATE_URL",
         help="Keep sessions in PostgreSQL (or sqlite:///PATH) instead of .zdt/state.sqlite.",
     ),
+    max_wal_rate: float | None = typer.Option(
+        None, "--max-wal-rate", min=0.1, metavar="MB/S", help=MAX_WAL_RATE_HELP
+    ),
 ) -> None:
     """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
     sql = _read(sql_file, "SQL")
@@ -96,8 +101,14 @@ def run_command(
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )
-    context = SessionContext(target_url=database_url, brain=brain, staging_url=staging_url, out_dir=out)
-    hint = ResumeHint(database_url, staging_url, state_url, out)
+    context = SessionContext(
+        target_url=database_url,
+        brain=brain,
+        staging_url=staging_url,
+        out_dir=out,
+        settings=session_settings(max_wal_rate),
+    )
+    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate)
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — target {request.target} — "

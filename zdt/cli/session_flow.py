@@ -23,9 +23,10 @@ from rich.console import Console
 
 from zdt.cli.run_guard import fail
 from zdt.cli.session_render import SessionRenderer, render_approval, render_summary
+from zdt.executor import ExecutorSettings
 from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import StateStoreError, open_checkpointer
-from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.context import DEFAULT_OUT, SessionContext, SessionSettings
 from zdt.graph.extra import discover_extra_nodes
 from zdt.graph.state import SessionStatus
 from zdt.sessions.runner import Outcome, decision, drive
@@ -63,6 +64,18 @@ def _has_password(url: str) -> bool:
         return True  # unparseable: do not print it
 
 
+MAX_WAL_RATE_HELP = (
+    "Backfills pause so the server writes at most this much WAL per second (MB/s); "
+    "the plan's notes say when a backfill needs it. Applies to the runs of this invocation."
+)
+
+
+def session_settings(max_wal_rate: float | None) -> SessionSettings:
+    """The session's settings from the CLI options that tune the executor."""
+    wal = int(max_wal_rate * 1_000_000) if max_wal_rate else None
+    return SessionSettings(executor=ExecutorSettings(max_wal_bytes_per_s=wal))
+
+
 @dataclass(frozen=True)
 class ResumeHint:
     """How to name this session's connections again on the command line, without printing a password."""
@@ -71,6 +84,7 @@ class ResumeHint:
     staging_url: str | None = None
     state_url: str | None = None
     out_dir: Path = DEFAULT_OUT
+    max_wal_rate: float | None = None  # MB/s, see session_settings
 
     def command(self, session_id: str, action: str = "--approve") -> str:
         parts = ["zdt", "resume", session_id, *([action] if action else [])]
@@ -81,6 +95,8 @@ class ResumeHint:
             parts += ["--state-url", self._url(self.state_url, "STATE")]
         if self.out_dir != DEFAULT_OUT:
             parts += ["--out", str(self.out_dir)]
+        if self.max_wal_rate:
+            parts += ["--max-wal-rate", f"{self.max_wal_rate:g}"]
         return " ".join(part if part.startswith('"$') else shlex.quote(part) for part in parts)
 
     @staticmethod

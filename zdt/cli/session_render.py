@@ -129,7 +129,11 @@ def render_summary(console: Console, values: dict[str, Any], out_dir: Path) -> N
     execution = values.get("execution") or {}
     steps = execution.get("steps") or []
     locks = sorted(
-        {f"{s.get('lock')} ({s.get('lock_duration')})" for s in plan.get("steps", []) if s.get("lock")}
+        {
+            f"{s.get('lock')} on {', '.join(s.get('tables') or ['?'])} ({s.get('lock_duration')})"
+            for s in plan.get("steps", [])
+            if s.get("lock")
+        }
     )
     verdicts = values.get("monitor_verdicts") or []
     levels = [str(v.get("level")) for v in verdicts if v.get("level")]

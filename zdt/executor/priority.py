@@ -80,8 +80,10 @@ def local_backend_pid(conn: psycopg.Connection) -> tuple[int | None, str]:
 
 
 def lower_backend_priority(conn: psycopg.Connection, nice: int) -> PriorityOutcome:
-    """Raise the nice value of this connection's backend to ``nice`` (never lowers it); never raises."""
-    nice = max(0, min(MAX_NICE, nice))
+    """Raise the nice value of this connection's backend to ``nice`` (never lowers it); never raises.
+
+    ``nice`` is within 1..MAX_NICE: ExecutorSettings refuses anything else when it is made.
+    """
     pid, reason = local_backend_pid(conn)
     if pid is None:
         return PriorityOutcome(False, conn.info.backend_pid, None, reason)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zdt.executor.priority import MAX_NICE
 from zdt.plan.model import Backfill, Step, Timeouts
 
 
@@ -27,6 +28,16 @@ class ExecutorSettings:
     parallel_maintenance_workers: int | None = 0  # index builds/VACUUM on one core; None: server's setting
     max_wal_bytes_per_s: int | None = None  # backfills pause to keep the server's WAL rate under this
     backend_nice: int | None = None  # e.g. 10: the work backend's nice value if the server is on this host
+
+    def __post_init__(self) -> None:
+        """Refuse a setting that cannot mean what the operator asked, rather than bend it silently."""
+        if self.backend_nice is not None and not 1 <= self.backend_nice <= MAX_NICE:
+            raise ValueError(
+                f"backend_nice must be between 1 and {MAX_NICE} (a higher value yields more CPU), "
+                f"got {self.backend_nice}"
+            )
+        if self.max_wal_bytes_per_s is not None and self.max_wal_bytes_per_s <= 0:
+            raise ValueError(f"max_wal_bytes_per_s must be positive, got {self.max_wal_bytes_per_s}")
 
     def timeouts_for(self, step: Step) -> Timeouts:
         base = step.timeouts

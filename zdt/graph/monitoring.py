@@ -114,8 +114,12 @@ class Watch:
         return pause
 
     def on_event(self, event: ExecutionEvent) -> None:
-        if self.enabled and event.kind is EventKind.STEP_STARTED and event.step_id:
+        if not self.enabled:
+            return
+        if event.kind is EventKind.STEP_STARTED and event.step_id:
             self.sampler.mark(event.step_id)
+        elif event.kind is EventKind.STEP_RETRY:  # the attempt that timed out was rolled back
+            self.sampler.count_executor_rollbacks()
 
     def _report(self, record: RecordedVerdict) -> None:
         self._progress(

@@ -100,6 +100,10 @@ def per_second(samples: Sequence[MetricSample], attribute: str) -> float | None:
 def server_transactions(samples: Sequence[MetricSample]) -> tuple[int, int] | None:
     """(commits, rollbacks) of the other sessions in the monitored database; None if never read.
 
+    "Other" leaves out the monitor's own transactions and the executor's lock_timeout retries: a retry is
+    zdt working as designed, and on a quiet database a few of them would otherwise read as a rise of the
+    application's rollback rate past the critical +2 points — the monitor rolling back a healthy migration.
+
     The monitor's own transactions reach pg_stat_database up to a second after it ran them, so over a
     window this subtraction is exact only to about a second of the monitor's own traffic; never below 0.
     """
@@ -108,7 +112,7 @@ def server_transactions(samples: Sequence[MetricSample]) -> tuple[int, int] | No
     if commits is None or rollbacks is None:
         return None
     own_commits = sum(sample.monitor_commits for sample in samples)
-    own_rollbacks = sum(sample.monitor_rollbacks for sample in samples)
+    own_rollbacks = sum(sample.monitor_rollbacks + sample.executor_rollbacks for sample in samples)
     return max(0, commits - own_commits), max(0, rollbacks - own_rollbacks)
 
 

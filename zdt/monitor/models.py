@@ -138,6 +138,9 @@ class MetricSample(BaseModel):
     db_rollbacks: int | None = None
     monitor_commits: int = Field(default=0, description="Transactions the sampler itself committed.")
     monitor_rollbacks: int = Field(default=0, description="...and rolled back (its failed probes).")
+    executor_rollbacks: int = Field(
+        default=0, description="Transactions zdt's executor rolled back on purpose (lock_timeout retries)."
+    )
     replicas: list[ReplicaLag] = Field(default_factory=list)
     slots: list[SlotLag] = Field(default_factory=list)
 

@@ -109,6 +109,7 @@ class MetricsSampler:
         self._samples: list[MetricSample] = []
         self._marks: list[Mark] = []
         self._step = BASELINE_STEP
+        self._executor_rollbacks = 0  # counted by count_executor_rollbacks, carried by the next sample
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._sampled = threading.Condition(self._lock)
@@ -188,6 +189,14 @@ class MetricsSampler:
             self._step = label
         return mark
 
+    def count_executor_rollbacks(self, count: int = 1) -> None:
+        """The executor rolled back ``count`` transactions on purpose (a lock_timeout retry): not an error.
+
+        Carried by the next sample, so the rollback rate can leave them out like the monitor's own.
+        """
+        with self._lock:
+            self._executor_rollbacks += count
+
     def recent(self, window_s: float) -> list[MetricSample]:
         """Samples taken in the last ``window_s`` seconds (what the throttle judges)."""
         since = self.elapsed_s() - window_s
@@ -265,10 +274,11 @@ class MetricsSampler:
     def _sample(self) -> MetricSample:
         with self._lock:
             step = self._step
+            executor_rollbacks, self._executor_rollbacks = self._executor_rollbacks, 0
         at, elapsed = utc_now(), self.elapsed_s()
         app = self._app_traffic()  # also when the database is unreachable: that is when errors matter most
         sample = self._database_sample(at, elapsed, step)
-        return sample.model_copy(update=app) if app else sample
+        return sample.model_copy(update=app | {"executor_rollbacks": executor_rollbacks})
 
     def _app_traffic(self) -> dict[str, Any]:
         """The traffic source's requests and errors since the previous tick, as MetricSample fields."""

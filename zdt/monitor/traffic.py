@@ -108,6 +108,7 @@ def merge_counts(into: MetricSample, dropped: MetricSample) -> MetricSample:
             "db_rollbacks": _add(into.db_rollbacks, dropped.db_rollbacks),
             "monitor_commits": into.monitor_commits + dropped.monitor_commits,
             "monitor_rollbacks": into.monitor_rollbacks + dropped.monitor_rollbacks,
+            "executor_rollbacks": into.executor_rollbacks + dropped.executor_rollbacks,
         }
     )
 

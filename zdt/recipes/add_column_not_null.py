@@ -122,8 +122,8 @@ class AddColumnNotNull(Recipe):
                 "without a default, then SET DEFAULT in the same transaction: new rows get a value, "
                 "existing rows are not rewritten"
             )
-        return Step(
-            id=context.step_id(f"add-{name}-nullable"),
+        return context.step(
+            f"add-{name}-nullable",
             phase=Phase.EXPAND,
             description=f"add {table}.{name} nullable {how}",
             sql=statements,
@@ -136,15 +136,13 @@ class AddColumnNotNull(Recipe):
             lock=LockMode.ACCESS_EXCLUSIVE,
             lock_duration=LockDuration.BRIEF,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
     def _backfill(self, context: PlanningContext, table: str, name: str, default: ast.Node, key: str) -> Step:
         settings = context.settings
-        return Step(
-            id=context.step_id(f"backfill-{name}"),
+        return context.step(
+            f"backfill-{name}",
             phase=Phase.MIGRATE,
             description=(
                 f"fill {table}.{name} for the existing rows with its default expression, "
@@ -167,7 +165,6 @@ class AddColumnNotNull(Recipe):
             tables=[table],
             timeouts=settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
 

@@ -66,8 +66,8 @@ class AddConstraintNotValid(Recipe):
         command = with_changes(node.cmds[0], def_=not_valid)
         t, n = ident(table), column(name)
         return [
-            Step(
-                id=context.step_id("add-constraint-not-valid"),
+            context.step(
+                "add-constraint-not-valid",
                 phase=Phase.EXPAND,
                 description=(
                     f"add {kind} constraint {name} on {table} NOT VALID: only new and updated rows are "
@@ -85,12 +85,10 @@ class AddConstraintNotValid(Recipe):
                 lock=lock,
                 lock_duration=LockDuration.BRIEF,
                 tables=tables,
-                timeouts=context.settings.timeouts(),
                 recipe=self.id,
-                source_statement=context.statement.index,
             ),
-            Step(
-                id=context.step_id("validate-constraint"),
+            context.step(
+                "validate-constraint",
                 phase=Phase.MIGRATE,
                 description=f"validate {name}: checks the existing rows of {table} under {validate_note}",
                 sql=[render("ALTER TABLE {t} VALIDATE CONSTRAINT {n}", t=t, n=n)],
@@ -102,9 +100,7 @@ class AddConstraintNotValid(Recipe):
                 lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
                 lock_duration=LockDuration.NONE,
                 tables=tables,
-                timeouts=context.settings.timeouts(),
                 recipe=self.id,
-                source_statement=context.statement.index,
             ),
         ]
 

@@ -119,8 +119,8 @@ class AddUniqueUsingIndex(Recipe):
                 "TABLESPACE); build the index by hand and add the constraint USING INDEX"
             )
         drop = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(index))
-        return Step(
-            id=context.step_id("build-unique-index"),
+        return context.step(
+            "build-unique-index",
             phase=Phase.EXPAND,
             description=(
                 f"build unique index {index} on {table} ({', '.join(keys)}) concurrently: "
@@ -134,9 +134,7 @@ class AddUniqueUsingIndex(Recipe):
             lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
             lock_duration=LockDuration.NONE,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
     def _attach(
@@ -160,8 +158,8 @@ class AddUniqueUsingIndex(Recipe):
             nulls_not_distinct=False,
         )
         attach = with_changes(node, cmds=(with_changes(node.cmds[0], def_=using),))
-        return Step(
-            id=context.step_id("attach-constraint"),
+        return context.step(
+            "attach-constraint",
             phase=phase,
             description=(
                 f"make {name} the {kind} constraint of {table} USING INDEX {name}: a catalog change, the "
@@ -178,9 +176,7 @@ class AddUniqueUsingIndex(Recipe):
             lock=LockMode.ACCESS_EXCLUSIVE,
             lock_duration=LockDuration.BRIEF,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
 

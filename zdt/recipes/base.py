@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pglast import ast
 from pglast.stream import RawStream
@@ -70,6 +70,13 @@ class PlanningContext:
 
     def step_id(self, suffix: str) -> str:
         return f"{self.prefix}-{suffix}"
+
+    def step(self, suffix: str, *, recipe: str, **fields: Any) -> Step:
+        """A step of this statement, stamped the same way by every recipe: its id from ``suffix``, the
+        recipe and the statement it came from (the plan's provenance), the planner's timeouts unless the
+        recipe gives its own."""
+        fields.setdefault("timeouts", self.settings.timeouts())
+        return Step(id=self.step_id(suffix), recipe=recipe, source_statement=self.statement.index, **fields)
 
 
 def deparse(node: ast.Node) -> str:

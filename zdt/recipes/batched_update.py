@@ -66,8 +66,8 @@ class BatchedUpdate(Recipe):
         set_sql = ", ".join(render("{c} = ", c=column(name)) + deparse(value) for name, value in assignments)
         listed = ", ".join(targets)
         return [
-            Step(
-                id=context.step_id("batched-update"),
+            context.step(
+                "batched-update",
                 phase=Phase.MIGRATE,
                 description=(
                     f"UPDATE {table} SET {listed} in batches of {settings.batch_size} rows by {key}, each "
@@ -94,7 +94,6 @@ class BatchedUpdate(Recipe):
                 tables=[table],
                 timeouts=settings.timeouts(),
                 recipe=self.id,
-                source_statement=context.statement.index,
             )
         ]
 

@@ -368,8 +368,8 @@ def _not_null_reason(step: Step) -> str:
 
 def _backfill_step(move: ColumnMove, context: PlanningContext, recipe: str) -> Step:
     target, value = column(move.new), sql.SQL(deparse(forward(move)))
-    return Step(
-        id=context.step_id("backfill"),
+    return context.step(
+        "backfill",
         phase=Phase.MIGRATE,
         description=(
             f"backfill {move.table}.{move.new} = {deparse(forward(move))} in batches of "
@@ -391,9 +391,7 @@ def _backfill_step(move: ColumnMove, context: PlanningContext, recipe: str) -> S
         lock=LockMode.ROW_EXCLUSIVE,
         lock_duration=LockDuration.BATCHED,
         tables=[move.table],
-        timeouts=context.settings.timeouts(),
         recipe=recipe,
-        source_statement=context.statement.index,
     )
 
 
@@ -676,8 +674,8 @@ def _step(
     on_failure_sql: Iterable[str] = (),
     timeouts: Timeouts | None = None,
 ) -> Step:
-    return Step(
-        id=context.step_id(suffix),
+    return context.step(
+        suffix,
         phase=phase,
         description=description,
         sql=statements,
@@ -690,7 +688,6 @@ def _step(
         tables=[move.table],
         timeouts=timeouts or context.settings.timeouts(),
         recipe=recipe,
-        source_statement=context.statement.index,
     )
 
 

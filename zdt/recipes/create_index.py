@@ -38,8 +38,8 @@ class CreateIndexConcurrently(Recipe):
         concurrent = with_changes(node, concurrent=True)
         drop = render("DROP INDEX CONCURRENTLY IF EXISTS {index}", index=ident(index))
         return [
-            Step(
-                id=context.step_id("create-index"),
+            context.step(
+                "create-index",
                 phase=Phase.EXPAND,
                 description=f"build index {index} on {table} concurrently",
                 sql=[required_sql(concurrent, context.statement.line, f"the index {index}")],
@@ -50,9 +50,7 @@ class CreateIndexConcurrently(Recipe):
                 lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
                 lock_duration=LockDuration.NONE,
                 tables=[table],
-                timeouts=context.settings.timeouts(),
                 recipe=self.id,
-                source_statement=context.statement.index,
             )
         ]
 

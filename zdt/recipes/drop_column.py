@@ -48,8 +48,8 @@ class DropColumnInContract(Recipe):
         table = names.of_range_var(node.relation)
         name = node.cmds[0].name
         check = dependents.nothing_depends_on_column(table, name)
-        guard = Step(
-            id=context.step_id(f"check-{name}-unused"),
+        guard = context.step(
+            f"check-{name}-unused",
             phase=Phase.CONTRACT,
             description=(
                 f"before dropping {table}.{name}: the application must have stopped using it (deploy the "
@@ -64,12 +64,10 @@ class DropColumnInContract(Recipe):
             lock=None,
             lock_duration=LockDuration.NONE,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
-        drop = Step(
-            id=context.step_id(f"drop-{name}"),
+        drop = context.step(
+            f"drop-{name}",
             phase=Phase.CONTRACT,
             description=f"drop {table}.{name} (AccessExclusiveLock, brief: a catalog change)",
             sql=[context.statement.sql],
@@ -78,8 +76,6 @@ class DropColumnInContract(Recipe):
             lock=LockMode.ACCESS_EXCLUSIVE,
             lock_duration=LockDuration.BRIEF,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
         return [guard, drop]

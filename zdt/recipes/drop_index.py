@@ -76,8 +76,8 @@ class DropIndexConcurrently(Recipe):
             )
         single = with_changes(node, objects=(object_names,), concurrent=True)
         on = f" on {table}" if table else ""
-        return Step(
-            id=context.step_id(suffix),
+        return context.step(
+            suffix,
             phase=Phase.CONTRACT,
             description=(
                 f"drop index {index}{on} concurrently (ShareUpdateExclusiveLock: reads and writes go on); "
@@ -90,9 +90,7 @@ class DropIndexConcurrently(Recipe):
             lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
             lock_duration=LockDuration.NONE,
             tables=[table] if table else [],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
 

@@ -44,8 +44,8 @@ class DropTableInContract(Recipe):
         tables = _tables(context.node)
         listed = ", ".join(tables)
         check = dependents.nothing_depends_on_tables(tables)
-        guard = Step(
-            id=context.step_id("check-unused"),
+        guard = context.step(
+            "check-unused",
             phase=Phase.CONTRACT,
             description=(
                 f"before dropping {listed}: the application must have stopped using it (deploy the release "
@@ -59,12 +59,10 @@ class DropTableInContract(Recipe):
             lock=None,
             lock_duration=LockDuration.NONE,
             tables=tables,
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
-        drop = Step(
-            id=context.step_id("drop-table"),
+        drop = context.step(
+            "drop-table",
             phase=Phase.CONTRACT,
             description=f"drop {listed} (AccessExclusiveLock, brief, under lock_timeout)",
             sql=[context.statement.sql],
@@ -73,9 +71,7 @@ class DropTableInContract(Recipe):
             lock=LockMode.ACCESS_EXCLUSIVE,
             lock_duration=LockDuration.BRIEF,
             tables=list(context.report.tables) or tables,
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
         return [guard, drop]
 

@@ -226,8 +226,8 @@ def _step(
     lock: LockMode,
     duration: LockDuration,
 ) -> Step:
-    return Step(
-        id=context.step_id(suffix),
+    return context.step(
+        suffix,
         phase=phase,
         description=description,
         sql=[sql],
@@ -236,9 +236,7 @@ def _step(
         lock=lock,
         lock_duration=duration,
         tables=[table],
-        timeouts=context.settings.timeouts(),
         recipe=recipe,
-        source_statement=context.statement.index,
     )
 
 

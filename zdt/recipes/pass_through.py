@@ -16,6 +16,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from zdt.analysis import names, types
+from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
 from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
@@ -54,26 +55,27 @@ class PassThrough(Recipe):
             )
         shape = handler(node, context)
         report = context.report
-        duration = LockDuration.BRIEF if report.lock else LockDuration.NONE
+        # The strongest lock on any relation, not only the target's: a new table's foreign key locks the
+        # referenced table, which is the one the application is using.
+        lock = LockMode.strongest([taken.mode for taken in report.locks]) or report.lock
+        duration = LockDuration.BRIEF if lock else LockDuration.NONE
         if report.rewrites_table:
             duration = LockDuration.REWRITE
         elif report.scans_table and (report.blocks_writes or report.blocks_reads):
             duration = LockDuration.SCAN
         return [
-            Step(
-                id=context.step_id(_slug(context.statement.kind)),
+            context.step(
+                _slug(context.statement.kind),
                 phase=shape.phase,
                 description=shape.description,
                 sql=[context.statement.sql],
                 transactional=report.transactional,
                 verify=shape.verify,
                 rollback=shape.rollback,
-                lock=report.lock,
+                lock=lock,
                 lock_duration=duration,
                 tables=list(report.tables),
-                timeouts=context.settings.timeouts(),
                 recipe=self.id,
-                source_statement=context.statement.index,
             )
         ]
 

@@ -76,8 +76,8 @@ class SetNotNullViaConstraint(Recipe):
                     )
                 ]
             )
-        return Step(
-            id=context.step_id(f"{column_name}-set-not-null"),
+        return context.step(
+            f"{column_name}-set-not-null",
             phase=Phase.MIGRATE,
             description=(
                 f"SET NOT NULL on {table}.{column_name}: a valid CHECK ({column_name} IS NOT NULL) already "
@@ -92,9 +92,7 @@ class SetNotNullViaConstraint(Recipe):
             lock=LockMode.ACCESS_EXCLUSIVE,
             lock_duration=LockDuration.BRIEF,
             tables=[table],
-            timeouts=context.settings.timeouts(),
             recipe=self.id,
-            source_statement=context.statement.index,
         )
 
 

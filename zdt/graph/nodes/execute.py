@@ -23,6 +23,7 @@ from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
 from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.monitor.archive import archive_earlier_report, link_earlier_reports
 from zdt.plan.check import PlanTampered
 from zdt.sessions.scratchpads import LOG_MD
 
@@ -74,8 +75,10 @@ def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     except (psycopg.Error, MonitorCritical) as error:
         return _to_rollback(progress, watch, f"the run stopped: {error}", None)
     finally:
+        archive_earlier_report(out)  # a retried or resumed run: the earlier report stays, linked
         if not watch.write_report(out):  # the monitor's own report, charts included; else a summary
             append_monitoring(out, "Production run", watch.summary())
+        link_earlier_reports(out)
     monitor = watch.summary()
     execution = result.model_dump(mode="json", exclude={"log_path"}) | {"ok": result.ok}
     if not result.ok:
