@@ -49,6 +49,7 @@ try:
         SCENARIOS,
         ZDT_NICE,
         ZDT_WAL,
+        ZDT_WALZ,
         ZDT_WATCHED,
         Blocker,
         Scenario,
@@ -79,6 +80,7 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
         SCENARIOS,
         ZDT_NICE,
         ZDT_WAL,
+        ZDT_WALZ,
         ZDT_WATCHED,
         Blocker,
         Scenario,
@@ -89,17 +91,19 @@ except ImportError:  # python benchmarks/zero_downtime.py: this folder is sys.pa
     )
 
 RUN_DATABASE = "zdt_bench_run"
-METHODS = ("naive", "zdt", ZDT_WAL, ZDT_WATCHED, ZDT_NICE)
+METHODS = ("naive", "zdt", ZDT_WAL, ZDT_WALZ, ZDT_WATCHED, ZDT_NICE)
 POSTS, USERS = "public.posts", "public.users"
 progress = Console(stderr=True, highlight=False)
 
 
-def executor_settings(method: str, wal_rate_mb: float) -> ExecutorSettings | None:
+def executor_settings(method: str, args: argparse.Namespace) -> ExecutorSettings | None:
     """How the executor runs the plan for ``method``: None is the defaults (``zdt``)."""
     if method == ZDT_NICE:
         return ExecutorSettings(backend_nice=10)
     if method == ZDT_WAL:
-        return ExecutorSettings(max_wal_bytes_per_s=int(wal_rate_mb * 1_000_000))
+        return ExecutorSettings(max_wal_bytes_per_s=int(args.wal_rate * 1_000_000))
+    if method == ZDT_WALZ:
+        return ExecutorSettings(wal_compression=args.wal_compression)
     return None
 
 
@@ -173,7 +177,7 @@ def run_case(
                 outcome.notes.append(f"the monitor paused the executor {watched.throttle.pauses} times")
             else:
                 assert plan is not None
-                settings = executor_settings(method, args.wal_rate)
+                settings = executor_settings(method, args)
                 outcome = run_zdt(
                     url, plan, scenario, load.switch, args.deploy_lag, log_dir, settings=settings
                 )
@@ -234,6 +238,11 @@ def describe_machine(server_version: str, args: argparse.Namespace, rounds: int)
         f"deploy lag {args.deploy_lag:g} s"
         + (f" · server: {', '.join(args.server_applied)}" if getattr(args, "server_applied", None) else "")
         + (f" · {ZDT_WAL}: {args.wal_rate:g} MB/s of WAL" if ZDT_WAL in args.methods.split(",") else "")
+        + (
+            f" · {ZDT_WALZ}: wal_compression={args.wal_compression}"
+            if ZDT_WALZ in args.methods.split(",")
+            else ""
+        )
     )
 
 
@@ -292,8 +301,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--methods",
         default=",".join(METHODS[:2]),
-        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_WAL}, {ZDT_WATCHED}: only where the plan "
-        "has a backfill)",
+        help=f"comma-separated, of {', '.join(METHODS)} ({ZDT_WAL}, {ZDT_WALZ}, {ZDT_WATCHED}: only "
+        "where the plan has a backfill)",
     )
     parser.add_argument(
         "--wal-rate",
@@ -301,6 +310,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=20.0,
         metavar="MB/S",
         help=f"the WAL budget of {ZDT_WAL}'s backfills",
+    )
+    parser.add_argument(
+        "--wal-compression",
+        default="pglz",
+        metavar="METHOD",
+        help=f"what {ZDT_WALZ}'s executor session sets wal_compression to",
     )
     parser.add_argument("--json", type=Path, help="write every run (with its per-second series) here")
     parser.add_argument(

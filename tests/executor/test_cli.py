@@ -45,11 +45,13 @@ def test_apply_status_and_rollback_on_a_staging_database(
     url = make_conninfo(database_url, password="hunter2-secret")
     out = ["--out", str(tmp_path / "out")]
 
-    applied = runner.invoke(app, ["apply", plan_path, "--database-url", url, "--max-wal-rate", "500", *out])
+    tuning = ["--max-wal-rate", "500", "--wal-compression", "pglz"]
+    applied = runner.invoke(app, ["apply", plan_path, "--database-url", url, *tuning, *out])
     assert applied.exit_code == 0, applied.output
     assert "all steps done" in _flat(applied.output)
     assert "1000/1000" in applied.output  # the backfill's progress bar
-    assert "WAL paced to 500.0 MB/s" in (tmp_path / "out" / "MIGRATION-LOG.md").read_text()
+    log = (tmp_path / "out" / "MIGRATION-LOG.md").read_text()
+    assert "WAL paced to 500.0 MB/s" in log and "WAL compression: pglz" in log
 
     status = runner.invoke(app, ["status", "--database-url", url, "--format", "json"])
     assert status.exit_code == 0, status.output

@@ -202,7 +202,9 @@ def test_real_rollbacks_raise_the_server_side_rollback_rate(
 def test_the_executors_own_rolled_back_retries_are_not_counted_against_the_application(
     database_url: str, statements: Statements
 ) -> None:
-    """The same burst as above, each rollback reported as a lock_timeout retry of the executor: ok."""
+    """The same burst as above, each rollback reported as a lock_timeout retry of the executor: the
+    server sees the rollbacks, the rollback-rate check does not count them (other signals may still move
+    on a busy test machine, so only that check's reasons are looked at)."""
     thresholds = Thresholds(server_window_s=2.0)
     with MetricsSampler(database_url, interval_s=INTERVAL_S) as sampler:
         time.sleep(2.5)
@@ -211,14 +213,15 @@ def test_the_executors_own_rolled_back_retries_are_not_counted_against_the_appli
         statements.on_failure = sampler.count_executor_rollbacks
         statements.fail_every = 4
         deadline = time.monotonic() + 4.0
-        levels = set()
+        reasons: list[str] = []
         while time.monotonic() < deadline:
-            levels.add(throttle.verdict().level)
+            reasons += throttle.verdict().reasons
             time.sleep(INTERVAL_S)
         statements.fail_every = 0
         samples = sampler.samples
     assert statements.failed >= 100, "too few rollbacks to have been judged at all"
-    assert levels == {"ok"}, [reason for v in throttle.verdicts for reason in v.verdict.reasons]
+    assert sum(s.db_rollbacks or 0 for s in samples) >= statements.failed // 2  # the server saw them
+    assert not [reason for reason in reasons if "rollback rate" in reason]
     counted = sum(s.executor_rollbacks for s in samples)
     assert statements.failed * 0.9 <= counted <= statements.failed  # the last few may await a sample
 

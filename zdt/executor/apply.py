@@ -26,6 +26,7 @@ from zdt.executor.session import connect
 from zdt.executor.settings import ExecutorSettings
 from zdt.executor.state import MigrationStatus, StepStatus
 from zdt.executor.step_apply import StepApplier
+from zdt.executor.wal_compression import compress_own_wal
 from zdt.plan.check import ensure_unchanged
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase, Step
 from zdt.schema.snapshot import fingerprint_of
@@ -75,7 +76,8 @@ def _run(
     state.set_migration_status(conn, plan.id, MigrationStatus.RUNNING)
     phases = ", ".join(dict.fromkeys(step.phase.value for step in to_run)) or "none"
     priority = lower_for_migration(conn, ctx.settings.backend_nice)
-    ctx.log.begin("apply", plan.id, plan.content_hash(), note=f"Phases: {phases}. {priority}")
+    compression = compress_own_wal(conn, ctx.settings.wal_compression)
+    ctx.log.begin("apply", plan.id, plan.content_hash(), note=f"Phases: {phases}. {priority} {compression}")
     ctx.events.emit(EventKind.MIGRATION_STARTED, message=f"{len(to_run)} steps ({phases})")
     applier = StepApplier(ctx)
     results: list[StepResult] = []

@@ -27,6 +27,7 @@ class ExecutorSettings:
     lock_queue_guard: bool = True  # cancel a lock wait as soon as application sessions queue behind it
     parallel_maintenance_workers: int | None = 0  # index builds/VACUUM on one core; None: server's setting
     max_wal_bytes_per_s: int | None = None  # backfills pause to keep the server's WAL rate under this
+    wal_compression: str | None = None  # e.g. "lz4": SET for the work connection only, if the server allows
     backend_nice: int | None = None  # e.g. 10: the work backend's nice value if the server is on this host
 
     def __post_init__(self) -> None:

@@ -1,0 +1,100 @@
+"""wal_compression for the executor's own session: set where allowed, refused cleanly where not."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from tests.executor.plans import make_table, plan_of
+from zdt.executor import ExecutorSettings, apply_plan
+from zdt.plan.model import Backfill, Phase, Rollback, Step, Verification
+
+
+def record_compression() -> Step:
+    """A backfill that writes its own session's wal_compression into every row it touches."""
+    return Step(
+        id="record-compression",
+        phase=Phase.MIGRATE,
+        description="write the batch's own wal_compression into every row",
+        backfill=Backfill(
+            table="public.items",
+            key_column="id",
+            set_sql="payload = current_setting('wal_compression')",
+            batch_size=40,
+            pause_ms=0,
+        ),
+        verify=Verification(sql="SELECT count(DISTINCT payload) = 1 FROM public.items"),
+        rollback=Rollback(not_needed="test data"),
+    )
+
+
+def test_the_work_session_compresses_its_wal_and_the_application_keeps_the_servers_setting(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", 100)
+    server_default = conn.execute("SHOW wal_compression").fetchone()
+    plan = plan_of([record_compression()], pg_version=server_version)
+
+    result = apply_plan(
+        plan, database_url, settings=ExecutorSettings(wal_compression="pglz"), log_path=log_path
+    )
+
+    assert result.ok, result.message
+    assert conn.execute("SELECT DISTINCT payload FROM items").fetchall() == [("pglz",)]
+    assert conn.execute("SHOW wal_compression").fetchone() == server_default
+    assert "WAL compression: pglz for the full-page images" in log_path.read_text()
+
+
+def test_an_unknown_method_is_reported_and_the_run_goes_on(
+    conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
+) -> None:
+    make_table(conn, "items", 100)
+    server_default = conn.execute("SHOW wal_compression").fetchone()
+    plan = plan_of([record_compression()], pg_version=server_version)
+
+    result = apply_plan(
+        plan, database_url, settings=ExecutorSettings(wal_compression="bogus"), log_path=log_path
+    )
+
+    assert result.ok, result.message
+    assert conn.execute("SELECT DISTINCT payload FROM items").fetchall() == [server_default]
+    assert "WAL compression unchanged: the server refused 'bogus'" in log_path.read_text()
+
+
+@pytest.fixture
+def unprivileged_url(conn: psycopg.Connection, database_url: str) -> Iterator[str]:
+    """A login role that owns the test table's schema but may not set superuser-only parameters."""
+    role = f"zdt_app_{secrets.token_hex(3)}"
+    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(role)))
+    conn.execute(
+        sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+            sql.Identifier(conn.info.dbname), sql.Identifier(role)
+        )
+    )
+    try:
+        yield make_conninfo(database_url, user=role, password="")
+    finally:
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_role_that_may_not_set_it_gets_the_reason_in_the_log(
+    conn: psycopg.Connection, unprivileged_url: str, server_version: int, log_path: Path
+) -> None:
+    with psycopg.connect(unprivileged_url, autocommit=True) as app:
+        make_table(app, "items", 100)
+    plan = plan_of([record_compression()], pg_version=server_version)
+
+    result = apply_plan(
+        plan, unprivileged_url, settings=ExecutorSettings(wal_compression="pglz"), log_path=log_path
+    )
+
+    assert result.ok, result.message
+    assert "WAL compression unchanged: this role may not set wal_compression" in log_path.read_text()
