@@ -109,6 +109,24 @@ def make_table(conn: psycopg.Connection, name: str, rows: int) -> None:
     )
 
 
+def record_setting(setting: str, verify: Verification) -> Step:
+    """A backfill that writes the value its own batches see for ``setting`` into items.payload."""
+    return Step(
+        id="record-setting",
+        phase=Phase.MIGRATE,
+        description=f"write the batch's own {setting} into every row",
+        backfill=Backfill(
+            table="public.items",
+            key_column="id",
+            set_sql=f"payload = current_setting('{setting}')",
+            batch_size=40,
+            pause_ms=0,
+        ),
+        verify=verify,
+        rollback=Rollback(not_needed="test data"),
+    )
+
+
 def fingerprint(url: str) -> str:
     with psycopg.connect(url) as conn:
         return introspect(conn).fingerprint()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.executor.plans import Recorder, add_column, make_table, plan_of
+from tests.executor.plans import Recorder, add_column, make_table, plan_of, record_setting
 from zdt.executor import EventKind, apply_plan
 from zdt.plan.model import Backfill, Phase, Rollback, Step, Verification
 
@@ -113,19 +113,9 @@ def test_batches_commit_without_waiting_for_the_wal_flush(
     """Each batch runs with synchronous_commit off (its progress row commits with it, so a crash loses
     whole batches that the resume redoes); the setting is LOCAL, so later steps are durable again."""
     make_table(conn, "items", 100)
-    step = Step(
-        id="record-setting",
-        phase=Phase.MIGRATE,
-        description="write the batch's own synchronous_commit into every row",
-        backfill=Backfill(
-            table="public.items",
-            key_column="id",
-            set_sql="payload = current_setting('synchronous_commit')",
-            batch_size=40,
-            pause_ms=0,
-        ),
-        verify=Verification(sql="SELECT count(*) FROM public.items WHERE payload = 'off'", expect=100),
-        rollback=Rollback(not_needed="test data"),
+    step = record_setting(
+        "synchronous_commit",
+        Verification(sql="SELECT count(*) FROM public.items WHERE payload = 'off'", expect=100),
     )
     after = Step(
         id="after",

@@ -11,27 +11,26 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tests.executor.plans import make_table, plan_of
+from tests.executor.plans import make_table, plan_of, record_setting
 from zdt.executor import ExecutorSettings, apply_plan
-from zdt.plan.model import Backfill, Phase, Rollback, Step, Verification
+from zdt.plan.model import Verification
 
 
-def record_compression() -> Step:
-    """A backfill that writes its own session's wal_compression into every row it touches."""
-    return Step(
-        id="record-compression",
-        phase=Phase.MIGRATE,
-        description="write the batch's own wal_compression into every row",
-        backfill=Backfill(
-            table="public.items",
-            key_column="id",
-            set_sql="payload = current_setting('wal_compression')",
-            batch_size=40,
-            pause_ms=0,
-        ),
-        verify=Verification(sql="SELECT count(DISTINCT payload) = 1 FROM public.items"),
-        rollback=Rollback(not_needed="test data"),
+def compressed_run(
+    conn: psycopg.Connection, url: str, version: int, log_path: Path, method: str
+) -> tuple[list[tuple[str, ...]], str]:
+    """Apply a backfill that records its own wal_compression with ``method`` asked for: (values, log)."""
+    plan = plan_of(
+        [
+            record_setting(
+                "wal_compression", Verification(sql="SELECT count(DISTINCT payload) = 1 FROM items")
+            )
+        ],
+        pg_version=version,
     )
+    result = apply_plan(plan, url, settings=ExecutorSettings(wal_compression=method), log_path=log_path)
+    assert result.ok, result.message
+    return conn.execute("SELECT DISTINCT payload FROM items").fetchall(), log_path.read_text()
 
 
 def test_the_work_session_compresses_its_wal_and_the_application_keeps_the_servers_setting(
@@ -39,16 +38,12 @@ def test_the_work_session_compresses_its_wal_and_the_application_keeps_the_serve
 ) -> None:
     make_table(conn, "items", 100)
     server_default = conn.execute("SHOW wal_compression").fetchone()
-    plan = plan_of([record_compression()], pg_version=server_version)
 
-    result = apply_plan(
-        plan, database_url, settings=ExecutorSettings(wal_compression="pglz"), log_path=log_path
-    )
+    recorded, log = compressed_run(conn, database_url, server_version, log_path, "pglz")
 
-    assert result.ok, result.message
-    assert conn.execute("SELECT DISTINCT payload FROM items").fetchall() == [("pglz",)]
+    assert recorded == [("pglz",)]
     assert conn.execute("SHOW wal_compression").fetchone() == server_default
-    assert "WAL compression: pglz for the full-page images" in log_path.read_text()
+    assert "WAL compression: pglz for the full-page images" in log
 
 
 def test_an_unknown_method_is_reported_and_the_run_goes_on(
@@ -56,15 +51,11 @@ def test_an_unknown_method_is_reported_and_the_run_goes_on(
 ) -> None:
     make_table(conn, "items", 100)
     server_default = conn.execute("SHOW wal_compression").fetchone()
-    plan = plan_of([record_compression()], pg_version=server_version)
 
-    result = apply_plan(
-        plan, database_url, settings=ExecutorSettings(wal_compression="bogus"), log_path=log_path
-    )
+    recorded, log = compressed_run(conn, database_url, server_version, log_path, "bogus")
 
-    assert result.ok, result.message
-    assert conn.execute("SELECT DISTINCT payload FROM items").fetchall() == [server_default]
-    assert "WAL compression unchanged: the server refused 'bogus'" in log_path.read_text()
+    assert recorded == [server_default]
+    assert "WAL compression unchanged: the server refused 'bogus'" in log
 
 
 @pytest.fixture
@@ -86,15 +77,9 @@ def unprivileged_url(conn: psycopg.Connection, database_url: str) -> Iterator[st
 
 
 def test_a_role_that_may_not_set_it_gets_the_reason_in_the_log(
-    conn: psycopg.Connection, unprivileged_url: str, server_version: int, log_path: Path
+    unprivileged_url: str, server_version: int, log_path: Path
 ) -> None:
     with psycopg.connect(unprivileged_url, autocommit=True) as app:
         make_table(app, "items", 100)
-    plan = plan_of([record_compression()], pg_version=server_version)
-
-    result = apply_plan(
-        plan, unprivileged_url, settings=ExecutorSettings(wal_compression="pglz"), log_path=log_path
-    )
-
-    assert result.ok, result.message
-    assert "WAL compression unchanged: this role may not set wal_compression" in log_path.read_text()
+        _, log = compressed_run(app, unprivileged_url, server_version, log_path, "pglz")
+    assert "WAL compression unchanged: this role may not set wal_compression" in log

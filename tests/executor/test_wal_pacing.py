@@ -44,10 +44,10 @@ def test_a_budget_must_be_positive() -> None:
         WalPacer(0, start_position=0)
 
 
-def _backfill_rate(
+def _backfill_wal(
     database_url: str, conn: psycopg.Connection, version: int, log_path: Path, budget: int | None
-) -> tuple[float, Recorder]:
-    """WAL bytes per second while a backfill of ROWS rows (in 10 batches) runs with the given budget."""
+) -> tuple[int, float, Recorder]:
+    """(WAL bytes, seconds) of a backfill of ROWS rows in 10 batches run with the given budget."""
     conn.execute("DROP TABLE IF EXISTS items")
     make_table(conn, "items", ROWS)
     conn.execute("ALTER TABLE items ADD COLUMN n bigint")
@@ -59,25 +59,27 @@ def _backfill_rate(
     before, started = wal_insert_position(conn), time.monotonic()
     settings = ExecutorSettings(max_wal_bytes_per_s=budget)
     result = apply_plan(plan, database_url, settings=settings, on_event=recorder, log_path=log_path)
-    rate = (wal_insert_position(conn) - before) / (time.monotonic() - started)
+    written, elapsed = wal_insert_position(conn) - before, time.monotonic() - started
     assert result.ok, result.message
-    return rate, recorder
+    return written, elapsed, recorder
 
 
 def test_a_backfill_keeps_the_server_wal_rate_within_the_budget(
     conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
 ) -> None:
-    unpaced, _ = _backfill_rate(database_url, conn, server_version, log_path, None)
-    budget = int(unpaced / 10)  # a tenth of what it writes unpaced: about a second here
+    unpaced_bytes, unpaced_s, _ = _backfill_wal(database_url, conn, server_version, log_path, None)
+    # A budget that makes the same work last about 1.5 s, whatever this machine's speed: unpaced, the
+    # backfill takes a few tens of milliseconds.
+    budget = int(unpaced_bytes / 1.5)
 
-    paced, recorder = _backfill_rate(database_url, conn, server_version, log_path, budget)
+    paced_bytes, paced_s, recorder = _backfill_wal(database_url, conn, server_version, log_path, budget)
 
     # Not exactly the budget: the last batch's WAL is never paid for in a pause, and the measurement
     # includes the executor's connection and bookkeeping around the backfill.
-    assert paced <= budget * 1.5
-    assert paced * 4 < unpaced
+    assert paced_bytes / paced_s <= budget * 1.5
+    assert paced_s >= 0.8 > unpaced_s, (paced_s, unpaced_s)
     pauses = [e.pause_s or 0.0 for e in recorder.of(EventKind.BATCH_DONE)]
-    assert sum(pauses) > 0.3
+    assert sum(pauses) >= 0.5
     assert "WAL paced to" in log_path.read_text()
     assert conn.execute("SELECT count(*) FROM items WHERE n IS DISTINCT FROM id").fetchone() == (0,)
 

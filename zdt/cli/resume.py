@@ -25,12 +25,12 @@ from zdt.cli.session_flow import (
     ask,
     finish,
     follow,
+    session_context,
     session_graph,
-    session_settings,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
-from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.state import FINAL_STATUSES
 from zdt.sessions.runner import Outcome, decision, outcome
 
@@ -104,13 +104,7 @@ def resume_command(
         except (AgentError, ValueError) as error:
             raise fail(str(error), EXIT_BAD_INPUT) from None
         console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)
-        context = SessionContext(
-            target_url=database_url,
-            brain=brain,
-            staging_url=staging_url,
-            out_dir=out,
-            settings=session_settings(max_wal_rate),
-        )
+        context = session_context(hint, brain)
         payload = None
         if current.pending is not None:
             pending_hash = str(current.pending["plan_hash"])

@@ -23,13 +23,13 @@ from zdt.cli.session_flow import (
     ResumeHint,
     finish,
     follow,
+    session_context,
     session_graph,
-    session_settings,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
 from zdt.graph.checkpoint import describe_store
-from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.state import SessionRequest
 from zdt.sessions.runner import initial_state, new_session_id
 from zdt.sessions.scratchpads import point_latest
@@ -101,14 +101,8 @@ def run_command(
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )
-    context = SessionContext(
-        target_url=database_url,
-        brain=brain,
-        staging_url=staging_url,
-        out_dir=out,
-        settings=session_settings(max_wal_rate),
-    )
     hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate)
+    context = session_context(hint, brain)
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — target {request.target} — "

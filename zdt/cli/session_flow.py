@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from psycopg.conninfo import conninfo_to_dict
 from rich.console import Console
 
+from zdt.agents.base import Brain
 from zdt.cli.run_guard import fail
 from zdt.cli.session_render import SessionRenderer, render_approval, render_summary
 from zdt.executor import ExecutorSettings
@@ -74,6 +75,17 @@ def session_settings(max_wal_rate: float | None) -> SessionSettings:
     """The session's settings from the CLI options that tune the executor."""
     wal = int(max_wal_rate * 1_000_000) if max_wal_rate else None
     return SessionSettings(executor=ExecutorSettings(max_wal_bytes_per_s=wal))
+
+
+def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
+    """The session's runtime context from the options the resume command repeats, so they cannot drift."""
+    return SessionContext(
+        target_url=hint.database_url,
+        brain=brain,
+        staging_url=hint.staging_url,
+        out_dir=hint.out_dir,
+        settings=session_settings(hint.max_wal_rate),
+    )
 
 
 @dataclass(frozen=True)
