@@ -68,18 +68,19 @@ def test_a_backfill_keeps_the_server_wal_rate_within_the_budget(
     conn: psycopg.Connection, database_url: str, server_version: int, log_path: Path
 ) -> None:
     unpaced_bytes, unpaced_s, _ = _backfill_wal(database_url, conn, server_version, log_path, None)
-    # A budget that makes the same work last about 1.5 s, whatever this machine's speed: unpaced, the
-    # backfill takes a few tens of milliseconds.
-    budget = int(unpaced_bytes / 1.5)
+    # A budget that makes the same work last a second or two, whatever this machine's speed: unpaced,
+    # the backfill takes tens of milliseconds. (The second run writes less: the first one also created
+    # the executor's own schema.)
+    budget = int(unpaced_bytes / 2.5)
 
     paced_bytes, paced_s, recorder = _backfill_wal(database_url, conn, server_version, log_path, budget)
 
     # Not exactly the budget: the last batch's WAL is never paid for in a pause, and the measurement
     # includes the executor's connection and bookkeeping around the backfill.
     assert paced_bytes / paced_s <= budget * 1.5
-    assert paced_s >= 0.8 > unpaced_s, (paced_s, unpaced_s)
+    assert paced_s > 4 * unpaced_s, (paced_s, unpaced_s)
     pauses = [e.pause_s or 0.0 for e in recorder.of(EventKind.BATCH_DONE)]
-    assert sum(pauses) >= 0.5
+    assert sum(pauses) >= 0.5 * paced_s
     assert "WAL paced to" in log_path.read_text()
     assert conn.execute("SELECT count(*) FROM items WHERE n IS DISTINCT FROM id").fetchone() == (0,)
 

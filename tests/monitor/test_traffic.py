@@ -218,12 +218,13 @@ def test_the_executors_own_rolled_back_retries_are_not_counted_against_the_appli
             reasons += throttle.verdict().reasons
             time.sleep(INTERVAL_S)
         statements.fail_every = 0
+        time.sleep(1.5)  # the last rollbacks reach pg_stat_database up to a second late
         samples = sampler.samples
     assert statements.failed >= 100, "too few rollbacks to have been judged at all"
     assert sum(s.db_rollbacks or 0 for s in samples) >= statements.failed // 2  # the server saw them
     assert not [reason for reason in reasons if "rollback rate" in reason]
     counted = sum(s.executor_rollbacks for s in samples)
-    assert statements.failed * 0.9 <= counted <= statements.failed  # the last few may await a sample
+    assert statements.failed * 0.9 <= counted <= statements.failed
 
 
 def test_a_traffic_source_that_raises_does_not_stop_the_sampler(database_url: str) -> None:

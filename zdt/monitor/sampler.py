@@ -109,7 +109,7 @@ class MetricsSampler:
         self._samples: list[MetricSample] = []
         self._marks: list[Mark] = []
         self._step = BASELINE_STEP
-        self._executor_rollbacks = 0  # counted by count_executor_rollbacks, carried by the next sample
+        self._executor_rollbacks = 0  # reported by count_executor_rollbacks, not yet seen by pg_stat
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._sampled = threading.Condition(self._lock)
@@ -192,7 +192,8 @@ class MetricsSampler:
     def count_executor_rollbacks(self, count: int = 1) -> None:
         """The executor rolled back ``count`` transactions on purpose (a lock_timeout retry): not an error.
 
-        Carried by the next sample, so the rollback rate can leave them out like the monitor's own.
+        Matched against the rollbacks the next samples see, so the rollback rate leaves them out like the
+        monitor's own.
         """
         with self._lock:
             self._executor_rollbacks += count
@@ -274,11 +275,24 @@ class MetricsSampler:
     def _sample(self) -> MetricSample:
         with self._lock:
             step = self._step
-            executor_rollbacks, self._executor_rollbacks = self._executor_rollbacks, 0
         at, elapsed = utc_now(), self.elapsed_s()
         app = self._app_traffic()  # also when the database is unreachable: that is when errors matter most
         sample = self._database_sample(at, elapsed, step)
-        return sample.model_copy(update=app | {"executor_rollbacks": executor_rollbacks})
+        return sample.model_copy(update=app | {"executor_rollbacks": self._match_executor_rollbacks(sample)})
+
+    def _match_executor_rollbacks(self, sample: MetricSample) -> int:
+        """The executor's reported rollbacks that this sample's pg_stat_database delta shows.
+
+        Backends publish their counts up to a second late, so a rollback reported now may reach the
+        server's figures a sample or five later: it waits, unmatched, until rollbacks appear to match it.
+        (An application rollback arriving meanwhile may be taken for one of the executor's: the error is
+        bounded by the executor's own few retries.)
+        """
+        seen = max(0, (sample.db_rollbacks or 0) - sample.monitor_rollbacks)
+        with self._lock:
+            matched = min(self._executor_rollbacks, seen)
+            self._executor_rollbacks -= matched
+        return matched
 
     def _app_traffic(self) -> dict[str, Any]:
         """The traffic source's requests and errors since the previous tick, as MetricSample fields."""
