@@ -1,4 +1,4 @@
-"""CompatibilityAgent.offline: application queries PREPAREd on the old (target) and new (staging) schema."""
+"""CompatibilityAgent.offline: queries PREPAREd by zdt.compat on the old (target) and new (staging) schema."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from zdt.agents import CompatibilityAgent, run_agent
 from zdt.agents.brains import OfflineBrain
-from zdt.tools import ToolContext, build_toolbox, compat_library
+from zdt.tools import ToolContext, build_toolbox
 
 QUERIES = """
 SELECT id, email FROM users WHERE id = $1;
@@ -18,18 +18,8 @@ UPDATE users SET reputation = reputation + 1 WHERE id = $1;
 """
 
 
-@pytest.fixture(params=["library", "builtin"])
-def checker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run each test with zdt.compat's checker (when installed) and with the built-in one."""
-    if request.param == "builtin":
-        monkeypatch.setattr(compat_library, "load", lambda: None)
-    elif compat_library.load() is None:
-        pytest.skip("the compatibility library (zdt.compat) is not installed")
-    return request.param
-
-
 @pytest.fixture
-def session(checker: str, tool_context: ToolContext, staging_url: str) -> ToolContext:
+def session(tool_context: ToolContext, staging_url: str) -> ToolContext:
     return replace(tool_context, environment="rehearsal", staging_url=staging_url)
 
 
@@ -78,7 +68,6 @@ def test_no_queries_is_unknown(session: ToolContext) -> None:
     assert _check(session, None).verdict == "unknown"
 
 
-@pytest.mark.usefixtures("checker")
 def test_without_staging_the_check_is_unknown(tool_context: ToolContext) -> None:
     result = _check(tool_context, QUERIES)
     assert result.verdict == "unknown" and "no staging database" in result.summary

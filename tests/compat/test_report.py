@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zdt.agents.results import CompatibilityResult, QueryCheck
-from zdt.compat import QueryOutcome, ResultColumn, compare, parse_queries, write_compatibility_report
+from zdt.compat import (
+    CompatibilityResult,
+    QueryCheck,
+    QueryOutcome,
+    ResultColumn,
+    compare,
+    parse_queries,
+    write_compatibility_report,
+)
 
 QUERIES = parse_queries(
     "-- name: get_user\nSELECT id, name FROM users WHERE id = $1;\n"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from zdt.agents.results import MonitorVerdict
 from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
+from zdt.monitor import MonitorVerdict
 
 
 @dataclass

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.monitor.samples import run, sample
-from zdt.agents.results import MonitorVerdict
-from zdt.monitor import Mark, MetricSample, RecordedVerdict, ReplicaLag, judge, write_monitoring_report
+from zdt.monitor import (
+    Mark,
+    MetricSample,
+    MonitorVerdict,
+    RecordedVerdict,
+    ReplicaLag,
+    judge,
+    write_monitoring_report,
+)
 from zdt.monitor import png as png_module
 
 BASELINE_MS = 0.5

@@ -18,13 +18,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from zdt.agents.results import MonitorVerdict
 from zdt.load import LoadConfig, LoadGenerator, Query, QueryKind, Workload
 from zdt.load.workload import key_range
 from zdt.monitor import (
     MIGRATION_START,
     MetricsSampler,
     MonitorThrottle,
+    MonitorVerdict,
     Thresholds,
     judge,
     write_monitoring_report,

@@ -1,4 +1,4 @@
-"""check_compatibility: the query corpus PREPAREd on both schemas, via zdt.compat or the built-in path."""
+"""check_compatibility: the query corpus PREPAREd on both schemas, through zdt.compat's checker."""
 
 from __future__ import annotations
 
@@ -8,19 +8,10 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from zdt.tools import ToolContext, build_toolbox, compat_library
-from zdt.tools.compat_check import BUILTIN, LIBRARY
+from zdt.tools import ToolContext, build_toolbox
+from zdt.tools.compat_check import SOURCE
 
 QUERIES = "SELECT id, email FROM users WHERE id = $1;\nSELECT count(*) FROM votes WHERE election_id = $1;\n"
-
-
-@pytest.fixture(params=[LIBRARY, BUILTIN])
-def source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == BUILTIN:
-        monkeypatch.setattr(compat_library, "load", lambda: None)
-    elif compat_library.load() is None:
-        pytest.skip("the compatibility library (zdt.compat) is not installed")
-    return str(request.param)
 
 
 @pytest.fixture
@@ -32,13 +23,13 @@ def _check(ctx: ToolContext, queries: str = QUERIES, **extra: object):
     return build_toolbox("compatibility", ctx).call("check_compatibility", {"queries": queries, **extra})
 
 
-def test_unchanged_schema_is_compatible(session: ToolContext, source: str) -> None:
+def test_unchanged_schema_is_compatible(session: ToolContext) -> None:
     data = json.loads(_check(session).content)
-    assert data["source"] == source and data["verdict"] == "compatible"
+    assert data["source"] == SOURCE and data["verdict"] == "compatible"
     assert [c["new_schema_ok"] for c in data["checks"]] == [True, True]
 
 
-def test_dropped_column_is_incompatible(session: ToolContext, source: str) -> None:
+def test_dropped_column_is_incompatible(session: ToolContext) -> None:
     assert session.staging_url is not None
     with psycopg.connect(session.staging_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE users DROP COLUMN email")
@@ -50,17 +41,17 @@ def test_dropped_column_is_incompatible(session: ToolContext, source: str) -> No
     assert fine["new_schema_ok"] is True
 
 
-def test_without_staging_is_an_error(tool_context: ToolContext, source: str) -> None:
+def test_without_staging_is_an_error(tool_context: ToolContext) -> None:
     result = _check(tool_context)
     assert result.is_error and "no staging database" in result.content
 
 
-def test_unparseable_corpus_is_an_error(session: ToolContext, source: str) -> None:
+def test_unparseable_corpus_is_an_error(session: ToolContext) -> None:
     result = _check(session, "SELEC id FROM users;")
     assert result.is_error and "do not parse" in result.content
 
 
-def test_writes_in_the_corpus_are_only_prepared(session: ToolContext, source: str) -> None:
+def test_writes_in_the_corpus_are_only_prepared(session: ToolContext) -> None:
     data = json.loads(_check(session, "DELETE FROM votes WHERE id > $1;").content)
     assert data["verdict"] == "compatible"
     for url in (session.target_url, session.staging_url):
@@ -68,7 +59,7 @@ def test_writes_in_the_corpus_are_only_prepared(session: ToolContext, source: st
             assert conn.execute("SELECT count(*) FROM votes").fetchone() == (300,)
 
 
-def test_no_password_in_connection_failures(session: ToolContext, source: str) -> None:
+def test_no_password_in_connection_failures(session: ToolContext) -> None:
     ctx = replace(session, target_url="postgresql://a:pw-5150@127.0.0.1:1/none")
     result = _check(ctx)
     assert "pw-5150" not in result.content

@@ -10,7 +10,6 @@ from zdt.agents.compatibility import CompatibilityAgent, CompatibilityContext
 from zdt.agents.errors import AgentError, NeedsModel, SubmissionRejected, TurnLimitReached
 from zdt.agents.executor import ExecutorAgent, ExecutorContext
 from zdt.agents.monitor import MonitorAgent, MonitorContext
-from zdt.agents.monitor_rules import MonitorThresholds
 from zdt.agents.planner import PlannerAgent, PlannerContext
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "ModelCallObserver",
     "MonitorAgent",
     "MonitorContext",
-    "MonitorThresholds",
     "NeedsModel",
     "PlannerAgent",
     "PlannerContext",

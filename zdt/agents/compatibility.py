@@ -2,8 +2,7 @@
 
 Old code must keep working on the new schema until the contract phase; the offline check asks the
 server, not a guess: every application query is PREPAREd (parsed, resolved, planned, never run) on the
-migrated schema and, when there is one, on the old schema too, by the check_compatibility tool (which
-uses the zdt.compat library when it is installed).
+migrated schema and on the old schema, by the check_compatibility tool (zdt.compat's checker).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from zdt.agents.context import AgentContext, ContextAgent
-from zdt.agents.results import CompatibilityResult
+from zdt.compat import CompatibilityResult
 from zdt.tools.base import ToolBox
 from zdt.tools.context import DatabaseRole
 
@@ -24,7 +23,7 @@ class CompatibilityContext(AgentContext):
 
     queries: str | None = Field(default=None, description="Application queries, ';'-separated SQL.")
     new_schema: DatabaseRole = Field(default="staging", description="The database with the migrated schema.")
-    old_schema: DatabaseRole | None = Field(default="target", description="The database with the old schema.")
+    old_schema: DatabaseRole = Field(default="target", description="The database with the old schema.")
     plan: dict[str, Any] | None = Field(default=None, description="The MigrationPlan as JSON.")
 
 
@@ -36,7 +35,7 @@ class CompatibilityAgent(ContextAgent[CompatibilityResult, CompatibilityContext]
     - ``session_id`` (str, required)
     - ``queries`` (str | None): the application's queries; none means verdict 'unknown'
     - ``new_schema`` ('staging' | 'target', default 'staging'): where the migrated schema is
-    - ``old_schema`` ('staging' | 'target' | None, default 'target'): where the old schema is
+    - ``old_schema`` ('staging' | 'target', default 'target'): where the old schema is
     - ``plan`` (dict | None: MigrationPlan JSON), ``environment``, ``findings``, ``schema_summary``
 
     Tools: check_compatibility, prepare_query, inspect_schema, explain_query, run_readonly_sql,
@@ -53,14 +52,13 @@ class CompatibilityAgent(ContextAgent[CompatibilityResult, CompatibilityContext]
         if not ctx.queries:
             return "No application queries were given. Call submit_result with verdict 'unknown' and say why."
         return (
-            f"Check the application queries above with check_compatibility (new schema: '{ctx.new_schema}'"
-            + (f", old schema: '{ctx.old_schema}'" if ctx.old_schema else "")
-            + "), look closer with prepare_query where needed, then call submit_result with one check per "
-            "query, your verdict and what the application must change."
+            f"Check the application queries above with check_compatibility (new schema: '{ctx.new_schema}', "
+            f"old schema: '{ctx.old_schema}'), look closer with prepare_query where needed, then call "
+            "submit_result with one check per query, your verdict and what the application must change."
         )
 
     def offline(self, context: dict[str, Any], tools: ToolBox) -> CompatibilityResult:
-        """One check_compatibility call (zdt.compat's checker when installed) on the corpus."""
+        """One check_compatibility call (zdt.compat's checker) on the corpus."""
         ctx = self.read_context(context)
         if not (ctx.queries and ctx.queries.strip()):
             return CompatibilityResult(verdict="unknown", summary="no application queries were given")

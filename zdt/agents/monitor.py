@@ -1,25 +1,21 @@
 """The Migration Monitoring Agent: is the database healthy while the migration runs?
 
 Its verdict drives the session (throttle slows the executor down, critical stops and rolls back), so the
-offline judgement is a fixed table of thresholds: zdt.monitor's when that library is installed (the
-very judgement the executor's throttle acts on), else zdt.agents.monitor_rules. The same samples always
-give the same verdict, and the reasons name the metric and value that decided it.
+offline judgement is zdt.monitor's fixed table of thresholds: the very judgement the executor's throttle
+acts on. The same samples always give the same verdict, and the reasons name the metric and value that
+decided it.
 """
 
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from zdt.agents.context import AgentContext, ContextAgent
-from zdt.agents.monitor_rules import MonitorThresholds, judge
-from zdt.agents.results import MonitorVerdict
-from zdt.tools import monitor_library
+from zdt.monitor import MetricSample, MonitorVerdict, Thresholds, judge
 from zdt.tools.base import ToolBox
-from zdt.tools.metrics import LIBRARY
 
 
 class MonitorContext(AgentContext):
@@ -31,11 +27,8 @@ class MonitorContext(AgentContext):
     baseline_latency_ms: float | None = Field(
         default=None, description="zdt.monitor's baseline: median probe latency before the migration."
     )
-    baseline: dict[str, Any] | None = Field(
-        default=None, description="Built-in path: a sample from before the migration (counters, durations)."
-    )
     thresholds: dict[str, Any] = Field(
-        default_factory=dict, description="Threshold overrides (zdt.monitor.Thresholds or MonitorThresholds)."
+        default_factory=dict, description="Overrides of zdt.monitor.Thresholds, by field name."
     )
     step: str | None = Field(default=None, description="What the executor is running now.")
 
@@ -49,13 +42,11 @@ class MonitorAgent(ContextAgent[MonitorVerdict, MonitorContext]):
     - ``samples`` (list[dict]: earlier samples in sample_metrics' shape, oldest first; may be empty:
       the agent always takes a fresh burst through ``sample_metrics``)
     - ``baseline_latency_ms`` (float | None): zdt.monitor's baseline (MetricsSampler.baseline())
-    - ``baseline`` (dict | None): built-in path only, a sample from before the migration
-    - ``thresholds`` (dict): overrides of zdt.monitor.Thresholds (or of MonitorThresholds without it)
+    - ``thresholds`` (dict): overrides of zdt.monitor.Thresholds
     - ``step`` (str | None): what is running now
     - ``environment``, ``findings``, ``schema_summary``
 
-    Offline it judges with zdt.monitor.judge when the monitor library is installed (the same judgement
-    the executor's throttle uses), else with the built-in rules of zdt.agents.monitor_rules.
+    Offline it judges with zdt.monitor.judge, the same judgement the executor's throttle uses.
 
     Tools: sample_metrics, run_readonly_sql, read_scratchpad, append_log.
     """
@@ -79,47 +70,20 @@ class MonitorAgent(ContextAgent[MonitorVerdict, MonitorContext]):
         ctx = self.read_context(context)
         result = tools.call("sample_metrics", {})
         fresh = None if result.is_error else json.loads(result.content)
-        library = monitor_library.load()
-        if (
-            library is not None
-            and (fresh is None or fresh["source"] == LIBRARY)
-            and _library_shaped(ctx.samples)
-        ):
-            verdict = _library_verdict(library, ctx, fresh, result.content if fresh is None else None)
-        else:
-            verdict = _builtin_verdict(ctx, fresh, result.content if fresh is None else None)
+        verdict = _verdict(ctx, fresh, result.content if fresh is None else None)
         tools.call("append_log", {"message": f"monitor {verdict.summary}"})
         return verdict
 
 
-def _library_shaped(samples: list[dict[str, Any]]) -> bool:
-    return all("elapsed_s" in sample for sample in samples)
-
-
-def _library_verdict(
-    library: ModuleType, ctx: MonitorContext, fresh: dict[str, Any] | None, failure: str | None
-) -> MonitorVerdict:
+def _verdict(ctx: MonitorContext, fresh: dict[str, Any] | None, failure: str | None) -> MonitorVerdict:
     samples = [*ctx.samples, *(fresh["samples"] if fresh else [])]
     baseline = (
         ctx.baseline_latency_ms if ctx.baseline_latency_ms is not None else (fresh or {}).get("baseline_ms")
     )
-    verdict: MonitorVerdict = library.judge(
-        [library.MetricSample.model_validate(sample) for sample in samples],
-        baseline,
-        library.Thresholds(**ctx.thresholds),
+    verdict = judge(
+        [MetricSample.model_validate(sample) for sample in samples], baseline, Thresholds(**ctx.thresholds)
     )
     if failure is None:
         return verdict
     reasons = [f"critical: sampling failed: {failure}", *verdict.reasons]
     return MonitorVerdict(level="critical", reasons=reasons, summary=f"critical: sampling failed: {failure}")
-
-
-def _builtin_verdict(
-    ctx: MonitorContext, fresh: dict[str, Any] | None, failure: str | None
-) -> MonitorVerdict:
-    samples = [*ctx.samples, *(fresh["samples"] if fresh else [])]
-    level, reasons = judge(samples, ctx.baseline, MonitorThresholds(**ctx.thresholds))
-    if failure is not None:
-        level, reasons = "critical", [f"sampling failed: {failure}", *reasons]
-    summary = f"{level}: " + ("; ".join(reasons) if reasons else "all metrics within thresholds")
-    return MonitorVerdict(level=level, reasons=reasons, summary=summary)

@@ -1,4 +1,8 @@
-"""The typed results the four agents return, whichever brain ran them."""
+"""The typed results of the planner and executor agents, whichever brain ran them.
+
+The compatibility and monitor agents return the models of the packages that produce them:
+zdt.compat.CompatibilityResult and zdt.monitor.MonitorVerdict.
+"""
 
 from __future__ import annotations
 
@@ -24,22 +28,3 @@ class ExecutorAdvice(BaseModel):
         default=None,
         description="With action=revise: replacement SQL; it goes back through gate and approval.",
     )
-
-
-class QueryCheck(BaseModel):
-    query: str
-    new_schema_ok: bool
-    old_schema_ok: bool | None = Field(default=None, description="None when not checked.")
-    error: str | None = None
-
-
-class CompatibilityResult(BaseModel):
-    verdict: Literal["compatible", "incompatible", "unknown"]
-    checks: list[QueryCheck] = Field(default_factory=list)
-    summary: str
-
-
-class MonitorVerdict(BaseModel):
-    level: Literal["ok", "throttle", "critical"]
-    reasons: list[str] = Field(default_factory=list)
-    summary: str

@@ -4,7 +4,7 @@ Public API::
 
     load_queries(path) / parse_queries(text) -> list[AppQuery]      # pglast split, lines kept
     check_queries(url, queries) -> list[QueryCheck]                 # one database
-    check_compatibility(old_url, new_url, queries) -> CompatibilityResult
+    check_compatibility(old_url, new_url, queries) -> CompatibilityResult   # result.py: + QueryCheck
     assess_compatibility(old_url, new_url, queries) -> CompatibilityAssessment  # + per-query detail
     write_compatibility_report(out_dir, result, comparisons) -> APP-COMPATIBILITY.md
 
@@ -23,10 +23,13 @@ from zdt.compat.checks import (
 from zdt.compat.prepare import QueryOutcome, ResultColumn, Timeouts
 from zdt.compat.queries import AppQuery, load_queries, parse_queries
 from zdt.compat.report import write_compatibility_report
+from zdt.compat.result import CompatibilityResult, QueryCheck
 
 __all__ = [
     "AppQuery",
     "CompatibilityAssessment",
+    "CompatibilityResult",
+    "QueryCheck",
     "QueryComparison",
     "QueryOutcome",
     "ResultColumn",

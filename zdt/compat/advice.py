@@ -8,8 +8,8 @@ only then the removals — the one order in which both versions keep working at 
 
 from __future__ import annotations
 
-from zdt.agents.results import CompatibilityResult
 from zdt.compat.checks import QueryComparison
+from zdt.compat.result import CompatibilityResult
 
 _BY_SQLSTATE = {
     "42703": "It uses a column the new schema does not have (renamed or dropped). Move the query to the new "

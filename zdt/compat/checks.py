@@ -14,10 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from zdt.agents.results import CompatibilityResult, QueryCheck
 from zdt.compat.admission import refusal
 from zdt.compat.prepare import QueryOutcome, Timeouts, checker_connection, prepare_query
 from zdt.compat.queries import AppQuery, parse_queries
+from zdt.compat.result import CompatibilityResult, QueryCheck
 
 QueryInput = AppQuery | str
 Verdict = Literal["compatible", "incompatible", "unknown"]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from zdt.agents.results import CompatibilityResult
 from zdt.compat.advice import deployment_order, what_to_change
 from zdt.compat.checks import QueryComparison
+from zdt.compat.result import CompatibilityResult
 from zdt.reports.render import render_template
 
 REPORT_NAME = "APP-COMPATIBILITY.md"

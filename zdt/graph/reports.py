@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zdt.agents.results import CompatibilityResult
+from zdt.compat import CompatibilityResult, write_compatibility_report
 from zdt.graph.state import utc_now
 from zdt.rehearsal.charts import write_traffic_charts
 from zdt.rehearsal.traffic import TrafficReport
-from zdt.sessions.scratchpads import COMPATIBILITY_MD, MONITORING_MD
+from zdt.sessions.scratchpads import MONITORING_MD
 
 
 def _cell(text: object) -> str:
@@ -24,11 +24,7 @@ def _cell(text: object) -> str:
 def write_compatibility(
     out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
 ) -> Path:
-    """APP-COMPATIBILITY.md through zdt.compat's report when it is installed, else a plain table."""
-    try:
-        from zdt.compat import write_compatibility_report
-    except ImportError:
-        return _plain_compatibility(out_dir, session_id, brain, result, where)
+    """APP-COMPATIBILITY.md through zdt.compat's report, labelled with this session's databases."""
     return write_compatibility_report(
         out_dir,
         result,
@@ -36,30 +32,6 @@ def write_compatibility(
         new_label="new schema (migrated copy)",
         source=f"session {session_id}, compatibility agent ({brain}), new schema on {where}",
     )
-
-
-def _plain_compatibility(
-    out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
-) -> Path:
-    lines = [
-        "# Application compatibility",
-        "",
-        f"Session `{session_id}`, checked {utc_now()} by the compatibility agent ({brain}).",
-        f"Migrated schema: {where}; old schema: the target.",
-        "",
-        f"**Verdict: {result.verdict}** — {result.summary}",
-        "",
-    ]
-    if result.checks:
-        lines += ["| query | new schema | old schema | error |", "|---|---|---|---|"]
-        for check in result.checks:
-            old = "not checked" if check.old_schema_ok is None else ("ok" if check.old_schema_ok else "FAILS")
-            new = "ok" if check.new_schema_ok else "FAILS"
-            lines.append(f"| `{_cell(check.query)}` | {new} | {old} | {_cell(check.error or '')} |")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / COMPATIBILITY_MD
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def append_monitoring(out_dir: Path, title: str, summary: dict[str, Any]) -> Path:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
-
-from zdt.agents.results import MonitorVerdict
 
 TIMEOUT_SQLSTATES = frozenset({"55P03", "57014"})
 """lock_not_available and query_canceled: a probe that hit its own timeout was slow, not broken."""
@@ -172,6 +170,14 @@ class Mark(BaseModel):
     label: str
     at: datetime = Field(default_factory=utc_now)
     elapsed_s: float
+
+
+class MonitorVerdict(BaseModel):
+    """The monitor's judgement of the latest samples: what the session does next, and why."""
+
+    level: Literal["ok", "throttle", "critical"]
+    reasons: list[str] = Field(default_factory=list)
+    summary: str
 
 
 class RecordedVerdict(BaseModel):

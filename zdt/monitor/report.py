@@ -22,10 +22,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from zdt.agents.results import MonitorVerdict
 from zdt.monitor.charts import Chart, build_charts
 from zdt.monitor.figures import WindowFigures, summarise
-from zdt.monitor.models import LockWait, Mark, MetricSample, RecordedVerdict, SessionInfo
+from zdt.monitor.models import LockWait, Mark, MetricSample, MonitorVerdict, RecordedVerdict, SessionInfo
 from zdt.monitor.png import write_png_charts
 from zdt.monitor.svg import render_svg
 from zdt.monitor.thresholds import Thresholds, judge, top_sqlstates

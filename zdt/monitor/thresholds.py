@@ -26,9 +26,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from zdt.agents.results import MonitorVerdict
 from zdt.monitor.figures import WindowFigures, server_transactions, summarise
-from zdt.monitor.models import MetricSample
+from zdt.monitor.models import MetricSample, MonitorVerdict
 
 Level = Literal["ok", "throttle", "critical"]
 _RANK: dict[Level, int] = {"ok": 0, "throttle": 1, "critical": 2}

@@ -13,8 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from zdt.agents.results import MonitorVerdict
-from zdt.monitor.models import RecordedVerdict
+from zdt.monitor.models import MonitorVerdict, RecordedVerdict
 from zdt.monitor.sampler import MetricsSampler
 from zdt.monitor.thresholds import Thresholds, judge
 

@@ -18,8 +18,8 @@ from langgraph.runtime import Runtime
 
 from zdt.agents.compatibility import CompatibilityAgent
 from zdt.agents.errors import AgentError
-from zdt.agents.results import CompatibilityResult
 from zdt.analysis.schema_copy import SchemaCopyError
+from zdt.compat import CompatibilityResult
 from zdt.executor import ExecutorError, apply_plan
 from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
