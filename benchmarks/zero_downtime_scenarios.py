@@ -26,7 +26,7 @@ from zdt.executor import EventKind, ExecutionEvent, ExecutionResult, ExecutorSet
 from zdt.monitor import MIGRATION_START, MetricsSampler, MonitorThrottle, table_probes
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.schema.snapshot import introspect
 
 Switch = Callable[[str], object]

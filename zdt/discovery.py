@@ -13,11 +13,13 @@ T = TypeVar("T")
 def instances_in_package(package: str, path: Iterable[str], base: type[T], skip: set[str]) -> dict[str, T]:
     """One instance of every subclass of ``base`` defined in the package's modules, keyed by its ``id``.
 
-    Two classes with the same id are a programming error and raise at import, not at run time.
+    Modules named ``_*`` are the package's helpers (``rules/_common.py``): they define no entries and
+    are imported by the modules that use them. Two classes with the same id are a programming error and
+    raise at import, not at run time.
     """
     found: dict[str, T] = {}
     for module_info in pkgutil.iter_modules(path):
-        if module_info.name in skip:
+        if module_info.name in skip or module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package}.{module_info.name}")
         for value in vars(module).values():

@@ -12,7 +12,7 @@ from zdt.agents import ExecutorAgent, run_agent
 from zdt.agents.brains import OfflineBrain
 from zdt.executor import ExecutionResult, ExecutorSettings, apply_plan
 from zdt.plan.check import stamp
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.schema.snapshot import introspect
 from zdt.tools import ToolContext, build_toolbox
 

@@ -35,7 +35,7 @@ from zdt.executor import (
 )
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import LockDuration, MigrationPlan
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.schema.snapshot import SchemaSnapshot, TableInfo, introspect
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "examples" / "migrations"

@@ -23,9 +23,9 @@ from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import sqlite_saver
 from zdt.graph.context import SessionContext
 from zdt.graph.extra import ExtraNode
+from zdt.graph.runner import Outcome, decision, drive, initial_state, new_session_id, outcome
 from zdt.graph.state import SessionRequest
 from zdt.schema.snapshot import introspect
-from zdt.sessions.runner import Outcome, decision, drive, initial_state, new_session_id, outcome
 
 SCHEMA = """
 CREATE TABLE users (

@@ -15,7 +15,7 @@ import pytest
 from tests.graph.conftest import Harness
 from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import StateStoreError, open_checkpointer, sqlite_saver, thread_ids
-from zdt.sessions.runner import outcome
+from zdt.graph.runner import outcome
 from zdt.sessions.scratchpads import latest_session, point_latest
 
 

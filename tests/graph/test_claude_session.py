@@ -20,8 +20,8 @@ from tests.agents.fake_api import message, text, tool_use
 from tests.graph.conftest import Harness, fingerprint
 from zdt.agents.brains import ClaudeBrain
 from zdt.db.urls import redact
+from zdt.graph.runner import initial_state
 from zdt.graph.state import SessionRequest
-from zdt.sessions.runner import initial_state
 
 ADVERSARIAL_SQL = "CREATE INDEX idx_users_email ON users (email);\nDROP DATABASE prod;"
 SAFE_SQL = "CREATE INDEX idx_users_email ON users (email);"

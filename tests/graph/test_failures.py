@@ -15,9 +15,9 @@ import pytest
 
 from tests.graph.conftest import Harness, create_schema, fingerprint
 from zdt.executor import migration_status
+from zdt.graph.runner import config_for
 from zdt.graph.state import Approval
 from zdt.plan.model import MigrationPlan
-from zdt.sessions.runner import config_for
 
 CHECK_SQL = "ALTER TABLE users ADD CONSTRAINT users_reputation_non_negative CHECK (reputation >= 0);"
 

@@ -6,7 +6,7 @@ import pytest
 
 from zdt.plan.check import PlanRejected, PlanTampered, check_plan, ensure_unchanged, stamp
 from zdt.plan.model import MigrationPlan, Phase, Rollback, Step, Verification
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 
 
 def _step(step_id: str, sql: str, phase: Phase = Phase.EXPAND, **extra: object) -> Step:

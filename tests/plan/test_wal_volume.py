@@ -10,8 +10,8 @@ from tests.executor.plans import make_table
 from zdt.executor import apply_plan
 from zdt.executor.wal_pacing import wal_insert_position
 from zdt.plan.check import stamp
-from zdt.plan.planner import plan_sql
 from zdt.plan.wal_volume import WAL_PER_TABLE_BYTE, wal_trigger_bytes
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 BACKFILL = "ALTER TABLE items ADD COLUMN n double precision NOT NULL DEFAULT random();"

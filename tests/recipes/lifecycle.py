@@ -17,8 +17,8 @@ from zdt.analysis.analyser import analyse_script, analyse_sql, new_state
 from zdt.analysis.model import Severity, StatementReport
 from zdt.plan.check import check_plan
 from zdt.plan.model import MigrationPlan, Phase, Step
-from zdt.plan.planner import plan_sql
 from zdt.recipes.base import PlannerSettings
+from zdt.recipes.planner import plan_sql
 from zdt.schema import SchemaSnapshot, introspect
 
 ROWS = 12_000

@@ -23,9 +23,9 @@ from zdt.analysis.locks import LockMode
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import stamp
 from zdt.plan.model import LockDuration, Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes import checks
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 TOKEN = "ALTER TABLE posts ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();"

@@ -17,9 +17,9 @@ from tests.recipes.lifecycle import (
 )
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes import checks
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 CASES = {

@@ -24,9 +24,9 @@ from tests.recipes.lifecycle import (
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import PlanRejected, check_plan, stamp
 from zdt.plan.model import Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes.batched_update import DATA_CHANGE
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 NEW_COLUMN = "ALTER TABLE posts ADD COLUMN status text;\nUPDATE posts SET status = 'draft';"

@@ -31,10 +31,10 @@ from zdt.db.scratch import scratch_database
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import LockDuration, Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes import checks
 from zdt.recipes.base import PlannerSettings
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 ROWS = 12_000  # above the analyser's small-table threshold, so the gate judges the plan at full severity

@@ -11,9 +11,9 @@ from tests.recipes.lifecycle import POSTS_COLUMNS, analyse_original, create_post
 from zdt.analysis.locks import LockMode
 from zdt.plan.check import check_plan
 from zdt.plan.model import Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes import checks
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 

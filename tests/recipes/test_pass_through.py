@@ -7,8 +7,8 @@ import pytest
 
 from tests.recipes import harness
 from zdt.plan.check import check_plan
-from zdt.plan.planner import plan_sql
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 SAFE = [

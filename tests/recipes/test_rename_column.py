@@ -31,9 +31,9 @@ from zdt.db.scratch import scratch_database
 from zdt.executor import MigrationStatus, apply_plan
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import Phase
-from zdt.plan.planner import plan_sql
 from zdt.recipes.base import PlannerSettings
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
 ROWS = 12_000  # above the analyser's small-table threshold, so the gate judges the plan at full severity

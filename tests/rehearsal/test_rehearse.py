@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from zdt.cli.app import app
 from zdt.plan.check import stamp
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.rehearsal.rehearse import rehearse_plan
 from zdt.schema import introspect
 

@@ -17,7 +17,7 @@ import pytest
 from zdt.compat.queries import parse_queries
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.rehearsal.rehearse import rehearse_plan
 from zdt.rehearsal.traffic import TrafficSettings
 from zdt.schema import SchemaSnapshot, introspect

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from zdt.plan.check import stamp
-from zdt.plan.planner import plan_sql
+from zdt.recipes.planner import plan_sql
 from zdt.schema.snapshot import introspect
 from zdt.tools import ToolContext, build_toolbox
 from zdt.tools.execute import PRODUCTION_REFUSAL

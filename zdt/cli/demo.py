@@ -23,8 +23,8 @@ from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 from zdt.examples import load_example
 from zdt.graph.context import DEFAULT_OUT, SessionContext
+from zdt.graph.runner import initial_state, new_session_id
 from zdt.graph.state import SessionRequest
-from zdt.sessions.runner import initial_state, new_session_id
 from zdt.sessions.scratchpads import point_latest
 
 #: examples/migrations/seed_user_badges.sql, embedded so that the demo works from an installed wheel

@@ -15,8 +15,8 @@ from rich.console import Console
 from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.lint import LintInputError, collect_sources, load_snapshot
 from zdt.plan.check import check_plan
-from zdt.plan.planner import plan_sql
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.reports.plan_report import render_plan_markdown, write_plan_files
 
 DEFAULT_OUT = Path("scratchpads")

@@ -31,8 +31,8 @@ from zdt.cli.session_flow import (
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
 from zdt.graph.context import DEFAULT_OUT
+from zdt.graph.runner import Outcome, decision, outcome
 from zdt.graph.state import FINAL_STATUSES
-from zdt.sessions.runner import Outcome, decision, outcome
 
 
 def _check_connections(current: Outcome, database_url: str, staging_url: str | None) -> None:

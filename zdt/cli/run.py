@@ -30,8 +30,8 @@ from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
 from zdt.graph.checkpoint import describe_store
 from zdt.graph.context import DEFAULT_OUT
+from zdt.graph.runner import initial_state, new_session_id
 from zdt.graph.state import SessionRequest
-from zdt.sessions.runner import initial_state, new_session_id
 from zdt.sessions.scratchpads import point_latest
 
 

@@ -29,8 +29,8 @@ from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import StateStoreError, open_checkpointer
 from zdt.graph.context import DEFAULT_OUT, SessionContext, SessionSettings
 from zdt.graph.extra import discover_extra_nodes
+from zdt.graph.runner import Outcome, decision, drive
 from zdt.graph.state import SessionStatus
-from zdt.sessions.runner import Outcome, decision, drive
 
 EXIT_DONE = 0
 EXIT_FAILED = 1  # failed, or rolled back: the message says which and why

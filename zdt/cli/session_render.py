@@ -31,7 +31,7 @@ _QUIET_EXECUTOR_EVENTS = {"executor.batch_done", "executor.backfill_started"}
 
 
 class SessionRenderer:
-    """``observer(mode, chunk)`` for ``zdt.sessions.runner.drive``; also a model-call observer."""
+    """``observer(mode, chunk)`` for ``zdt.graph.runner.drive``; also a model-call observer."""
 
     def __init__(self, console: Console) -> None:
         self.console = console

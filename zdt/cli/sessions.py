@@ -16,7 +16,7 @@ from rich.table import Table
 
 from zdt.cli.session_flow import Graph, session_graph
 from zdt.graph.checkpoint import thread_ids
-from zdt.sessions.runner import config_for, outcome
+from zdt.graph.runner import config_for, outcome
 
 
 class SessionsFormat(StrEnum):

@@ -38,8 +38,8 @@ from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verifi
 from zdt.recipes.after_backfill import patient_if_harmless, vacuum_step
 from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, literal, render, with_changes
 from zdt.recipes.batch_key import require_batch_key
+from zdt.recipes.errors import PlanningError
 from zdt.recipes.not_null_route import not_null_steps
-from zdt.recipes.pass_through import PlanningError
 from zdt.recipes.reprint import required_sql
 
 # Inline constraints that the expand step can carry as they are: they cost no scan on a nullable column.

@@ -36,8 +36,8 @@ from zdt.recipes.base import (
     split_name,
     with_changes,
 )
+from zdt.recipes.errors import PlanningError
 from zdt.recipes.not_null_route import NAME_MAX_BYTES, not_null_steps
-from zdt.recipes.pass_through import PlanningError
 from zdt.recipes.reprint import faithful_sql, required_sql
 
 _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMARY KEY"}

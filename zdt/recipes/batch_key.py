@@ -11,7 +11,7 @@ from __future__ import annotations
 from pglast import ast, parser
 
 from zdt.recipes.base import PlanningContext
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import IndexInfo
 
 

@@ -34,7 +34,7 @@ from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes.base import PlanningContext, Recipe, column, deparse, literal, render, split_name
 from zdt.recipes.batch_key import require_batch_key
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import faithful_sql
 
 DATA_CHANGE = "data change; keep a copy column if you need to undo"

@@ -44,7 +44,7 @@ from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Step
 from zdt.recipes import column_sync
 from zdt.recipes.base import PlanningContext, Recipe, deparse
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 
 NEW_COLUMN_SUFFIX = "_zdt_new"
 

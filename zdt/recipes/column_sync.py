@@ -69,8 +69,8 @@ from zdt.recipes import checks
 from zdt.recipes.after_backfill import patient_if_harmless, patient_timeouts, vacuum_step
 from zdt.recipes.base import PlanningContext, column, deparse, ident, literal, render, split_name
 from zdt.recipes.batch_key import require_batch_key
+from zdt.recipes.errors import PlanningError
 from zdt.recipes.not_null_route import not_null_steps
-from zdt.recipes.pass_through import PlanningError
 from zdt.schema.snapshot import ColumnInfo, IndexInfo, SchemaSnapshot, TableInfo
 
 NAME_MAX_BYTES = 63  # NAMEDATALEN - 1

@@ -27,7 +27,7 @@ from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
 from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import faithful_sql, required_sql
 from zdt.schema.snapshot import IndexInfo
 

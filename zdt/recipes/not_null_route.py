@@ -24,7 +24,7 @@ from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
 from zdt.recipes.base import PlanningContext, column, ident, literal, render, split_name
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 
 # The analyser reads CHECK constraints from the pre-migration snapshot only, so it cannot see that the
 # previous step validated CHECK (col IS NOT NULL) and reports this SET NOT NULL as a scan. PostgreSQL does

@@ -20,10 +20,7 @@ from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
 from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
-
-
-class PlanningError(ValueError):
-    """zdt has no safe way to run this statement; the message says which and why."""
+from zdt.recipes.errors import PlanningError
 
 
 @dataclass(frozen=True)

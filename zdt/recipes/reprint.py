@@ -12,7 +12,7 @@ from __future__ import annotations
 from pglast import ast, parser
 
 from zdt.recipes.base import deparse
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
 
 
 def faithful_sql(node: ast.Node) -> str | None:

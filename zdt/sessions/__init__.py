@@ -1,1 +1,1 @@
-"""Sessions on disk: their ids, their scratchpad folders and the checkpoint store that keeps them."""
+"""Session files on disk: the scratchpad documents every session writes, by name (no graph here)."""

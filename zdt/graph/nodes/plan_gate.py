@@ -19,8 +19,8 @@ from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
 from zdt.plan.check import check_plan
-from zdt.plan.planner import plan_sql
-from zdt.recipes.pass_through import PlanningError
+from zdt.recipes.errors import PlanningError
+from zdt.recipes.planner import plan_sql
 from zdt.reports.plan_report import write_plan_files
 from zdt.schema.snapshot import introspect
 
