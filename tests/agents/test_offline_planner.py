@@ -54,10 +54,14 @@ def test_small_tables_get_no_lock_note(tool_context: ToolContext) -> None:
 
 
 def test_prompt_without_sql_needs_claude(tool_context: ToolContext) -> None:
+    """The offline brain refuses to invent DDL from prose: it says what to do and touches nothing."""
+    calls: list[ToolCall] = []
     with pytest.raises(NeedsModel) as raised:
-        _plan(tool_context, None, prompt="add a badge to every user")
+        _plan(tool_context, None, calls, prompt="add a badge to every user")
     assert str(raised.value) == NO_SQL_MESSAGE
-    assert NO_SQL_MESSAGE == "a prompt without SQL needs Claude: set ANTHROPIC_API_KEY or pass --sql FILE"
+    assert "ANTHROPIC_API_KEY" in str(raised.value) and "--sql FILE" in str(raised.value)
+    assert calls == []
+    assert not (tool_context.scratchpad_dir / "MIGRATION-PLAN.md").exists()
 
 
 def test_unparseable_sql_is_a_clear_error(tool_context: ToolContext) -> None:

@@ -44,4 +44,8 @@ def test_missing_required_key_is_a_clear_agent_error() -> None:
 
 
 def test_extra_keys_are_ignored() -> None:
-    assert PlannerAgent().system_prompt({"session_id": "s1", "plan_hash": "abc", "sql": "SELECT 1"})
+    """A key the agent does not read neither fails validation nor reaches the prompt."""
+    plain = PlannerAgent().system_prompt({"session_id": "s1"})
+    extra = PlannerAgent().system_prompt({"session_id": "s1", "plan_hash": "hash-4d1f-unread"})
+    assert extra == plain
+    assert "hash-4d1f-unread" not in extra

@@ -105,6 +105,9 @@ def test_percent_signs_in_the_backfill_sql_reach_the_server_unchanged(
     )
     result = apply_plan(plan_of([step], pg_version=server_version), database_url, log_path=log_path)
     assert result.ok, result.message
+    rows = conn.execute("SELECT payload, count(*) FROM items GROUP BY payload ORDER BY payload").fetchall()
+    assert ("x50 percent", 50) in rows
+    assert all("%" not in payload for payload, _ in rows)
 
 
 def test_batches_commit_without_waiting_for_the_wal_flush(
@@ -127,6 +130,7 @@ def test_batches_commit_without_waiting_for_the_wal_flush(
     )
     result = apply_plan(plan_of([step, after], pg_version=server_version), database_url, log_path=log_path)
     assert result.ok, result.message
+    assert conn.execute("SELECT payload, count(*) FROM items GROUP BY payload").fetchall() == [("off", 100)]
 
 
 def test_index_builds_and_vacuums_leave_the_other_cores_to_the_application(

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from zdt.tools import AGENT_TOOLS, ToolCall, ToolContext, build_toolbox
 
 READ_ONLY_AGENTS = ("planner", "compatibility")
-WRITERS = {"execute_step", "write_scratchpad", "append_log"}
+DATABASE_WRITERS = {"execute_step"}
+WRITES = [
+    "DELETE FROM votes",
+    "UPDATE votes SET user_id = user_id + 1",
+    "DROP TABLE votes",
+    "EXPLAIN ANALYZE DELETE FROM votes",
+    "WITH gone AS (DELETE FROM votes RETURNING id) SELECT count(*) FROM gone",
+]
+
+
+def _votes(url: str) -> tuple[int, int]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*), coalesce(sum(user_id), 0) FROM votes").fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 @pytest.mark.parametrize("agent", READ_ONLY_AGENTS)
 def test_read_only_agents_cannot_write_the_database(agent: str, tool_context: ToolContext) -> None:
-    assert "execute_step" not in build_toolbox(agent, tool_context).tools
+    """Every tool of theirs that takes SQL is handed writes; the table is exactly as before."""
+    tools = build_toolbox(agent, tool_context)
+    assert not DATABASE_WRITERS & set(tools.tools)
+    before = _votes(tool_context.target_url)
+    takes_sql = [
+        (name, field)
+        for name, tool in tools.tools.items()
+        for field in ("sql", "queries")
+        if field in tool.input_model.model_fields
+    ]
+    assert {name for name, _ in takes_sql} >= {"run_readonly_sql", "explain_query"}
+    for name, field in takes_sql:
+        for write in WRITES:
+            tools.call(name, {field: write, "database": "target"} if field == "sql" else {field: write})
+    assert _votes(tool_context.target_url) == before
 
 
 def test_every_agent_has_a_tool_set(tool_context: ToolContext) -> None:

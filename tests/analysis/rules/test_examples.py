@@ -3,11 +3,13 @@ are valid SQL that a real server runs against the example schema."""
 
 from __future__ import annotations
 
+import pkgutil
+
 import psycopg
 import pytest
 
 from tests.analysis.rules.example_schema import EXAMPLE_SCHEMA
-from zdt.analysis import analyse_sql
+from zdt.analysis import analyse_sql, rules
 from zdt.analysis.rules import ALL_RULES, Rule
 from zdt.analysis.source import parse_statements
 from zdt.schema import introspect
@@ -31,7 +33,10 @@ def example_db(conn: psycopg.Connection) -> psycopg.Connection:
 
 
 def test_every_rule_documents_itself() -> None:
-    assert len(ALL_RULES) >= 3
+    modules = {info.name for info in pkgutil.iter_modules(rules.__path__)} - {"base"}
+    assert sorted(type(rule).__module__.rsplit(".", 1)[1] for rule in ALL_RULES) == sorted(
+        name for name in modules if not name.startswith("_")
+    ), "every rule module defines exactly one discovered rule"
     for rule in ALL_RULES:
         assert rule.id == rule.id.lower() and " " not in rule.id
         assert rule.summary and rule.bad and rule.good, rule.id
