@@ -1,11 +1,15 @@
-"""Schema-qualified relation names, spelled the way ``format('%I.%I', schema, name)`` spells them."""
+"""Relation names: schema-qualified the way ``format('%I.%I', schema, name)`` spells them, and names
+zdt derives kept within what PostgreSQL stores whole."""
 
 from __future__ import annotations
+
+import hashlib
 
 from pglast import ast
 from pglast.stream import maybe_double_quote_name
 
 DEFAULT_SCHEMA = "public"
+NAME_MAX_BYTES = 63  # NAMEDATALEN - 1
 
 
 def qualified(schema: str | None, name: str) -> str:
@@ -27,3 +31,17 @@ def of_name_list(names: tuple[ast.String, ...] | list[ast.String]) -> str:
 def plain(name: str) -> str:
     """Column or constraint name as the catalog stores it (no quoting)."""
     return name
+
+
+def derived_name(name: str) -> str:
+    """``name`` if PostgreSQL keeps it whole, else a prefix plus a hash of the whole name.
+
+    PostgreSQL silently cuts names at 63 bytes: a verification query would then look for a name that does
+    not exist, and two long names cut to the same prefix would collide. The hash keeps them apart.
+    """
+    encoded = name.encode()
+    if len(encoded) <= NAME_MAX_BYTES:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    head = encoded[: NAME_MAX_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head}_{digest}"

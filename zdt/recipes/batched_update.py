@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from pglast import ast, parser
 from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
-from pglast.visitors import Visitor
-from psycopg import sql
 
 from zdt.analysis import names
 from zdt.analysis.locks import LockMode
+from zdt.analysis.parse_tree import CatalogueTextError, has_subquery, referenced_columns, type_name_of
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes.base import PlanningContext, Recipe, column, deparse, literal, render, split_name
@@ -141,8 +140,8 @@ def _pending_condition(
     for name, value in assignments:
         if isinstance(value, ast.SetToDefault) or is_volatile(value, volatility):
             return None
-        reads = _Reads.of(value)
-        if targets & reads.columns or reads.subqueries:
+        # A value reading an assigned column (score + 1) or other rows (a subquery) is never "done".
+        if targets & set(referenced_columns(value)) or has_subquery(value):
             return None
         type_name = _type_name(context.state.column_type(table, name))
         if type_name is None:
@@ -160,44 +159,14 @@ def _pending_condition(
     return ast.BoolExpr(boolop=BoolExprType.OR_EXPR, args=tuple(conditions))
 
 
-class _Reads(Visitor):
-    """Columns an expression reads, and whether it runs a subquery (which reads other rows, which may
-    change between batches: its result is not a fixed target)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.columns: set[str] = set()
-        self.subqueries = False
-
-    @classmethod
-    def of(cls, expression: ast.Node) -> _Reads:
-        reads = cls()
-        reads(expression)
-        return reads
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        last = node.fields[-1] if node.fields else None
-        if isinstance(last, ast.String):
-            self.columns.add(last.sval)
-
-    def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
-        self.subqueries = True
-
-
 def _type_name(formatted: str | None) -> ast.TypeName | None:
     """The column's type (format_type() spelling from the catalog) as a parse-tree TypeName."""
     if formatted is None:
         return None
-    text = render("SELECT CAST(NULL AS {type})", type=sql.SQL(formatted))
     try:
-        statements = parser.parse_sql(text)
-    except parser.ParseError:
+        return type_name_of(formatted)
+    except (CatalogueTextError, parser.ParseError):
         return None
-    select = statements[0].stmt if len(statements) == 1 else None
-    if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
-        return None
-    cast = select.targetList[0].val
-    return cast.typeName if isinstance(cast, ast.TypeCast) else None
 
 
 def _and(left: ast.Node | None, right: ast.Node | None) -> ast.Node | None:

@@ -13,11 +13,13 @@ import hashlib
 from pglast import ast, parser
 
 from zdt.analysis.analyser import analyse_statement, new_state
+from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
 from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
 from zdt.recipes.base import deparse
+from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import SchemaSnapshot
 
 _EXECUTOR_SETTINGS = {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
@@ -41,7 +43,10 @@ def plan_sql(
     for number, statement in enumerate(statements, start=1):
         report = analyse_statement(statement, state)
         context = PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
-        steps.extend(recipe_for(context).steps(context))
+        try:
+            steps.extend(recipe_for(context).steps(context))
+        except CatalogueTextError as error:
+            raise PlanningError(f"line {statement.line}: {error}") from None
     ordered = sorted(steps, key=lambda step: PHASE_ORDER.index(step.phase))
     return MigrationPlan(
         id=plan_id or _plan_id(sql_text),

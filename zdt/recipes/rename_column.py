@@ -3,7 +3,7 @@ once no code uses it.
 
 The plain statement is quick, but every running query that names the old column fails at once with
 "column does not exist", and the previous release can no longer be rolled back to. Instead (machinery
-in ``column_sync``):
+in ``_column_move`` / ``_column_sync``, design in docs/column-sync.md):
 
 start (expand):   ADD COLUMN <new> of the same type (the old default, if not volatile); a trigger function
                   and a BEFORE INSERT OR UPDATE trigger (``zdt_sync_<table>_<old>``) in one transaction,
@@ -32,7 +32,8 @@ from pglast.enums import ObjectType
 
 from zdt.analysis import names
 from zdt.plan.model import Step
-from zdt.recipes import column_sync
+from zdt.recipes._column_move import plan_move
+from zdt.recipes._column_sync import plan_steps
 from zdt.recipes.base import PlanningContext, Recipe
 
 
@@ -57,7 +58,7 @@ class RenameColumn(Recipe):
         node: ast.RenameStmt = context.node
         table = names.of_range_var(node.relation)
         old, new = node.subname, node.newname
-        move = column_sync.plan_move(
+        move = plan_move(
             context,
             table=table,
             old=old,
@@ -71,4 +72,4 @@ class RenameColumn(Recipe):
                 "(both names work until then)"
             ),
         )
-        return column_sync.plan_steps(move, context, self.id)
+        return plan_steps(move, context, self.id)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.stream import RawStream, maybe_double_quote_name
-from pglast.visitors import Visitor
 
 from zdt.analysis import types
 from zdt.analysis.rules.base import RuleContext
@@ -120,26 +119,6 @@ def relname(context: RuleContext) -> str:
     if isinstance(relation, ast.RangeVar):
         return relation.relname
     return (context.target or "t").rsplit(".", 1)[-1].strip('"')
-
-
-class _ColumnRefs(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        last = node.fields[-1] if node.fields else None
-        if isinstance(last, ast.String) and last.sval not in self.names:
-            self.names.append(last.sval)
-
-
-def referenced_columns(expression: ast.Node | None) -> list[str]:
-    """Column names an expression mentions, in order of first appearance."""
-    if expression is None:
-        return []
-    collector = _ColumnRefs()
-    collector(expression)
-    return collector.names
 
 
 def key_names(keys: tuple[ast.String, ...] | list[ast.String] | None) -> list[str]:

@@ -10,6 +10,7 @@ from pglast.enums import AlterTableType, ConstrType
 from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
+from zdt.analysis.parse_tree import referenced_columns
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
 
@@ -49,7 +50,7 @@ class ConstraintMissingNotValid(Rule):
                 yield self._foreign_key_finding(context, table, constraint)
 
     def _check_finding(self, context: RuleContext, table: str, constraint: ast.Constraint) -> Finding:
-        columns = common.referenced_columns(constraint.raw_expr)
+        columns = referenced_columns(constraint.raw_expr)
         name = constraint.conname or f"{common.relname(context)}_{'_'.join(columns) or 'expr'}_check"
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
         on = ", ".join(common.column_name(table, column) for column in columns) or table
