@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from zdt.agents.brains import OfflineBrain
+from zdt.agents.brains.mode import BrainMode
 from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.embedded import EmbeddedPostgres
@@ -105,7 +106,7 @@ def demo_command(
         )
         state_url = f"sqlite:///{Path(state_dir) / 'state.sqlite'}"
         with session_graph(state_url) as graph:
-            state = initial_state(session_id, brain.name, "offline", request)
+            state = initial_state(session_id, brain.name, BrainMode.OFFLINE, request)
             hint = ResumeHint(url, None, state_url, out)
             result = follow(graph, state, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
     finish(console, result, out)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from zdt.agents.brains import select_brain
+from zdt.agents.brains.mode import BrainMode
 from zdt.agents.errors import AgentError
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
@@ -73,7 +74,7 @@ def resume_command(
         ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The session's target, supplied again."
     ),
     staging_url: str | None = typer.Option(None, "--staging-url", envvar="ZDT_STAGING_URL"),
-    brain_mode: str | None = typer.Option(None, "--brain", help="Default: the session's own choice."),
+    brain_mode: BrainMode | None = typer.Option(None, "--brain", help="Default: the session's own choice."),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Approve later plans of this session without asking."
     ),
@@ -98,9 +99,8 @@ def resume_command(
             console.print(f"session {session_id} has already ended: {current.status}", highlight=False)
             finish(console, current, out)
         try:
-            brain = select_brain(
-                brain_mode or current.values.get("brain_mode", "auto"), observers=[renderer.model_call]
-            )  # type: ignore[arg-type]
+            chosen = brain_mode or BrainMode(current.values.get("brain_mode", BrainMode.AUTO))
+            brain = select_brain(chosen, observers=[renderer.model_call])
         except (AgentError, ValueError) as error:
             raise fail(str(error), EXIT_BAD_INPUT) from None
         console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from zdt.agents.brains import select_brain
+from zdt.agents.brains.mode import BrainMode
 from zdt.agents.errors import AgentError
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
@@ -62,8 +63,8 @@ def run_command(
         envvar="ZDT_STAGING_URL",
         help="Rehearse here (default: a throwaway embedded PostgreSQL holding the target's schema).",
     ),
-    brain_mode: str = typer.Option(
-        "auto", "--brain", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or offline."
+    brain_mode: BrainMode = typer.Option(
+        BrainMode.AUTO, "--brain", help="auto (Claude when ANTHROPIC_API_KEY is set), claude or offline."
     ),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Approve the plan without asking (recorded as approved by LOGIN (--yes))."
@@ -89,7 +90,7 @@ def run_command(
     console = Console()
     renderer = SessionRenderer(console)
     try:
-        brain = select_brain(brain_mode, observers=[renderer.model_call])  # type: ignore[arg-type]
+        brain = select_brain(brain_mode, observers=[renderer.model_call])
     except (AgentError, ValueError) as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None
     session_id = new_session_id()

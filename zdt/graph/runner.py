@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from zdt.agents.brains.mode import BrainMode
 from zdt.graph.approvals import APPROVAL_KIND
 from zdt.graph.context import SessionContext
 from zdt.graph.state import Approval, SessionRequest, SessionState
@@ -49,9 +50,14 @@ def new_session_id() -> str:
     return datetime.now(UTC).strftime("s-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-def initial_state(session_id: str, brain: str, brain_mode: str, request: SessionRequest) -> dict[str, Any]:
+def initial_state(
+    session_id: str, brain: str, brain_mode: BrainMode, request: SessionRequest
+) -> dict[str, Any]:
     state = SessionState(
-        session_id=session_id, brain=brain, brain_mode=brain_mode, request=request.model_dump(mode="json")
+        session_id=session_id,
+        brain=brain,
+        brain_mode=BrainMode(brain_mode).value,
+        request=request.model_dump(mode="json"),
     )
     return state.model_dump(mode="json")
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from zdt.agents.brains.mode import BrainMode
 from zdt.plan.model import MigrationPlan
 
 
@@ -89,7 +90,7 @@ class SessionState(BaseModel):
 
     session_id: str
     brain: str = Field(description="The brain's display name, e.g. 'offline' or 'claude (model id)'.")
-    brain_mode: str = Field(default="auto", description="auto, claude or offline: picked again on resume.")
+    brain_mode: BrainMode = Field(default=BrainMode.AUTO, description="Picked again on resume.")
     request: dict[str, Any] = Field(description="SessionRequest as JSON.")
     created_at: str = Field(default_factory=utc_now)
     status: str = SessionStatus.PLANNING.value

@@ -7,21 +7,19 @@ key is set rather than at the first agent call; 'offline' never touches the netw
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
 
 import anthropic
 
 from zdt.agents.base import Brain, ModelCallObserver
 from zdt.agents.brains.claude import DEFAULT_MAX_RETRIES, ClaudeBrain
 from zdt.agents.brains.config import API_KEY_ENV, api_key_present
+from zdt.agents.brains.mode import BrainMode
 from zdt.agents.brains.offline import OfflineBrain
 from zdt.agents.errors import AgentError
 
-BrainMode = Literal["auto", "claude", "offline"]
-
 
 def select_brain(
-    mode: BrainMode = "auto",
+    mode: BrainMode | str = BrainMode.AUTO,
     *,
     model: str | None = None,
     client: anthropic.Anthropic | None = None,
@@ -30,8 +28,10 @@ def select_brain(
     environ: Mapping[str, str] | None = None,
 ) -> Brain:
     """The brain for ``mode``; an injected ``client`` counts as configured Claude access."""
-    if mode not in ("auto", "claude", "offline"):
-        raise ValueError(f"unknown brain mode {mode!r}: auto, claude or offline")
+    try:
+        mode = BrainMode(mode)
+    except ValueError:
+        raise ValueError(f"unknown brain mode {mode!r}: auto, claude or offline") from None
     if mode == "offline":
         return OfflineBrain()
     configured = client is not None or api_key_present(environ)
