@@ -28,11 +28,20 @@ from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
 from pglast.visitors import Visitor
 from psycopg import sql
 
-from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes.base import PlanningContext, Recipe, column, deparse, literal, render, split_name
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    deparse,
+    literal,
+    relation_name,
+    render,
+    split_name,
+)
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import faithful_sql
@@ -46,13 +55,15 @@ class BatchedUpdate(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node
-        return isinstance(node, ast.UpdateStmt) and context.is_existing(names.of_range_var(node.relation))
+        return isinstance(node, ast.UpdateStmt) and context.is_existing(relation_name(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.UpdateStmt = context.node
-        table = names.of_range_var(node.relation)
+        node = context.node_as(ast.UpdateStmt)
+        table = relation_name(node)
         _refuse_unbatchable(node, table, context.statement.line)
-        assignments = [(target.name, target.val) for target in node.targetList]
+        assignments = [
+            (target.name, target.val) for target in required(node.targetList, "UpdateStmt.targetList")
+        ]
         targets = [name for name, _ in assignments]
         key = require_batch_key(context, table, f"UPDATE of {table}")
         if key in targets:
@@ -109,11 +120,12 @@ def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
         reasons.append("WITH (move the CTE into a subquery)")
     if isinstance(node.whereClause, ast.CurrentOfExpr):
         reasons.append("WHERE CURRENT OF (a cursor cannot span batches)")
-    if not node.relation.inh:
+    relation = required(node.relation, "UpdateStmt.relation")
+    if not relation.inh:
         reasons.append("ONLY (batches update the table with its children)")
-    if node.relation.alias is not None:
+    if relation.alias is not None:
         reasons.append("a table alias (the batches name the table itself: drop the alias)")
-    for target in node.targetList:
+    for target in required(node.targetList, "UpdateStmt.targetList"):
         if isinstance(target.val, ast.MultiAssignRef):
             reasons.append("(a, b) = (...) assignments (write one assignment per column)")
             break
@@ -178,7 +190,7 @@ class _Reads(Visitor):
     def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
         last = node.fields[-1] if node.fields else None
         if isinstance(last, ast.String):
-            self.columns.add(last.sval)
+            self.columns.add(required(last.sval, "String.sval"))
 
     def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
         self.subqueries = True
@@ -196,7 +208,7 @@ def _type_name(formatted: str | None) -> ast.TypeName | None:
     select = statements[0].stmt if len(statements) == 1 else None
     if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
         return None
-    cast = select.targetList[0].val
+    cast = required(select.targetList, "SelectStmt.targetList")[0].val
     return cast.typeName if isinstance(cast, ast.TypeCast) else None
 
 
