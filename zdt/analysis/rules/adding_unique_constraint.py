@@ -45,8 +45,11 @@ class AddingUniqueConstraint(Rule):
         assert table is not None
         for command in common.alter_commands(context, AlterTableType.AT_AddConstraint):
             constraint = command.def_
-            builds = isinstance(constraint, ast.Constraint) and constraint.contype in _KINDS
-            if builds and isinstance(constraint, ast.Constraint) and not constraint.indexname:
+            if (  # builds an index
+                isinstance(constraint, ast.Constraint)
+                and constraint.contype in _KINDS
+                and not constraint.indexname
+            ):
                 yield self._finding(context, table, constraint, common.key_names(constraint.keys))
         for column in common.added_columns(context):
             for constraint in common.constraints_of(
