@@ -5,9 +5,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
-T = TypeVar("T")
+
+class Identified(Protocol):
+    """What the entries are keyed by: a class-level ``id`` (``Rule.id``, ``Recipe.id``)."""
+
+    id: ClassVar[str]
+
+
+T = TypeVar("T", bound=Identified)
 
 
 def instances_in_package(package: str, path: Iterable[str], base: type[T], skip: set[str]) -> dict[str, T]:
@@ -25,8 +32,9 @@ def instances_in_package(package: str, path: Iterable[str], base: type[T], skip:
         for value in vars(module).values():
             defined_here = isinstance(value, type) and issubclass(value, base) and value is not base
             if defined_here and value.__module__ == module.__name__:
-                identifier = value.id  # type: ignore[attr-defined]
+                entry: type[T] = value
+                identifier = entry.id
                 if identifier in found:
                     raise RuntimeError(f"two classes in {package} share the id {identifier!r}")
-                found[identifier] = value()
+                found[identifier] = entry()
     return found

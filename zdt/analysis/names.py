@@ -8,6 +8,8 @@ import hashlib
 from pglast import ast
 from pglast.stream import maybe_double_quote_name
 
+from zdt.analysis.fields import required
+
 DEFAULT_SCHEMA = "public"
 NAME_MAX_BYTES = 63  # NAMEDATALEN - 1
 
@@ -17,12 +19,12 @@ def qualified(schema: str | None, name: str) -> str:
 
 
 def of_range_var(relation: ast.RangeVar) -> str:
-    return qualified(relation.schemaname, relation.relname)
+    return qualified(relation.schemaname, required(relation.relname, "RangeVar.relname"))
 
 
 def of_name_list(names: tuple[ast.String, ...] | list[ast.String]) -> str:
     """('s', 't') or ('t',) as found in DropStmt.objects -> 's.t' / 'public.t'."""
-    parts = [part.sval for part in names]
+    parts = [required(part.sval, "String.sval") for part in names]
     if len(parts) == 1:
         return qualified(None, parts[0])
     return qualified(parts[-2], parts[-1])

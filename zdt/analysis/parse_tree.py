@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pglast import ast, parser
 from pglast.visitors import Visitor
 
+from zdt.analysis.fields import required
+
 
 class CatalogueTextError(ValueError):
     """The catalogue gave text that does not parse as the node it should be."""
@@ -44,7 +46,7 @@ def referenced_columns(node: ast.Node | None) -> list[str]:
     names: list[str] = []
     for reference in column_refs(node):
         last = reference.fields[-1] if reference.fields else None
-        if isinstance(last, ast.String) and last.sval not in names:
+        if isinstance(last, ast.String) and last.sval is not None and last.sval not in names:
             names.append(last.sval)
     return names
 
@@ -69,22 +71,24 @@ def has_subquery(node: ast.Node | None) -> bool:
 
 def name_strings(values: Iterable[ast.String] | None) -> set[str]:
     """The names of a list of String nodes (a constraint's columns, a qualified name's parts)."""
-    return {value.sval for value in values or ()}
+    return {value.sval for value in values or () if value.sval is not None}
 
 
 def parse_expression(text: str) -> ast.Node:
     """A catalogue expression (pg_get_expr output) as a parse tree."""
     statements = parser.parse_sql("SELECT " + text)
     select = statements[0].stmt if len(statements) == 1 else None
-    if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1 or select.fromClause:
+    if not isinstance(select, ast.SelectStmt) or not select.targetList or len(select.targetList) != 1:
         raise CatalogueTextError(f"unexpected expression in the catalog: {text}")
-    return select.targetList[0].val
+    if select.fromClause:
+        raise CatalogueTextError(f"unexpected expression in the catalog: {text}")
+    return required(select.targetList[0].val, "ResTarget.val")
 
 
 def type_name_of(formatted: str) -> ast.TypeName:
     """format_type() output (``character varying(50)``) as a TypeName node, checked by the parser."""
     expression = parse_expression("CAST(NULL AS " + formatted + ")")
-    if not isinstance(expression, ast.TypeCast):
+    if not isinstance(expression, ast.TypeCast) or expression.typeName is None:
         raise CatalogueTextError(f"unexpected type name in the catalog: {formatted}")
     return expression.typeName
 
@@ -92,7 +96,7 @@ def type_name_of(formatted: str) -> ast.TypeName:
 def parse_constraint(definition: str) -> ast.Constraint:
     """pg_get_constraintdef output (``CHECK ((a > 0))``, ``FOREIGN KEY (a) REFERENCES ...``) as a node."""
     statement = parser.parse_sql("ALTER TABLE zdt_probe ADD " + definition)[0].stmt
-    command = statement.cmds[0] if isinstance(statement, ast.AlterTableStmt) else None
+    command = statement.cmds[0] if isinstance(statement, ast.AlterTableStmt) and statement.cmds else None
     if command is None or not isinstance(command.def_, ast.Constraint):
         raise CatalogueTextError(f"unexpected constraint in the catalog: {definition}")
     return command.def_
@@ -123,5 +127,6 @@ def rename_index_column(statement: ast.IndexStmt, old: str, new: str) -> None:
         if element.name == old:
             element.name = new
     for reference in column_refs(statement):
-        if len(reference.fields) == 1 and reference.fields[0].sval == old:
+        fields = reference.fields or ()
+        if len(fields) == 1 and isinstance(fields[0], ast.String) and fields[0].sval == old:
             reference.fields = (ast.String(new),)

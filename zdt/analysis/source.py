@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from pglast import ast, parser
 
+from zdt.analysis.fields import required
+
 IGNORE_MARKER = "zdt-ignore:"
 
 
@@ -95,6 +97,8 @@ def parse_statements(text: str, source: str = "<input>") -> list[ParsedStatement
                 ignored |= _ignored_rules(comment)
         line, _ = _line_and_column(text, first)
         body = text[first:end].strip()
-        statements.append(ParsedStatement(index, line, body, raw.stmt, frozenset(ignored)))
+        statements.append(
+            ParsedStatement(index, line, body, required(raw.stmt, "RawStmt.stmt"), frozenset(ignored))
+        )
         previous_end = end
     return statements

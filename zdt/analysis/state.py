@@ -68,7 +68,7 @@ class MigrationState:
         if any(t == table and c == column and valid for (t, _), (c, valid) in self.not_null_checks.items()):
             return True
         info = self.table(table)
-        return bool(info) and any(c.validated and c.not_null_column == column for c in info.checks)
+        return info is not None and any(c.validated and c.not_null_column == column for c in info.checks)
 
     def apply(self, effect: Effect) -> None:
         """Record what a statement established, once its rules have run."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from pglast import ast
 
+from zdt.analysis.fields import required
+
 _CATALOG_NAMES = {
     "int2": "smallint",
     "int4": "integer",
@@ -80,7 +82,7 @@ class ColumnType:
 
 def from_type_name(type_name: ast.TypeName) -> ColumnType:
     """The type a ColumnDef or ALTER ... TYPE names, in format_type() spelling."""
-    names = [n.sval for n in type_name.names]
+    names = [n.sval for n in required(type_name.names, "TypeName.names")]
     raw = names[-1]
     if len(names) > 1 and names[0] == "pg_catalog":
         base = _CATALOG_NAMES.get(raw, raw)
@@ -111,7 +113,8 @@ def parse_formatted(text: str) -> ColumnType:
 
 
 def is_serial(type_name: ast.TypeName) -> bool:
-    return len(type_name.names) == 1 and type_name.names[0].sval in SERIAL_TYPES
+    type_names = required(type_name.names, "TypeName.names")
+    return len(type_names) == 1 and type_names[0].sval in SERIAL_TYPES
 
 
 def _widens(old: ColumnType, new: ColumnType) -> bool:

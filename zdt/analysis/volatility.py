@@ -9,6 +9,8 @@ from __future__ import annotations
 from pglast import ast
 from pglast.visitors import Visitor
 
+from zdt.analysis.fields import required
+
 _VOLATILE = frozenset(
     {
         "random",
@@ -58,7 +60,7 @@ class _FunctionNames(Visitor):
         self.names: list[str] = []
 
     def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        self.names.append(node.funcname[-1].sval)
+        self.names.append(required(node.funcname, "FuncCall.funcname")[-1].sval)
 
 
 def called_functions(expression: ast.Node) -> list[str]:

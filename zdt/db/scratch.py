@@ -22,7 +22,7 @@ def create_database(admin_url: str, prefix: str = "zdt_scratch") -> str:
 
 def drop_database(admin_url: str, url: str) -> None:
     """Drop a scratch database, disconnecting whoever is still in it."""
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    name = str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

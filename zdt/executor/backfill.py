@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 from psycopg import sql
@@ -125,7 +126,7 @@ class BackfillRunner:
             self.ctx.wait_for_throttle(sid)
             batch_started = time.monotonic()
             (upper, rows), retries = self.ctx.retry(
-                sid, self.timeouts, lambda p=progress, s=size: self._batch(target, p, s)
+                sid, self.timeouts, partial(self._batch, target, progress, size)
             )
             self.retries += retries
             elapsed_ms = (time.monotonic() - batch_started) * 1000

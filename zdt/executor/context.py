@@ -60,7 +60,7 @@ class RunContext:
         """Run ``attempt`` with jittered backoff on lock timeouts; report each retry as an event."""
         prefix = f"{what}: " if what else ""
 
-        def on_retry(retry: int, delay: float, error: psycopg.Error) -> None:
+        def on_retry(retry: int, delay: float, error: Exception) -> None:
             self.events.emit(
                 EventKind.STEP_RETRY,
                 step_id,

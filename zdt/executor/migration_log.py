@@ -37,7 +37,8 @@ def _sql_cell(statements: list[str]) -> str:
 
 def _password(url: str) -> str | None:
     try:
-        return conninfo_to_dict(url).get("password") or None
+        password = conninfo_to_dict(url).get("password")
+        return str(password) if password else None
     except Exception:  # an unparseable URL has no password we could find
         return None
 

@@ -65,7 +65,9 @@ class LockQueueGuard:
         try:
             with psycopg.connect(self.url, autocommit=True, application_name=self.application_name) as conn:
                 while not self._stop.wait(self.poll_s):
-                    we_wait, queued = conn.execute(_QUEUED_BEHIND_US, {"pid": self.backend_pid}).fetchone()
+                    row = conn.execute(_QUEUED_BEHIND_US, {"pid": self.backend_pid}).fetchone()
+                    assert row is not None  # a SELECT without FROM returns one row
+                    we_wait, queued = row
                     if we_wait and queued:
                         self.queued, self.tripped = int(queued), True
                         conn.execute("SELECT pg_cancel_backend(%s)", [self.backend_pid])

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import psycopg
 from psycopg import errors
 
 from zdt.executor.queue_guard import LockQueueGuardTripped
@@ -48,7 +47,7 @@ def with_lock_retries(
     max_retries: int,
     base_ms: int,
     cap_ms: int,
-    on_retry: Callable[[int, float, psycopg.Error], None],
+    on_retry: Callable[[int, float, Exception], None],
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> tuple[T, int]:

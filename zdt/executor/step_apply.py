@@ -59,6 +59,7 @@ class StepApplier:
                 )
             self.ctx.wait_for_throttle(step.id)
             self.ctx.events.emit(EventKind.STEP_STARTED, step.id, step.description)
+            rows: int | None
             if step.backfill is not None:
                 rows, retries, note = self._backfill(step, timeouts)
             elif step.transactional:

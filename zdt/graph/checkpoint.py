@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -29,6 +29,13 @@ _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 _savers: dict[Path, SqliteSaver] = {}
 _savers_lock = threading.Lock()
+
+
+class _OneConnectionSaver(Protocol):
+    """SqliteSaver and PostgresSaver: one connection, which they use under their ``lock``."""
+
+    conn: Any
+    lock: threading.Lock
 
 
 class StateStoreError(RuntimeError):
@@ -95,7 +102,8 @@ def thread_ids(saver: BaseCheckpointSaver[Any]) -> list[str]:
     """Every session (thread) the store holds, in no particular order."""
     conn = getattr(saver, "conn", None)
     if conn is not None:
-        with saver.lock:  # both savers serialise use of their one connection with it
+        shared = cast(_OneConnectionSaver, saver)  # only those two savers have a .conn
+        with shared.lock:  # both savers serialise use of their one connection with it
             rows = conn.execute("SELECT DISTINCT thread_id FROM checkpoints").fetchall()
         return [row["thread_id"] if isinstance(row, dict) else row[0] for row in rows]
     return list(dict.fromkeys(str(t.config["configurable"]["thread_id"]) for t in saver.list(None)))

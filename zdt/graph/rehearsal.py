@@ -135,7 +135,7 @@ def rehearse_at(
 def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehearsal) -> dict[str, Any]:
     """What the approver reads about the rehearsal: per step its time, retries and the lock it held."""
     steps = {step.id: step for step in plan.steps}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for result in rehearsal.execution.steps:
         step = steps.get(result.step_id)
         rows.append(

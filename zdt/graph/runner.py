@@ -56,7 +56,7 @@ def initial_state(
     state = SessionState(
         session_id=session_id,
         brain=brain,
-        brain_mode=BrainMode(brain_mode).value,
+        brain_mode=BrainMode(brain_mode),
         request=request.model_dump(mode="json"),
     )
     return state.model_dump(mode="json")

@@ -49,7 +49,7 @@ class Wiring:
             SessionState, context_schema=SessionContext
         )
         for node in nodes:
-            graph.add_node(node.name, node.function)  # type: ignore[call-overload]
+            graph.add_node(node.name, node.function)
         assert self._entry is not None, "call start() first"
         graph.add_edge(START, self._entry)
         for node in nodes:

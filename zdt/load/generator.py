@@ -26,10 +26,11 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 import psycopg
 
-from zdt.load.lockwaits import LockWaitSampler
+from zdt.load.lockwaits import LockWaitLog, LockWaitSampler
 from zdt.load.result import LoadResult
 from zdt.load.workload import Query, Workload
 
@@ -356,11 +357,12 @@ class LoadGenerator:
         try:
             if conn is None or conn.closed:
                 conn = self._conns[index] = self._connect()
+            cursor: psycopg.Cursor[Any]
             if query.positional:
                 cursor = psycopg.RawCursor(conn)
                 cursor.execute(query.sql.encode(), list(params.values()))
             else:
-                cursor = conn.execute(query.sql.encode(), params)  # type: ignore[arg-type]
+                cursor = conn.execute(query.sql.encode(), params)
             if cursor.description is not None:
                 cursor.fetchall()
             return None
@@ -389,7 +391,7 @@ class LoadGenerator:
 
     # --- the result ------------------------------------------------------------------------------
 
-    def _collect(self, lock_waits: object) -> LoadResult:
+    def _collect(self, lock_waits: LockWaitLog | None) -> LoadResult:
         merged = _Log()
         for log in self._logs:
             merged.extend(log)
@@ -413,7 +415,7 @@ class LoadGenerator:
             unsent=len(unsent),
             unsent_intended=array("d", unsent),
             error_messages=dict(self._messages),
-            lock_waits=lock_waits,  # type: ignore[arg-type]
+            lock_waits=lock_waits,
             workload_switches=list(self._switches),
             gc_pauses=list(self._gc_pauses),
         )

@@ -145,7 +145,7 @@ class LoadProcess:
             raise LoadProcessError("the load process is not running")
         self._pipe.send(message)
 
-    def _receive(self, timeout_s: float) -> tuple[str, object]:
+    def _receive(self, timeout_s: float) -> tuple[str, Any]:  # the value is whatever the child pickled
         if self._pipe is None:
             raise LoadProcessError("the load process is not running")
         if not self._pipe.poll(timeout_s):

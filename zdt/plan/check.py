@@ -6,6 +6,7 @@ the executor refuses a plan whose content no longer matches the stamp.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity
@@ -62,7 +63,9 @@ def _check_step_shape(step: Step) -> list[PlanProblem]:
 
 def _check_policy(step: Step) -> list[PlanProblem]:
     """Forward SQL under its phase's rules; rollback may undo anything; verification is a single query."""
-    checks = [(sql, {"phase": step.phase.value}, "") for sql in step.sql]
+    checks: list[tuple[str, dict[str, Any], str]] = [
+        (sql, {"phase": step.phase.value}, "") for sql in step.sql
+    ]
     checks += [(sql, {"phase": Phase.CONTRACT.value}, "rollback: ") for sql in step.rollback.sql]
     checks += [(sql, {"phase": Phase.CONTRACT.value}, "on failure: ") for sql in step.on_failure_sql]
     checks.append((step.verify.sql, {"read_only": True, "single_statement": True}, "verification: "))

@@ -201,7 +201,7 @@ def forward(move: ColumnMove, record: str | None = None) -> ast.Node:
     expression = copy.deepcopy(move.conversion)
     if record is not None:
         for reference in column_refs(expression):
-            reference.fields = (ast.String(record), *reference.fields)
+            reference.fields = (ast.String(record), *(reference.fields or ()))
     return ast.TypeCast(arg=expression, typeName=copy.deepcopy(move.new_type))
 
 

@@ -31,12 +31,23 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
-from zdt.analysis import names, types
+from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes.after_backfill import patient_if_harmless, vacuum_step
-from zdt.recipes.base import PlanningContext, Recipe, column, deparse, ident, literal, render, with_changes
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    deparse,
+    ident,
+    literal,
+    relation_name,
+    render,
+    with_changes,
+)
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.not_null_route import not_null_steps
@@ -52,18 +63,18 @@ class AddColumnNotNull(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         definition = _added_column(context.node)
-        if definition is None or not context.is_existing(names.of_range_var(context.node.relation)):
+        if definition is None or not context.is_existing(relation_name(context.node_as(ast.AlterTableStmt))):
             return False
         if not _is_required(definition) or _fills_itself(definition):
             return False
         return context.report.rewrites_table or context.report.scans_table
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.AlterTableStmt = context.node
+        node = context.node_as(ast.AlterTableStmt)
         definition = _added_column(node)
         assert definition is not None
-        table = names.of_range_var(node.relation)
-        name = definition.colname
+        table = relation_name(node)
+        name = required(definition.colname, "ColumnDef.colname")
         line = context.statement.line
         default = _default_of(definition)
         if default is None:
@@ -99,15 +110,17 @@ class AddColumnNotNull(Recipe):
         fast: bool,
     ) -> Step:
         """The column without NOT NULL; its default inline only if PostgreSQL stores it without a rewrite."""
-        table = names.of_range_var(node.relation)
-        name = definition.colname
+        table = relation_name(node)
+        name = required(definition.colname, "ColumnDef.colname")
         kept = [
             constraint
             for constraint in definition.constraints or ()
             if constraint.contype in _KEPT or (fast and constraint.contype == ConstrType.CONSTR_DEFAULT)
         ]
         nullable = with_changes(definition, is_not_null=False, constraints=tuple(kept) or None)
-        add = with_changes(node, cmds=(with_changes(node.cmds[0], def_=nullable),))
+        add = with_changes(
+            node, cmds=(with_changes(required(node.cmds, "AlterTableStmt.cmds")[0], def_=nullable),)
+        )
         line = context.statement.line
         statements = [required_sql(add, line, f"ADD COLUMN {name}")]
         how = "with its default (a catalog change: no rewrite)"
@@ -186,7 +199,7 @@ def _is_required(definition: ast.ColumnDef) -> bool:
 
 def _fills_itself(definition: ast.ColumnDef) -> bool:
     """serial, identity and generated columns compute their own values: another recipe's business."""
-    if types.is_serial(definition.typeName):
+    if types.is_serial(required(definition.typeName, "ADD COLUMN's ColumnDef.typeName")):
         return True
     self_filling = (ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED)
     return any(constraint.contype in self_filling for constraint in definition.constraints or ())

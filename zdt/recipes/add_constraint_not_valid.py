@@ -23,10 +23,11 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, column, ident, relation_name, render, with_changes
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import required_sql
 
@@ -39,13 +40,15 @@ class AddConstraintNotValid(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _validating_constraint(context.node)
-        return constraint is not None and context.is_existing(names.of_range_var(context.node.relation))
+        return constraint is not None and context.is_existing(
+            relation_name(context.node_as(ast.AlterTableStmt))
+        )
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.AlterTableStmt = context.node
+        node = context.node_as(ast.AlterTableStmt)
         constraint = _validating_constraint(node)
         assert constraint is not None
-        table = names.of_range_var(node.relation)
+        table = relation_name(node)
         kind = "CHECK" if constraint.contype == ConstrType.CONSTR_CHECK else "FOREIGN KEY"
         if not constraint.conname:
             raise PlanningError(
@@ -57,13 +60,13 @@ class AddConstraintNotValid(Recipe):
         lock = LockMode.ACCESS_EXCLUSIVE
         validate_note = "ShareUpdateExclusiveLock: reads and writes go on"
         if constraint.contype == ConstrType.CONSTR_FOREIGN:
-            referenced = names.of_range_var(constraint.pktable)
+            referenced = names.of_range_var(required(constraint.pktable, "FOREIGN KEY's Constraint.pktable"))
             tables.append(referenced)
             lock = LockMode.SHARE_ROW_EXCLUSIVE
             validate_note += f"; RowShareLock on {referenced}"
             _refuse_partitioned_foreign_key(context, table)
         not_valid = with_changes(constraint, skip_validation=True, initially_valid=False)
-        command = with_changes(node.cmds[0], def_=not_valid)
+        command = with_changes(required(node.cmds, "AlterTableStmt.cmds")[0], def_=not_valid)
         t, n = ident(table), column(name)
         return [
             context.step(

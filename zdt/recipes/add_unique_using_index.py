@@ -23,6 +23,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType, SortByDir, SortByNulls
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
@@ -32,6 +33,7 @@ from zdt.recipes.base import (
     column,
     ident,
     literal,
+    relation_name,
     render,
     split_name,
     with_changes,
@@ -49,17 +51,20 @@ class AddUniqueUsingIndex(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _index_building_constraint(context.node)
-        return constraint is not None and context.is_existing(names.of_range_var(context.node.relation))
+        return constraint is not None and context.is_existing(
+            relation_name(context.node_as(ast.AlterTableStmt))
+        )
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.AlterTableStmt = context.node
+        node = context.node_as(ast.AlterTableStmt)
         constraint = _index_building_constraint(node)
         assert constraint is not None
-        table = names.of_range_var(node.relation)
-        kind = _KINDS[constraint.contype]
+        table = relation_name(node)
+        contype = required(constraint.contype, "Constraint.contype")
+        kind = _KINDS[contype]
         keys = [key.sval for key in constraint.keys or ()]
-        name = constraint.conname or _default_name(context, table, constraint.contype, keys)
-        index = names.qualified(node.relation.schemaname, name)
+        name = constraint.conname or _default_name(context, table, contype, keys)
+        index = names.qualified(required(node.relation, "AlterTableStmt.relation").schemaname, name)
         if _index_exists(context, table, index):
             raise PlanningError(
                 f"line {context.statement.line}: an index named {index} already exists on {table}: name the "
@@ -157,7 +162,9 @@ class AddUniqueUsingIndex(Recipe):
             indexspace=None,
             nulls_not_distinct=False,
         )
-        attach = with_changes(node, cmds=(with_changes(node.cmds[0], def_=using),))
+        attach = with_changes(
+            node, cmds=(with_changes(required(node.cmds, "AlterTableStmt.cmds")[0], def_=using),)
+        )
         return context.step(
             "attach-constraint",
             phase=phase,

@@ -10,17 +10,21 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pglast import ast
 from pglast.stream import RawStream
 from psycopg import sql
 
+from zdt.analysis import names
+from zdt.analysis.fields import node_of, required
 from zdt.analysis.model import StatementReport
 from zdt.analysis.source import ParsedStatement
 from zdt.analysis.state import MigrationState
 from zdt.plan.model import Step, Timeouts
 from zdt.schema.snapshot import SchemaSnapshot, TableInfo
+
+NodeT = TypeVar("NodeT", bound=ast.Node)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class PlanningContext:
     def node(self) -> ast.Node:
         return self.statement.node
 
+    def node_as(self, kind: type[NodeT]) -> NodeT:
+        """The statement's node as the class the recipe's ``applies()`` accepted."""
+        return node_of(self.node, kind, "the planned statement")
+
     @property
     def snapshot(self) -> SchemaSnapshot | None:
         return self.state.snapshot
@@ -79,12 +87,22 @@ class PlanningContext:
         return Step(id=self.step_id(suffix), recipe=recipe, source_statement=self.statement.index, **fields)
 
 
+class _HasRelation(Protocol):
+    @property
+    def relation(self) -> ast.RangeVar | None: ...
+
+
+def relation_name(node: _HasRelation) -> str:
+    """'public.posts' for a statement on a relation (ALTER TABLE, UPDATE, ...): the parser always sets it."""
+    return names.of_range_var(required(node.relation, f"{type(node).__name__}.relation"))
+
+
 def deparse(node: ast.Node) -> str:
     """SQL text of a pglast node: recipes rebuild statements from the parsed tree, never from strings."""
     return str(RawStream()(node))
 
 
-def with_changes(node: ast.Node, **changes: object) -> ast.Node:
+def with_changes(node: NodeT, **changes: object) -> NodeT:
     """A copy of a parsed node with some fields replaced; the original stays as parsed."""
     clone = copy.deepcopy(node)
     for name, value in changes.items():

@@ -26,12 +26,21 @@ from __future__ import annotations
 from pglast import ast, parser
 from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
 
-from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.parse_tree import CatalogueTextError, has_subquery, referenced_columns, type_name_of
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes.base import PlanningContext, Recipe, column, deparse, literal, render, split_name
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    deparse,
+    literal,
+    relation_name,
+    render,
+    split_name,
+)
 from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import faithful_sql
@@ -45,13 +54,15 @@ class BatchedUpdate(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node
-        return isinstance(node, ast.UpdateStmt) and context.is_existing(names.of_range_var(node.relation))
+        return isinstance(node, ast.UpdateStmt) and context.is_existing(relation_name(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.UpdateStmt = context.node
-        table = names.of_range_var(node.relation)
+        node = context.node_as(ast.UpdateStmt)
+        table = relation_name(node)
         _refuse_unbatchable(node, table, context.statement.line)
-        assignments = [(target.name, target.val) for target in node.targetList]
+        assignments = [
+            (target.name, target.val) for target in required(node.targetList, "UpdateStmt.targetList")
+        ]
         targets = [name for name, _ in assignments]
         key = require_batch_key(context, table, f"UPDATE of {table}")
         if key in targets:
@@ -108,11 +119,12 @@ def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
         reasons.append("WITH (move the CTE into a subquery)")
     if isinstance(node.whereClause, ast.CurrentOfExpr):
         reasons.append("WHERE CURRENT OF (a cursor cannot span batches)")
-    if not node.relation.inh:
+    relation = required(node.relation, "UpdateStmt.relation")
+    if not relation.inh:
         reasons.append("ONLY (batches update the table with its children)")
-    if node.relation.alias is not None:
+    if relation.alias is not None:
         reasons.append("a table alias (the batches name the table itself: drop the alias)")
-    for target in node.targetList:
+    for target in required(node.targetList, "UpdateStmt.targetList"):
         if isinstance(target.val, ast.MultiAssignRef):
             reasons.append("(a, b) = (...) assignments (write one assignment per column)")
             break

@@ -39,14 +39,14 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ObjectType
 
-from zdt.analysis import names
+from zdt.analysis.fields import node_of, required
 from zdt.analysis.names import derived_name
 from zdt.analysis.parse_tree import referenced_columns
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
-from zdt.recipes.base import PlanningContext, Recipe, deparse
+from zdt.recipes.base import PlanningContext, Recipe, deparse, relation_name
 from zdt.recipes.errors import PlanningError
 
 NEW_COLUMN_SUFFIX = "_zdt_new"
@@ -64,24 +64,26 @@ class ChangeColumnType(Recipe):
         if command is None:
             return False
         return (
-            context.is_existing(names.of_range_var(context.node.relation)) and context.report.rewrites_table
+            context.is_existing(relation_name(context.node_as(ast.AlterTableStmt)))
+            and context.report.rewrites_table
         )
 
     def steps(self, context: PlanningContext) -> list[Step]:
         command = _type_change(context.node)
         assert command is not None
-        definition: ast.ColumnDef = command.def_
-        table = names.of_range_var(context.node.relation)
-        old = command.name
+        definition = node_of(command.def_, ast.ColumnDef, "ALTER COLUMN TYPE's AlterTableCmd.def_")
+        table = relation_name(context.node_as(ast.AlterTableStmt))
+        old = required(command.name, "ALTER COLUMN TYPE's AlterTableCmd.name")
         new = new_column_name(old)
-        purpose = f"change the type of {table}.{old} to {deparse(definition.typeName)}"
+        new_type = required(definition.typeName, "ALTER COLUMN TYPE's ColumnDef.typeName")
+        purpose = f"change the type of {table}.{old} to {deparse(new_type)}"
         conversion = _conversion(context, definition.raw_default, old, purpose)
         move = plan_move(
             context,
             table=table,
             old=old,
             new=new,
-            new_type=definition.typeName,
+            new_type=new_type,
             conversion=conversion,
             collation=definition.collClause,
             purpose=purpose,

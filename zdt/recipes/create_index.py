@@ -11,10 +11,11 @@ from __future__ import annotations
 from pglast import ast
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, ident, relation_name, render, with_changes
 from zdt.recipes.reprint import required_sql
 
 
@@ -27,14 +28,14 @@ class CreateIndexConcurrently(Recipe):
         return isinstance(node, ast.IndexStmt) and context.is_existing(_table(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.IndexStmt = context.node
+        node = context.node_as(ast.IndexStmt)
         table = _table(node)
         if not node.idxname:
             raise ValueError(
                 f"line {context.statement.line}: give the index on {table} a name, so that it can be "
                 "verified and rolled back"
             )
-        index = names.qualified(node.relation.schemaname, node.idxname)
+        index = names.qualified(required(node.relation, "IndexStmt.relation").schemaname, node.idxname)
         concurrent = with_changes(node, concurrent=True)
         drop = render("DROP INDEX CONCURRENTLY IF EXISTS {index}", index=ident(index))
         return [
@@ -56,4 +57,4 @@ class CreateIndexConcurrently(Recipe):
 
 
 def _table(node: ast.IndexStmt) -> str:
-    return names.of_range_var(node.relation)
+    return relation_name(node)

@@ -21,11 +21,11 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ObjectType
 
-from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks, dependents
-from zdt.recipes.base import PlanningContext, Recipe
+from zdt.recipes.base import PlanningContext, Recipe, relation_name
 
 RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback means restore from backup"
 
@@ -41,12 +41,14 @@ class DropColumnInContract(Recipe):
         commands = list(node.cmds or ())
         if len(commands) != 1 or commands[0].subtype != AT.AT_DropColumn:
             return False
-        return context.is_existing(names.of_range_var(node.relation))
+        return context.is_existing(relation_name(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.AlterTableStmt = context.node
-        table = names.of_range_var(node.relation)
-        name = node.cmds[0].name
+        node = context.node_as(ast.AlterTableStmt)
+        table = relation_name(node)
+        name = required(
+            required(node.cmds, "AlterTableStmt.cmds")[0].name, "DROP COLUMN's AlterTableCmd.name"
+        )
         check = dependents.nothing_depends_on_column(table, name)
         guard = context.step(
             f"check-{name}-unused",

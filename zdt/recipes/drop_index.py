@@ -23,6 +23,7 @@ from pglast import ast, parser
 from pglast.enums import DropBehavior, ObjectType
 
 from zdt.analysis import names
+from zdt.analysis.fields import node_of
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
@@ -46,7 +47,7 @@ class DropIndexConcurrently(Recipe):
         return any(table is None or context.is_existing(table) for table in tables)
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.DropStmt = context.node
+        node = context.node_as(ast.DropStmt)
         if node.behavior == DropBehavior.DROP_CASCADE:
             raise PlanningError(
                 f"line {context.statement.line}: DROP INDEX ... CASCADE cannot run CONCURRENTLY; drop what "
@@ -54,7 +55,9 @@ class DropIndexConcurrently(Recipe):
             )
         indexes = _indexes(node)
         steps = []
-        for number, (index, object_names) in enumerate(zip(indexes, node.objects, strict=True), start=1):
+        for number, (index, object_names) in enumerate(
+            zip(indexes, node.objects or (), strict=True), start=1
+        ):
             suffix = "drop-index" if len(indexes) == 1 else f"drop-index-{number}"
             steps.append(self._step(context, node, index, object_names, suffix))
         return steps
@@ -118,7 +121,7 @@ def _rebuild(index: str, known: IndexInfo | None) -> Rollback:
                 "database to get a rebuild as rollback"
             )
         )
-    definition = parser.parse_sql(known.definition)[0].stmt
+    definition = node_of(parser.parse_sql(known.definition)[0].stmt, ast.IndexStmt, "pg_get_indexdef()")
     rebuild = faithful_sql(with_changes(definition, concurrent=True))
     if rebuild is None:
         return Rollback(

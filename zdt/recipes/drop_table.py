@@ -41,7 +41,7 @@ class DropTableInContract(Recipe):
         return any(context.is_existing(table) for table in _tables(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        tables = _tables(context.node)
+        tables = _tables(context.node_as(ast.DropStmt))
         listed = ", ".join(tables)
         check = dependents.nothing_depends_on_tables(tables)
         guard = context.step(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from zdt.analysis import names, types
+from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
@@ -31,7 +33,8 @@ class _Shape:
     phase: Phase = Phase.EXPAND
 
 
-_Handler = Callable[[ast.Node, PlanningContext], _Shape]
+# Each handler takes the node class it is registered under in _HANDLERS.
+_Handler = Callable[[Any, PlanningContext], _Shape]
 
 
 class PassThrough(Recipe):
@@ -83,7 +86,7 @@ def _short(sql: str) -> str:
 
 
 def _slug(kind: str) -> str:
-    out = []
+    out: list[str] = []
     for char in kind.removesuffix("Stmt"):
         if char.isupper() and out:
             out.append("-")
@@ -92,7 +95,7 @@ def _slug(kind: str) -> str:
 
 
 def _create_table(node: ast.CreateStmt, context: PlanningContext) -> _Shape:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "CreateStmt.relation"))
     return _Shape(
         f"create table {table}",
         Verification(sql=checks.relation_exists(table), description=f"{table} exists"),
@@ -101,7 +104,7 @@ def _create_table(node: ast.CreateStmt, context: PlanningContext) -> _Shape:
 
 
 def _create_view(node: ast.ViewStmt, context: PlanningContext) -> _Shape:
-    view = names.of_range_var(node.view)
+    view = names.of_range_var(required(node.view, "ViewStmt.view"))
     if node.replace and context.table(view) is not None:
         raise PlanningError(f"CREATE OR REPLACE VIEW {view}: the previous definition cannot be restored")
     return _Shape(
@@ -112,7 +115,7 @@ def _create_view(node: ast.ViewStmt, context: PlanningContext) -> _Shape:
 
 
 def _create_sequence(node: ast.CreateSeqStmt, context: PlanningContext) -> _Shape:
-    sequence = names.of_range_var(node.sequence)
+    sequence = names.of_range_var(required(node.sequence, "CreateSeqStmt.sequence"))
     return _Shape(
         f"create sequence {sequence}",
         Verification(sql=checks.relation_exists(sequence), description=f"{sequence} exists"),
@@ -123,17 +126,18 @@ def _create_sequence(node: ast.CreateSeqStmt, context: PlanningContext) -> _Shap
 def _create_index_on_new_table(node: ast.IndexStmt, context: PlanningContext) -> _Shape:
     if not node.idxname:
         raise PlanningError("give every index a name, so that it can be verified and rolled back")
-    index = names.qualified(node.relation.schemaname, node.idxname)
+    relation = required(node.relation, "IndexStmt.relation")
+    index = names.qualified(relation.schemaname, node.idxname)
     drop = render("DROP INDEX IF EXISTS {i}", i=ident(index))
     return _Shape(
-        f"create index {index} on new table {names.of_range_var(node.relation)}",
+        f"create index {index} on new table {names.of_range_var(relation)}",
         Verification(sql=checks.index_valid(index), description=f"{index} is valid"),
         Rollback(sql=[drop]),
     )
 
 
 def _create_enum(node: ast.CreateEnumStmt, context: PlanningContext) -> _Shape:
-    type_name = names.of_name_list(node.typeName)
+    type_name = names.of_name_list(required(node.typeName, "CreateEnumStmt.typeName"))
     return _Shape(
         f"create enum type {type_name}",
         Verification(sql=checks.type_exists(type_name), description=f"type {type_name} exists"),
@@ -142,11 +146,12 @@ def _create_enum(node: ast.CreateEnumStmt, context: PlanningContext) -> _Shape:
 
 
 def _alter_enum(node: ast.AlterEnumStmt, context: PlanningContext) -> _Shape:
-    type_name = names.of_name_list(node.typeName)
+    type_name = names.of_name_list(required(node.typeName, "AlterEnumStmt.typeName"))
+    new_value = required(node.newVal, "AlterEnumStmt.newVal")
     if node.oldVal:
         return _Shape(
             f"rename enum label {node.oldVal} of {type_name} to {node.newVal}",
-            Verification(sql=checks.enum_label_exists(type_name, node.newVal)),
+            Verification(sql=checks.enum_label_exists(type_name, new_value)),
             Rollback(
                 sql=[
                     render(
@@ -160,7 +165,7 @@ def _alter_enum(node: ast.AlterEnumStmt, context: PlanningContext) -> _Shape:
         )
     return _Shape(
         f"add label {node.newVal} to enum {type_name}",
-        Verification(sql=checks.enum_label_exists(type_name, node.newVal)),
+        Verification(sql=checks.enum_label_exists(type_name, new_value)),
         Rollback(not_needed="PostgreSQL cannot drop an enum label; an unused label is harmless"),
     )
 
@@ -168,7 +173,7 @@ def _alter_enum(node: ast.AlterEnumStmt, context: PlanningContext) -> _Shape:
 def _comment(node: ast.CommentStmt, context: PlanningContext) -> _Shape:
     if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW):
         raise PlanningError("zdt verifies comments on tables and views only")
-    relation = names.of_name_list(node.object)
+    relation = names.of_name_list(nodes_of(node.object, ast.String, "COMMENT ON TABLE's CommentStmt.object"))
     expected = node.comment
     return _Shape(
         f"set the comment of {relation}",
@@ -186,7 +191,7 @@ def _alter_table(node: ast.AlterTableStmt, context: PlanningContext) -> _Shape:
     if len(commands) != 1:
         raise PlanningError("the planner splits ALTER TABLE into one sub-command per step")
     command = commands[0]
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "AlterTableStmt.relation"))
     handler = _ALTER_HANDLERS.get(command.subtype)
     if handler is None:
         raise PlanningError(
@@ -197,7 +202,7 @@ def _alter_table(node: ast.AlterTableStmt, context: PlanningContext) -> _Shape:
 
 
 def _add_column(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
-    name = command.def_.colname
+    name = required(node_of(command.def_, ast.ColumnDef, "ADD COLUMN's def_").colname, "ColumnDef.colname")
     return _Shape(
         f"add column {name} to {table}",
         Verification(sql=checks.column_exists(table, name), description=f"{table}.{name} exists"),
@@ -206,7 +211,7 @@ def _add_column(command: ast.AlterTableCmd, table: str, context: PlanningContext
 
 
 def _column_default(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
-    name = command.name
+    name = required(command.name, "SET/DROP DEFAULT's AlterTableCmd.name")
     info = context.snapshot.table(table) if context.snapshot else None
     previous = info.columns[name].default if info and name in info.columns else None
     if previous:
@@ -224,7 +229,7 @@ def _column_default(command: ast.AlterTableCmd, table: str, context: PlanningCon
 
 
 def _add_constraint_not_valid(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
-    constraint: ast.Constraint = command.def_
+    constraint = node_of(command.def_, ast.Constraint, "ADD CONSTRAINT's AlterTableCmd.def_")
     if (
         constraint.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
         or not constraint.conname
@@ -243,9 +248,10 @@ def _add_constraint_not_valid(command: ast.AlterTableCmd, table: str, context: P
 
 
 def _validate_constraint(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
+    name = required(command.name, "VALIDATE CONSTRAINT's AlterTableCmd.name")
     return _Shape(
-        f"validate constraint {command.name} on {table}",
-        Verification(sql=checks.constraint_exists(table, command.name, validated=True)),
+        f"validate constraint {name} on {table}",
+        Verification(sql=checks.constraint_exists(table, name, validated=True)),
         Rollback(not_needed="validation only marks an already enforced constraint as valid"),
         phase=Phase.MIGRATE,
     )
@@ -255,7 +261,7 @@ def _binary_coercible_type_change(command: ast.AlterTableCmd, table: str, contex
     """A type change the analyser proved metadata-only (e.g. varchar(50) -> varchar(100) or text)."""
     if context.report.rewrites_table:
         raise PlanningError(f"ALTER COLUMN TYPE on {table} rewrites the table: it needs its own recipe")
-    name = command.name
+    name = required(command.name, "ALTER COLUMN TYPE's AlterTableCmd.name")
     info = context.snapshot.table(table) if context.snapshot else None
     if info is None or name not in info.columns:
         raise PlanningError(
@@ -263,7 +269,8 @@ def _binary_coercible_type_change(command: ast.AlterTableCmd, table: str, contex
             "--database-url so the change can be verified and rolled back"
         )
     old_type = info.columns[name].type  # format_type() output: valid type syntax, from the catalog
-    new_type = str(types.from_type_name(command.def_.typeName))
+    definition = node_of(command.def_, ast.ColumnDef, "ALTER COLUMN TYPE's AlterTableCmd.def_")
+    new_type = str(types.from_type_name(required(definition.typeName, "ColumnDef.typeName")))
     return _Shape(
         f"change {table}.{name} from {old_type} to {new_type} (binary-coercible: no rewrite)",
         Verification(sql=checks.column_type_is(table, name, new_type), description=f"{name} is {new_type}"),

@@ -13,6 +13,7 @@ import hashlib
 from pglast import ast, parser
 
 from zdt.analysis.analyser import analyse_statement, new_state
+from zdt.analysis.fields import required
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
@@ -84,12 +85,12 @@ def _split_alter_table(statement: ParsedStatement) -> list[ParsedStatement]:
     if not isinstance(node, ast.AlterTableStmt) or len(node.cmds or ()) < 2:
         return [statement]
     parts = []
-    for command in node.cmds:
+    for command in node.cmds or ():
         single = ast.AlterTableStmt(
             relation=node.relation, cmds=(command,), objtype=node.objtype, missing_ok=node.missing_ok
         )
         text = deparse(single)
-        reparsed = parser.parse_sql(text)[0].stmt
+        reparsed = required(parser.parse_sql(text)[0].stmt, "RawStmt.stmt")
         parts.append(
             ParsedStatement(statement.index, statement.line, text, reparsed, statement.ignored_rules)
         )

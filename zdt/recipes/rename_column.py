@@ -30,11 +30,11 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import ObjectType
 
-from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.plan.model import Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
-from zdt.recipes.base import PlanningContext, Recipe
+from zdt.recipes.base import PlanningContext, Recipe, relation_name
 
 
 class RenameColumn(Recipe):
@@ -51,13 +51,14 @@ class RenameColumn(Recipe):
             and node.renameType == ObjectType.OBJECT_COLUMN
             and node.relationType == ObjectType.OBJECT_TABLE
             and node.relation is not None
-            and context.is_existing(names.of_range_var(node.relation))
+            and context.is_existing(relation_name(node))
         )
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node: ast.RenameStmt = context.node
-        table = names.of_range_var(node.relation)
-        old, new = node.subname, node.newname
+        node = context.node_as(ast.RenameStmt)
+        table = relation_name(node)
+        old = required(node.subname, "RenameStmt.subname")
+        new = required(node.newname, "RenameStmt.newname")
         move = plan_move(
             context,
             table=table,

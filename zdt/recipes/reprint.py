@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pglast import ast, parser
 
+from zdt.analysis.fields import required
 from zdt.recipes.base import deparse
 from zdt.recipes.errors import PlanningError
 
@@ -24,7 +25,7 @@ def faithful_sql(node: ast.Node) -> str | None:
         return None
     if len(statements) != 1:
         return None
-    reparsed = statements[0].stmt
+    reparsed = required(statements[0].stmt, "RawStmt.stmt")
     # Equal nodes prove it outright. A node built by hand lacks the defaults the parser fills in, so for
     # it the text must at least be a fixed point of parse-and-print.
     if reparsed != node and deparse(reparsed) != text:

@@ -27,11 +27,11 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
-from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, render
+from zdt.recipes.base import PlanningContext, Recipe, column, ident, relation_name, render
 from zdt.recipes.not_null_route import not_null_steps
 
 
@@ -41,7 +41,7 @@ class SetNotNullViaConstraint(Recipe):
 
     def applies(self, context: PlanningContext) -> bool:
         command = _single_command(context.node)
-        if command is None or not context.is_existing(names.of_range_var(context.node.relation)):
+        if command is None or not context.is_existing(relation_name(context.node_as(ast.AlterTableStmt))):
             return False
         if command.subtype == AT.AT_SetNotNull:
             return True  # when it does not scan, it still needs a verified, reversible step
@@ -53,7 +53,7 @@ class SetNotNullViaConstraint(Recipe):
         target = _target(command)
         assert target is not None
         column_name, constraint = target
-        table = names.of_range_var(context.node.relation)
+        table = relation_name(context.node_as(ast.AlterTableStmt))
         if not context.report.scans_table:
             return [self._plain_step(context, table, column_name)]
         return not_null_steps(
@@ -106,7 +106,7 @@ def _single_command(node: ast.Node) -> ast.AlterTableCmd | None:
 def _target(command: ast.AlterTableCmd) -> tuple[str, str | None] | None:
     """(column, constraint name or None) for SET NOT NULL and for ADD CONSTRAINT n NOT NULL col."""
     if command.subtype == AT.AT_SetNotNull:
-        return command.name, None
+        return required(command.name, "SET NOT NULL's AlterTableCmd.name"), None
     constraint = command.def_
     if (
         command.subtype == AT.AT_AddConstraint
@@ -115,5 +115,5 @@ def _target(command: ast.AlterTableCmd) -> tuple[str, str | None] | None:
         and not constraint.skip_validation
         and len(constraint.keys or ()) == 1
     ):
-        return constraint.keys[0].sval, constraint.conname
+        return required(constraint.keys, "Constraint.keys")[0].sval, constraint.conname
     return None

@@ -49,10 +49,11 @@ def copy_sample(
             with source.cursor().copy(select) as reader, target.cursor().copy(insert) as writer:
                 for chunk in reader:
                     writer.write(chunk)
-            count = target.execute(
+            counted = target.execute(
                 sql.SQL("SELECT count(*) FROM {t}").format(t=_identifier(table))
-            ).fetchone()[0]
-            copied[table] = int(count)
+            ).fetchone()
+            assert counted is not None  # count(*) returns one row
+            copied[table] = int(counted[0])
         for sequence, last_value in source.execute(_SEQUENCE_VALUES).fetchall():
             target.execute("SELECT setval(%s::regclass, %s, true)", (sequence, last_value))
         target.commit()

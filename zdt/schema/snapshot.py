@@ -254,8 +254,11 @@ def fingerprint_of(conn: psycopg.Connection) -> str:
 def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapshot:
     """Read the schema of the database ``conn`` is connected to; ``sizes`` False skips table sizes."""
     with conn.cursor(row_factory=dict_row) as cur:
-        version_num = int(cur.execute("SHOW server_version_num").fetchone()["server_version_num"])
-        timezone = cur.execute("SHOW TimeZone").fetchone()["TimeZone"]
+        version_row = cur.execute("SHOW server_version_num").fetchone()
+        timezone_row = cur.execute("SHOW TimeZone").fetchone()
+        assert version_row is not None and timezone_row is not None  # SHOW always returns one row
+        version_num = int(version_row["server_version_num"])
+        timezone = timezone_row["TimeZone"]
         tables = {
             row["name"]: TableInfo(
                 name=row["name"],
@@ -323,7 +326,9 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapsho
         volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
         enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}
         sequences = [row["name"] for row in cur.execute(_SEQUENCES)]
-        checkpoints = CheckpointSettings(**cur.execute(_CHECKPOINTS).fetchone())
+        checkpoint_row = cur.execute(_CHECKPOINTS).fetchone()
+        assert checkpoint_row is not None  # a SELECT without FROM returns one row
+        checkpoints = CheckpointSettings(**checkpoint_row)
     return SchemaSnapshot(
         server_version=version_num // 10000,
         server_version_num=version_num,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from anthropic.types import ToolParam
 from pydantic import BaseModel, ValidationError
 
 
@@ -46,7 +47,7 @@ class Tool:
     input_model: type[BaseModel]
     function: Callable[[Any], str | BaseModel | dict[str, Any] | list[Any]]
 
-    def schema(self) -> dict[str, Any]:
+    def schema(self) -> ToolParam:
         """The Anthropic Messages API tool definition."""
         return {
             "name": self.name,
@@ -70,7 +71,7 @@ class ToolBox:
     def add(self, tool: Tool) -> None:
         self.tools[tool.name] = tool
 
-    def schemas(self) -> list[dict[str, Any]]:
+    def schemas(self) -> list[ToolParam]:
         return [tool.schema() for tool in self.tools.values()]
 
     def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:

@@ -52,7 +52,7 @@ def prepare(ctx: ToolContext, sql: str, role: DatabaseRole | None = None) -> dic
     with read_only_session(ctx, role) as conn:
         try:
             with conn.transaction():
-                conn.execute(f"PREPARE zdt_compat_check AS {query}")  # type: ignore[call-overload]
+                conn.execute(f"PREPARE zdt_compat_check AS {query}")  # policy-checked application query
                 row = conn.execute(_PARAMETER_TYPES).fetchone()
                 conn.execute("DEALLOCATE zdt_compat_check")
         except psycopg.Error as error:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import anthropic
+from anthropic.types import MessageParam, ToolResultBlockParam
 from pydantic import BaseModel, ValidationError
 
 from zdt.agents.base import Agent, ModelCall, ModelCallObserver, ResultT
@@ -100,7 +101,7 @@ class _Conversation:
         self.tools = tools
         self.system = cached_system(agent.system_prompt(context))
         self.tool_defs = cached_tools([*tools.schemas(), submit_tool(agent.result_model)])
-        self.messages: list[dict[str, Any]] = [{"role": "user", "content": agent.task_message(context)}]
+        self.messages: list[MessageParam] = [{"role": "user", "content": agent.task_message(context)}]
         self.invalid_submissions = 0
 
     def run(self) -> Any:
@@ -127,9 +128,9 @@ class _Conversation:
             response = self.brain.client.messages.create(
                 model=self.brain.model,
                 max_tokens=self.brain.max_tokens,
-                system=self.system,  # type: ignore[arg-type]
-                tools=self.tool_defs,  # type: ignore[arg-type]
-                messages=self.messages,  # type: ignore[arg-type]
+                system=self.system,
+                tools=self.tool_defs,
+                messages=self.messages,
             )
         except anthropic.APIError as error:
             raise ModelCallFailed(
@@ -150,9 +151,9 @@ class _Conversation:
         )
         return response
 
-    def _answer(self, uses: list[Any]) -> tuple[list[dict[str, Any]], BaseModel | None]:
+    def _answer(self, uses: list[Any]) -> tuple[list[ToolResultBlockParam], BaseModel | None]:
         """A tool_result for every tool_use, in order; the accepted submission if there was one."""
-        results = []
+        results: list[ToolResultBlockParam] = []
         for use in uses:
             arguments = use.input if isinstance(use.input, dict) else {"input": use.input}
             if use.name != SUBMIT_TOOL:

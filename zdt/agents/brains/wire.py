@@ -5,15 +5,22 @@ Kept apart from the loop so the exact JSON a model receives can be read (and tes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from anthropic.types import (
+    CacheControlEphemeralParam,
+    ContentBlockParam,
+    TextBlockParam,
+    ToolParam,
+    ToolResultBlockParam,
+)
 from pydantic import BaseModel
 
 SUBMIT_TOOL = "submit_result"
-EPHEMERAL = {"type": "ephemeral"}
+EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
 
 
-def submit_tool(result_model: type[BaseModel]) -> dict[str, Any]:
+def submit_tool(result_model: type[BaseModel]) -> ToolParam:
     """The tool a model must call to finish: its input schema is the agent's result model."""
     return {
         "name": SUBMIT_TOOL,
@@ -25,29 +32,30 @@ def submit_tool(result_model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def cached_system(text: str) -> list[dict[str, Any]]:
+def cached_system(text: str) -> list[TextBlockParam]:
     return [{"type": "text", "text": text, "cache_control": EPHEMERAL}]
 
 
-def cached_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def cached_tools(tools: list[ToolParam]) -> list[ToolParam]:
     """The tool list with a cache breakpoint on the last one, which caches every tool before it."""
     if not tools:
         return tools
     return [*tools[:-1], {**tools[-1], "cache_control": EPHEMERAL}]
 
 
-def tool_result(tool_use_id: str, content: str, is_error: bool) -> dict[str, Any]:
+def tool_result(tool_use_id: str, content: str, is_error: bool) -> ToolResultBlockParam:
     return {"type": "tool_result", "tool_use_id": tool_use_id, "content": content, "is_error": is_error}
 
 
-def assistant_blocks(content: list[Any]) -> list[dict[str, Any]]:
+def assistant_blocks(content: list[Any]) -> list[ContentBlockParam]:
     """The assistant turn to append, as request params (not the response objects themselves)."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[ContentBlockParam] = []
     for block in content:
         if block.type == "text":
             blocks.append({"type": "text", "text": block.text})
         elif block.type == "tool_use":
             blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
         else:  # thinking and other blocks go back verbatim, as the API requires
-            blocks.append(block.model_dump(mode="json", exclude_none=True))
+            # A response block's JSON is the request param of the same type (thinking, redacted_thinking).
+            blocks.append(cast(ContentBlockParam, block.model_dump(mode="json", exclude_none=True)))
     return blocks

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pglast import ast
 from pglast.enums import ObjectType
 
 from zdt.analysis.effects import alter_table, data, indexes, maintenance, objects, session, tables
 from zdt.analysis.effects.base import Effect
+from zdt.analysis.fields import required
 from zdt.analysis.state import MigrationState
 
-EffectFunction = Callable[[ast.Node, MigrationState], Effect]
+# Each function takes the node class it is registered under below (or a DropStmt of that removeType).
+EffectFunction = Callable[[Any, MigrationState], Effect]
 
 _BY_NODE: dict[type[ast.Node], EffectFunction] = {
     ast.AlterTableStmt: alter_table.alter_table_effect,
@@ -58,7 +61,9 @@ _DROP_BY_TYPE: dict[ObjectType, EffectFunction] = {
 def effect_of(node: ast.Node, state: MigrationState) -> Effect:
     """The effect of ``node`` given everything known so far; unknown kinds lock no table."""
     if isinstance(node, ast.DropStmt):
-        function = _DROP_BY_TYPE.get(node.removeType, objects.no_table_effect)
+        function = _DROP_BY_TYPE.get(
+            required(node.removeType, "DropStmt.removeType"), objects.no_table_effect
+        )
         return function(node, state)
     function = _BY_NODE.get(type(node), objects.no_table_effect)
     return function(node, state)

@@ -14,6 +14,7 @@ from pglast.enums import ConstrType, DropBehavior, NullTestType, ObjectType
 
 from zdt.analysis import names, types
 from zdt.analysis.effects.base import Effect
+from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 from zdt.analysis.volatility import is_volatile
@@ -56,7 +57,7 @@ _LIGHT_RELOPTIONS = {
 
 
 def alter_table_effect(node: ast.AlterTableStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "AlterTableStmt.relation"))
     effect = Effect(target=table)
     effect.touch(table)
     if node.objtype == ObjectType.OBJECT_INDEX:
@@ -79,7 +80,11 @@ def _alter_index(node: ast.AlterTableStmt, index: str, state: MigrationState, ef
 
 
 def _apply_command(
-    command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect, objtype: ObjectType
+    command: ast.AlterTableCmd,
+    table: str,
+    state: MigrationState,
+    effect: Effect,
+    objtype: ObjectType | None,
 ) -> None:
     subtype = command.subtype
     if subtype in _SHARE_UPDATE_EXCLUSIVE_COMMANDS:
@@ -102,22 +107,27 @@ def _apply_command(
     if subtype == AT.AT_DetachPartition:
         _detach_partition(command, table, effect)
         return
-    if subtype == AT.AT_AddConstraint and command.def_.contype == ConstrType.CONSTR_FOREIGN:
-        _add_constraint(command.def_, table, state, effect)  # adds triggers: ShareRowExclusiveLock
-        return
+    if subtype == AT.AT_AddConstraint:
+        constraint = node_of(command.def_, ast.Constraint, "ADD CONSTRAINT's AlterTableCmd.def_")
+        if constraint.contype == ConstrType.CONSTR_FOREIGN:
+            _add_constraint(constraint, table, state, effect)  # adds triggers: ShareRowExclusiveLock
+            return
     effect.lock(table, AE)
     if subtype == AT.AT_AddColumn:
-        _add_column(command.def_, table, state, effect)
+        _add_column(
+            node_of(command.def_, ast.ColumnDef, "ADD COLUMN's AlterTableCmd.def_"), table, state, effect
+        )
     elif subtype == AT.AT_AlterColumnType:
         _alter_column_type(command, table, state, effect)
     elif subtype == AT.AT_SetNotNull:
-        _set_not_null(command.name, table, state, effect)
+        _set_not_null(required(command.name, "SET NOT NULL's AlterTableCmd.name"), table, state, effect)
     elif subtype == AT.AT_AddConstraint:
-        _add_constraint(command.def_, table, state, effect)
+        _add_constraint(constraint, table, state, effect)
     elif subtype == AT.AT_DropConstraint:
         _drop_constraint(command, table, state, effect)
     elif subtype == AT.AT_DropColumn:
-        _lock_referenced_by_column_fks(command.name, table, state, effect)
+        column = required(command.name, "DROP COLUMN's AlterTableCmd.name")
+        _lock_referenced_by_column_fks(column, table, state, effect)
     elif subtype in _REWRITING_COMMANDS and _is_partitioned(table, state):
         effect.notes.append(f"{table} is partitioned: only the default for future partitions changes")
     elif subtype in _REWRITING_COMMANDS or subtype == AT.AT_SetExpression:
@@ -138,16 +148,17 @@ def _is_partitioned(table: str, state: MigrationState) -> bool:
 
 
 def _reloptions_lock(command: ast.AlterTableCmd) -> LockMode:
-    for option in command.def_ or ():
-        name = f"{option.defnamespace}.{option.defname}" if option.defnamespace else option.defname
+    for option in nodes_of(command.def_, ast.DefElem, "SET/RESET (...)'s AlterTableCmd.def_"):
+        defname = required(option.defname, "DefElem.defname")
+        name = f"{option.defnamespace}.{defname}" if option.defnamespace else defname
         if not (name in _LIGHT_RELOPTIONS or name.startswith(_LIGHT_RELOPTIONS_PREFIXES)):
             return AE
     return SUE
 
 
 def _add_column(column: ast.ColumnDef, table: str, state: MigrationState, effect: Effect) -> None:
-    column_type = types.from_type_name(column.typeName)
-    effect.column_types[(table, column.colname)] = str(column_type)
+    column_type = types.from_type_name(required(column.typeName, "ADD COLUMN's ColumnDef.typeName"))
+    effect.column_types[(table, required(column.colname, "ColumnDef.colname"))] = str(column_type)
     volatility = state.snapshot.function_volatility if state.snapshot else None
     default: ast.Node | None = None
     not_null = bool(column.is_not_null)
@@ -169,7 +180,7 @@ def _add_column(column: ast.ColumnDef, table: str, state: MigrationState, effect
             effect.scans_table = True
         elif kind == ConstrType.CONSTR_FOREIGN:  # a new column is all NULL: nothing to validate
             effect.lock(names.of_range_var(constraint.pktable), SRE)
-    if types.is_serial(column.typeName):
+    if types.is_serial(required(column.typeName, "ADD COLUMN's ColumnDef.typeName")):
         effect.rewrites_table = effect.scans_table = True
         effect.notes.append(f"serial column {column.colname} takes nextval() for every existing row")
     elif default is not None and _is_null_constant(default):
@@ -193,9 +204,9 @@ def _is_null_constant(expression: ast.Node) -> bool:
 
 
 def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect) -> None:
-    column = command.name
-    definition: ast.ColumnDef = command.def_
-    new_type = types.from_type_name(definition.typeName)
+    column = required(command.name, "ALTER COLUMN TYPE's AlterTableCmd.name")
+    definition = node_of(command.def_, ast.ColumnDef, "ALTER COLUMN TYPE's AlterTableCmd.def_")
+    new_type = types.from_type_name(required(definition.typeName, "ALTER COLUMN TYPE's ColumnDef.typeName"))
     current = effect.column_types.get((table, column)) or state.column_type(table, column)
     if definition.raw_default is not None and not _is_bare_column(definition.raw_default, column):
         rewrites = True
@@ -203,11 +214,15 @@ def _alter_column_type(command: ast.AlterTableCmd, table: str, state: MigrationS
         rewrites = True
         effect.notes.append(f"current type of {table}.{column} unknown: assumed to rewrite")
     else:
-        casts = {tuple(pair) for pair in state.snapshot.binary_casts} if state.snapshot else _KNOWN_BINARY
+        casts = (
+            {(source, target) for source, target in state.snapshot.binary_casts}
+            if state.snapshot
+            else _KNOWN_BINARY
+        )
         rewrites = types.change_rewrites(
             types.parse_formatted(current),
             new_type,
-            binary_casts=casts,  # type: ignore[arg-type]
+            binary_casts=casts,
             pg_version=state.pg_version,
             timezone=state.session_timezone,
         )
@@ -234,10 +249,13 @@ _KNOWN_BINARY: set[tuple[str, str]] = {
 }
 
 
-def _is_bare_column(expression: ast.Node, column: str) -> bool:
+def _is_bare_column(expression: ast.Node | None, column: str) -> bool:
     while isinstance(expression, ast.TypeCast):
         expression = expression.arg
-    return isinstance(expression, ast.ColumnRef) and expression.fields[-1].sval == column
+    return (
+        isinstance(expression, ast.ColumnRef)
+        and required(expression.fields, "ColumnRef.fields")[-1].sval == column
+    )
 
 
 def _set_not_null(column: str, table: str, state: MigrationState, effect: Effect) -> None:
@@ -257,7 +275,7 @@ def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationStat
     validates = not constraint.skip_validation and not state.is_new(table)
     if kind == ConstrType.CONSTR_FOREIGN:
         effect.lock(table, SRE)
-        effect.lock(names.of_range_var(constraint.pktable), SRE)
+        effect.lock(names.of_range_var(required(constraint.pktable, "FOREIGN KEY's Constraint.pktable")), SRE)
         effect.scans_table = effect.scans_table or validates
     elif kind == ConstrType.CONSTR_CHECK:
         effect.scans_table = effect.scans_table or validates
@@ -282,9 +300,12 @@ def _add_constraint(constraint: ast.Constraint, table: str, state: MigrationStat
 def _not_null_check_column(constraint: ast.Constraint) -> str | None:
     """The column of a CHECK (column IS NOT NULL): the shape that lets SET NOT NULL skip its scan."""
     expression = constraint.raw_expr
-    is_not_null = isinstance(expression, ast.NullTest) and expression.nulltesttype == NullTestType.IS_NOT_NULL
-    if is_not_null and isinstance(expression.arg, ast.ColumnRef):
-        return expression.arg.fields[-1].sval
+    if (
+        isinstance(expression, ast.NullTest)
+        and expression.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expression.arg, ast.ColumnRef)
+    ):
+        return required(expression.arg.fields, "ColumnRef.fields")[-1].sval
     return None
 
 
@@ -296,7 +317,7 @@ def _index_columns(index_name: str, table: str, state: MigrationState) -> list[s
     info = state.table(table)
     for index in info.indexes if info else ():
         if index.name == qualified:
-            node = parser.parse_sql(index.definition)[0].stmt
+            node = node_of(parser.parse_sql(index.definition)[0].stmt, ast.IndexStmt, "pg_get_indexdef()")
             return [param.name for param in node.indexParams or () if param.name]
     return []
 
@@ -328,7 +349,7 @@ def _validate_constraint(
     command: ast.AlterTableCmd, table: str, state: MigrationState, effect: Effect
 ) -> None:
     effect.scans_table = True
-    effect.validated.add((table, command.name))
+    effect.validated.add((table, required(command.name, "VALIDATE CONSTRAINT's AlterTableCmd.name")))
     info = state.table(table)
     if info is None:
         return
@@ -338,7 +359,8 @@ def _validate_constraint(
 
 
 def _attach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -> None:
-    partition = names.of_range_var(command.def_.name)
+    partition_command = node_of(command.def_, ast.PartitionCmd, "ATTACH PARTITION's AlterTableCmd.def_")
+    partition = names.of_range_var(required(partition_command.name, "PartitionCmd.name"))
     effect.lock(parent, SUE)
     effect.lock(partition, AE)
     effect.notes.append(
@@ -347,8 +369,9 @@ def _attach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -
 
 
 def _detach_partition(command: ast.AlterTableCmd, parent: str, effect: Effect) -> None:
-    partition = names.of_range_var(command.def_.name)
-    if command.def_.concurrent:  # the partition itself is locked exclusively for the final detach
+    partition_command = node_of(command.def_, ast.PartitionCmd, "DETACH PARTITION's AlterTableCmd.def_")
+    partition = names.of_range_var(required(partition_command.name, "PartitionCmd.name"))
+    if partition_command.concurrent:  # the partition itself is locked exclusively for the final detach
         effect.lock(parent, SUE)
         effect.lock(partition, AE)
         effect.transactional = False

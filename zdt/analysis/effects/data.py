@@ -6,12 +6,15 @@ touches until commit: every concurrent UPDATE of the table then waits, for as lo
 
 from __future__ import annotations
 
+from typing import Any
+
 from pglast import ast
 from pglast.enums import LockTupleMode
 from pglast.visitors import Visitor
 
 from zdt.analysis import names
 from zdt.analysis.effects.base import Effect
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 
@@ -38,7 +41,7 @@ class _ReadRelations(Visitor):
         self.relations.append(names.of_range_var(node))
 
 
-def _read_relations(node: ast.Node | None) -> list[str]:
+def _read_relations(node: ast.Node | tuple[Any, ...] | None) -> list[str]:
     if node is None:
         return []
     visitor = _ReadRelations()
@@ -46,7 +49,7 @@ def _read_relations(node: ast.Node | None) -> list[str]:
     return visitor.relations
 
 
-def _lock_sources(effect: Effect, *parts: ast.Node | None) -> None:
+def _lock_sources(effect: Effect, *parts: ast.Node | tuple[Any, ...] | None) -> None:
     for part in parts:
         for relation in _read_relations(part):
             if relation != effect.target:
@@ -66,11 +69,15 @@ def _lock_referenced_keys(
 
 
 def update_effect(node: ast.UpdateStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "UpdateStmt.relation"))
     effect = Effect(target=table)
     effect.lock(table, LockMode.ROW_EXCLUSIVE)
     _lock_sources(effect, node.fromClause, node.whereClause)
-    assigned = {target.name for target in node.targetList or () if isinstance(target, ast.ResTarget)}
+    assigned = {
+        required(target.name, "UPDATE's ResTarget.name")
+        for target in node.targetList or ()
+        if isinstance(target, ast.ResTarget)
+    }
     _lock_referenced_keys(effect, table, assigned, state)
     if node.whereClause is None:
         effect.scans_table = effect.locks_every_row = True
@@ -78,7 +85,7 @@ def update_effect(node: ast.UpdateStmt, state: MigrationState) -> Effect:
 
 
 def delete_effect(node: ast.DeleteStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "DeleteStmt.relation"))
     effect = Effect(target=table)
     effect.lock(table, LockMode.ROW_EXCLUSIVE)
     _lock_sources(effect, node.usingClause, node.whereClause)
@@ -88,7 +95,7 @@ def delete_effect(node: ast.DeleteStmt, state: MigrationState) -> Effect:
 
 
 def insert_effect(node: ast.InsertStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "InsertStmt.relation"))
     effect = Effect(target=table)
     effect.lock(table, LockMode.ROW_EXCLUSIVE)
     _lock_sources(effect, node.selectStmt)
@@ -112,7 +119,7 @@ def select_effect(node: ast.SelectStmt, state: MigrationState) -> Effect:
 
 def lock_table_effect(node: ast.LockStmt, state: MigrationState) -> Effect:
     effect = Effect()
-    mode = _LOCK_STMT_MODES.get(int(node.mode), LockMode.ACCESS_EXCLUSIVE)
+    mode = _LOCK_STMT_MODES.get(required(node.mode, "LockStmt.mode"), LockMode.ACCESS_EXCLUSIVE)
     for relation in node.relations or ():
         table = names.of_range_var(relation)
         effect.lock(table, mode)

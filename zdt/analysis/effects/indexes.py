@@ -12,12 +12,14 @@ from pglast.enums import ReindexObjectType
 
 from zdt.analysis import names
 from zdt.analysis.effects.base import Effect
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 
 
 def create_index_effect(node: ast.IndexStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    relation = required(node.relation, "IndexStmt.relation")
+    table = names.of_range_var(relation)
     effect = Effect(target=table)
     mode = LockMode.SHARE_UPDATE_EXCLUSIVE if node.concurrent else LockMode.SHARE
     effect.lock(table, mode)
@@ -28,7 +30,7 @@ def create_index_effect(node: ast.IndexStmt, state: MigrationState) -> Effect:
     effect.scans_table = not partitions  # a partitioned table has no rows of its own
     effect.transactional = not node.concurrent
     if node.idxname:
-        index = names.qualified(node.relation.schemaname, node.idxname)
+        index = names.qualified(relation.schemaname, node.idxname)
         effect.created.add(index)
         columns = [param.name for param in node.indexParams or () if param.name]
         effect.index_columns[index] = (table, columns)
@@ -77,8 +79,8 @@ def reindex_effect(node: ast.ReindexStmt, state: MigrationState) -> Effect:
         effect.lock(table, table_mode)
         effect.target = table
         info = state.table(table)
-        for index in info.indexes if info else ():
-            effect.lock(index.name, LockMode.ACCESS_EXCLUSIVE)
+        for table_index in info.indexes if info else ():
+            effect.lock(table_index.name, LockMode.ACCESS_EXCLUSIVE)
     else:
         effect.notes.append("REINDEX SCHEMA/DATABASE/SYSTEM locks every table it reaches in turn")
     return effect

@@ -8,12 +8,13 @@ from pglast.enums import ObjectType
 from zdt.analysis import names
 from zdt.analysis.effects.base import Effect
 from zdt.analysis.effects.data import select_effect
+from zdt.analysis.fields import nodes_of, required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 
 
 def view_effect(node: ast.ViewStmt, state: MigrationState) -> Effect:
-    view = names.of_range_var(node.view)
+    view = names.of_range_var(required(node.view, "ViewStmt.view"))
     effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
     exists = state.table(view) is not None or view in state.created
     if node.replace and exists:
@@ -29,7 +30,7 @@ def view_effect(node: ast.ViewStmt, state: MigrationState) -> Effect:
 def refresh_matview_effect(node: ast.RefreshMatViewStmt, state: MigrationState) -> Effect:
     """REFRESH re-runs the view's query (AccessShareLock on its tables). Plain REFRESH swaps in new files
     under AccessExclusiveLock; CONCURRENTLY diffs into the existing ones under ExclusiveLock (reads go on)."""
-    view = names.of_range_var(node.relation)
+    view = names.of_range_var(required(node.relation, "RefreshMatViewStmt.relation"))
     effect = Effect(target=view, rewrites_table=not node.concurrent, scans_table=True)
     effect.lock(view, LockMode.EXCLUSIVE if node.concurrent else LockMode.ACCESS_EXCLUSIVE)
     effect.target_takes_writes = False
@@ -41,7 +42,7 @@ def refresh_matview_effect(node: ast.RefreshMatViewStmt, state: MigrationState) 
 
 
 def create_trigger_effect(node: ast.CreateTrigStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "CreateTrigStmt.relation"))
     effect = Effect(target=table)
     effect.lock(table, LockMode.SHARE_ROW_EXCLUSIVE)
     return effect
@@ -57,7 +58,7 @@ def drop_trigger_effect(node: ast.DropStmt, state: MigrationState) -> Effect:
 
 
 def sequence_effect(node: ast.CreateSeqStmt | ast.AlterSeqStmt, state: MigrationState) -> Effect:
-    sequence = names.of_range_var(node.sequence)
+    sequence = names.of_range_var(required(node.sequence, "sequence statement's .sequence"))
     effect = Effect(target=sequence, target_takes_writes=False)
     if isinstance(node, ast.CreateSeqStmt):
         effect.touch(sequence)
@@ -80,9 +81,10 @@ def alter_enum_effect(node: ast.AlterEnumStmt, state: MigrationState) -> Effect:
 def comment_effect(node: ast.CommentStmt, state: MigrationState) -> Effect:
     effect = Effect()
     if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-        table = names.of_name_list(node.object)
+        table = names.of_name_list(nodes_of(node.object, ast.String, "COMMENT ON TABLE's CommentStmt.object"))
     elif node.objtype == ObjectType.OBJECT_COLUMN:
-        table = names.of_name_list(node.object[:-1])
+        column_path = nodes_of(node.object, ast.String, "COMMENT ON COLUMN's CommentStmt.object")
+        table = names.of_name_list(column_path[:-1])
     else:
         return effect
     effect.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE)
@@ -121,7 +123,8 @@ def not_in_transaction_effect(node: ast.Node, state: MigrationState) -> Effect:
 
 
 def rule_or_policy_effect(node: ast.RuleStmt | ast.CreatePolicyStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.relation if isinstance(node, ast.RuleStmt) else node.table)
+    relation = node.relation if isinstance(node, ast.RuleStmt) else node.table
+    table = names.of_range_var(required(relation, "the rule's or policy's table"))
     effect = Effect(target=table)
     effect.lock(table, LockMode.ACCESS_EXCLUSIVE)
     return effect
@@ -134,7 +137,8 @@ def set_schema_effect(node: ast.AlterObjectSchemaStmt, state: MigrationState) ->
         relation = names.of_range_var(node.relation)
         effect.lock(relation, LockMode.ACCESS_EXCLUSIVE)
         effect.target = relation
-        effect.renamed = (relation, names.qualified(node.newschema, node.relation.relname))
+        name = required(node.relation.relname, "RangeVar.relname")
+        effect.renamed = (relation, names.qualified(node.newschema, name))
     return effect
 
 
@@ -147,7 +151,7 @@ def alter_domain_effect(node: ast.AlterDomainStmt, state: MigrationState) -> Eff
     effect = Effect()
     if node.subtype not in _DOMAIN_CHECKING_SUBTYPES or (node.subtype == "C" and _skips_validation(node)):
         return effect
-    domain = node.typeName[-1].sval
+    domain = required(node.typeName, "AlterDomainStmt.typeName")[-1].sval
     for table in _tables_using_type(domain, state):
         effect.lock(table, LockMode.SHARE)
         effect.target = effect.target or table

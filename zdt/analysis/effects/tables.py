@@ -8,6 +8,7 @@ from pglast.enums import ConstrType, ObjectType
 from zdt.analysis import names, types
 from zdt.analysis.effects.base import Effect
 from zdt.analysis.effects.data import select_effect
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.state import MigrationState
 
@@ -16,13 +17,17 @@ AE = LockMode.ACCESS_EXCLUSIVE
 
 def create_table_effect(node: ast.CreateStmt, state: MigrationState) -> Effect:
     """A new table is invisible to others; only tables it references by foreign key get locked."""
-    table = names.of_range_var(node.relation)
+    table = names.of_range_var(required(node.relation, "CreateStmt.relation"))
     effect = Effect(target=table)
     effect.touch(table)
     effect.created.add(table)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
-            effect.column_types[(table, element.colname)] = str(types.from_type_name(element.typeName))
+            column = required(element.colname, "ColumnDef.colname")
+            column_type = types.from_type_name(
+                required(element.typeName, "CREATE TABLE's ColumnDef.typeName")
+            )
+            effect.column_types[(table, column)] = str(column_type)
             for constraint in element.constraints or ():
                 _lock_referenced(constraint, effect)
         elif isinstance(element, ast.Constraint):
@@ -38,7 +43,8 @@ def _lock_referenced(constraint: ast.Constraint, effect: Effect) -> None:
 
 
 def create_table_as_effect(node: ast.CreateTableAsStmt, state: MigrationState) -> Effect:
-    table = names.of_range_var(node.into.rel)
+    into = required(node.into, "CreateTableAsStmt.into")
+    table = names.of_range_var(required(into.rel, "IntoClause.rel"))
     effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
     effect.target = table
     effect.touch(table)
@@ -115,5 +121,6 @@ def rename_effect(node: ast.RenameStmt, state: MigrationState) -> Effect:
         return effect
     effect.lock(relation, AE)
     if node.renameType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
-        effect.renamed = (relation, names.qualified(node.relation.schemaname, node.newname))
+        new_name = required(node.newname, "RenameStmt.newname")
+        effect.renamed = (relation, names.qualified(node.relation.schemaname, new_name))
     return effect

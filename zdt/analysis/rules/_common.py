@@ -13,6 +13,7 @@ from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.stream import RawStream, maybe_double_quote_name
 
 from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.rules.base import RuleContext
 from zdt.analysis.types import ColumnType
 
@@ -60,13 +61,24 @@ def declared_types(context: RuleContext) -> Iterator[tuple[str, ColumnType, str]
     ``verb`` is "created", "added" or "changed to", for messages.
     """
     for column in created_columns(context):
-        yield column.colname, types.from_type_name(column.typeName), "created"
+        yield colname_of(column), types.from_type_name(type_name_of(column)), "created"
     for column in added_columns(context):
-        yield column.colname, types.from_type_name(column.typeName), "added"
+        yield colname_of(column), types.from_type_name(type_name_of(column)), "added"
     for command in alter_commands(context, AlterTableType.AT_AlterColumnType):
         definition = command.def_
         if isinstance(definition, ast.ColumnDef) and definition.typeName is not None:
-            yield command.name, types.from_type_name(definition.typeName), "changed to"
+            name = required(command.name, "ALTER COLUMN TYPE's AlterTableCmd.name")
+            yield name, types.from_type_name(definition.typeName), "changed to"
+
+
+def colname_of(column: ast.ColumnDef) -> str:
+    """The column's name: every ColumnDef of CREATE TABLE and ADD COLUMN has one."""
+    return required(column.colname, "ColumnDef.colname")
+
+
+def type_name_of(column: ast.ColumnDef) -> ast.TypeName:
+    """The column's type: every ColumnDef of ADD COLUMN has one, and created_columns() keeps only those."""
+    return required(column.typeName, "ColumnDef.typeName")
 
 
 def type_text(column_type: ColumnType) -> str:
@@ -94,7 +106,7 @@ def default_of(column: ast.ColumnDef) -> ast.Node | None:
 
 def fills_existing_rows(column: ast.ColumnDef) -> bool:
     """serial, identity and generated columns compute a value for every existing row themselves."""
-    if types.is_serial(column.typeName):
+    if types.is_serial(type_name_of(column)):
         return True
     return bool(constraints_of(column, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED))
 
@@ -117,12 +129,12 @@ def relname(context: RuleContext) -> str:
     """The target table's name without its schema, to build constraint and index names from."""
     relation = getattr(context.node, "relation", None)
     if isinstance(relation, ast.RangeVar):
-        return relation.relname
+        return required(relation.relname, "RangeVar.relname")
     return (context.target or "t").rsplit(".", 1)[-1].strip('"')
 
 
 def key_names(keys: tuple[ast.String, ...] | list[ast.String] | None) -> list[str]:
-    return [key.sval for key in keys or () if isinstance(key, ast.String)]
+    return [required(key.sval, "String.sval") for key in keys or () if isinstance(key, ast.String)]
 
 
 def provably_not_null(context: RuleContext, table: str, column: str) -> bool:

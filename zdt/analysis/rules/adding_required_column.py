@@ -39,7 +39,12 @@ class AddingRequiredColumn(Rule):
             )
             if not required or common.default_of(column) is not None or common.fills_existing_rows(column):
                 continue
-            yield self._finding(context, table, column.colname, str(types.from_type_name(column.typeName)))
+            yield self._finding(
+                context,
+                table,
+                common.colname_of(column),
+                str(types.from_type_name(common.type_name_of(column))),
+            )
 
     def _finding(self, context: RuleContext, table: str, column: str, type_name: str) -> Finding:
         name = common.column_name(table, column)

@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -40,25 +41,30 @@ class AddingSerialOrIdentityColumn(Rule):
         table = context.target
         assert table is not None
         for column in common.added_columns(context):
-            if types.is_serial(column.typeName):
-                kind = column.typeName.names[-1].sval
+            type_name = common.type_name_of(column)
+            if types.is_serial(type_name):
+                kind = required(type_name.names, "TypeName.names")[-1].sval
             elif common.constraints_of(column, ConstrType.CONSTR_IDENTITY):
-                kind = f"{types.from_type_name(column.typeName)} identity"
+                kind = f"{types.from_type_name(type_name)} identity"
             else:
                 continue
             yield self._finding(context, table, column, kind)
 
     def _finding(self, context: RuleContext, table: str, column: ast.ColumnDef, kind: str) -> Finding:
+        colname = common.colname_of(column)
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
         message = (
-            f"ADD COLUMN {common.column_name(table, column.colname)} {kind} takes a sequence value for every "
+            f"ADD COLUMN {common.column_name(table, colname)} {kind} takes a sequence value for every "
             f"existing row of {table}: the whole table is rewritten and its indexes rebuilt while holding "
             f"{lock}{context.size_note()}"
         )
-        col = common.quote(column.colname)
-        sequence = common.quote(f"{common.relname(context)}_{column.colname}_seq")
+        col = common.quote(colname)
+        sequence = common.quote(f"{common.relname(context)}_{colname}_seq")
         route = common.not_null_route(
-            table, column.colname, context.pg_version, f"{common.relname(context)}_{column.colname}_not_null"
+            table,
+            colname,
+            context.pg_version,
+            f"{common.relname(context)}_{colname}_not_null",
         )
         fix = (
             f"ALTER TABLE {table} ADD COLUMN {col} bigint; CREATE SEQUENCE {sequence} OWNED BY "

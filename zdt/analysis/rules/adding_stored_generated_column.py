@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -54,9 +55,10 @@ class AddingStoredGeneratedColumn(Rule):
         self, context: RuleContext, table: str, column: ast.ColumnDef, generated: ast.Constraint
     ) -> Finding:
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
-        expression = common.to_sql(generated.raw_expr)
+        expression = common.to_sql(required(generated.raw_expr, "GENERATED constraint's raw_expr"))
+        name = common.column_name(table, common.colname_of(column))
         message = (
-            f"ADD COLUMN {common.column_name(table, column.colname)} GENERATED ALWAYS AS ({expression}) "
+            f"ADD COLUMN {name} GENERATED ALWAYS AS ({expression}) "
             f"STORED computes the value for every existing row: {table} is rewritten and its indexes "
             f"rebuilt while holding {lock}{context.size_note()}"
         )
@@ -65,19 +67,21 @@ class AddingStoredGeneratedColumn(Rule):
         )
 
     def _virtual_before_18(self, context: RuleContext, table: str, column: ast.ColumnDef) -> Finding:
+        name = common.column_name(table, common.colname_of(column))
         message = (
-            f"ADD COLUMN {common.column_name(table, column.colname)} is a VIRTUAL generated column, which "
+            f"ADD COLUMN {name} is a VIRTUAL generated column, which "
             f"PostgreSQL {context.pg_version} does not have (it arrived in 18): the statement fails there, "
             f"and writing it STORED would rewrite {table} under AccessExclusiveLock"
         )
         generated = common.constraints_of(column, ConstrType.CONSTR_GENERATED)[0]
-        fix = self._fix(context, table, column, common.to_sql(generated.raw_expr))
+        expression = common.to_sql(required(generated.raw_expr, "GENERATED constraint's raw_expr"))
+        fix = self._fix(context, table, column, expression)
         return self.finding(Severity.ERROR, message, fix)
 
     def _fix(self, context: RuleContext, table: str, column: ast.ColumnDef, expression: str) -> str:
-        col = common.quote(column.colname)
-        type_name = str(types.from_type_name(column.typeName))
-        function = common.quote(f"{common.relname(context)}_{column.colname}")
+        col = common.quote(common.colname_of(column))
+        type_name = str(types.from_type_name(common.type_name_of(column)))
+        function = common.quote(f"{common.relname(context)}_{common.colname_of(column)}")
         fix = (
             f"ALTER TABLE {table} ADD COLUMN {col} {type_name}; a BEFORE INSERT OR UPDATE trigger "
             f"({function}) that sets NEW.{col} := {expression}; then fill existing rows in batches: "

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -44,14 +45,17 @@ class AddingUniqueConstraint(Rule):
         assert table is not None
         for command in common.alter_commands(context, AlterTableType.AT_AddConstraint):
             constraint = command.def_
-            builds = isinstance(constraint, ast.Constraint) and constraint.contype in _KINDS
-            if builds and not constraint.indexname:
+            if (  # builds an index
+                isinstance(constraint, ast.Constraint)
+                and constraint.contype in _KINDS
+                and not constraint.indexname
+            ):
                 yield self._finding(context, table, constraint, common.key_names(constraint.keys))
         for column in common.added_columns(context):
             for constraint in common.constraints_of(
                 column, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY
             ):
-                yield self._finding(context, table, constraint, [column.colname], inline=True)
+                yield self._finding(context, table, constraint, [common.colname_of(column)], inline=True)
 
     def _finding(
         self,
@@ -62,7 +66,7 @@ class AddingUniqueConstraint(Rule):
         *,
         inline: bool = False,
     ) -> Finding:
-        kind = _KINDS[constraint.contype]
+        kind = _KINDS[required(constraint.contype, "Constraint.contype")]
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
         if constraint.contype == ConstrType.CONSTR_EXCLUSION:
             columns = [

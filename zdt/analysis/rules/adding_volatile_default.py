@@ -57,7 +57,7 @@ class AddingVolatileDefault(Rule):
         volatile: bool,
         volatility: dict[str, str] | None,
     ) -> Finding:
-        name = common.column_name(table, column.colname)
+        name = common.column_name(table, common.colname_of(column))
         expression = common.to_sql(default)
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
         if volatile:
@@ -73,8 +73,8 @@ class AddingVolatileDefault(Rule):
             f"ADD COLUMN {name} DEFAULT {expression} rewrites the whole of {table} and rebuilds its indexes "
             f"while holding {lock}: {reason}{context.size_note()}"
         )
-        col = common.quote(column.colname)
-        type_name = str(types.from_type_name(column.typeName))
+        col = common.quote(common.colname_of(column))
+        type_name = str(types.from_type_name(common.type_name_of(column)))
         fix = (
             f"ALTER TABLE {table} ADD COLUMN {col} {type_name}; then ALTER TABLE {table} ALTER COLUMN "
             f"{col} SET DEFAULT {expression}; (new rows only, no rewrite); then fill existing rows in "

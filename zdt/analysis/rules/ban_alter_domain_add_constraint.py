@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from zdt.analysis import names
+from zdt.analysis.fields import node_of, required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules.base import Rule, RuleContext
 
@@ -51,9 +52,9 @@ ALTER DOMAIN email_address ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%') 
         node = context.node
         if not isinstance(node, ast.AlterDomainStmt):
             return
-        domain = names.of_name_list(node.typeName)
+        domain = names.of_name_list(required(node.typeName, "AlterDomainStmt.typeName"))
         if node.subtype == "C" and node.def_ is not None:
-            constraint: ast.Constraint = node.def_
+            constraint = node_of(node.def_, ast.Constraint, "ALTER DOMAIN ADD CONSTRAINT's def_")
             if constraint.skip_validation:
                 return
             if constraint.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL):

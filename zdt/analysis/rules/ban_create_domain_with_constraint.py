@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules.base import Rule, RuleContext
 
@@ -35,7 +36,7 @@ ALTER TABLE users ADD CONSTRAINT users_email_has_at CHECK (email LIKE '%@%') NOT
         checks = [c for c in node.constraints or () if c.contype == ConstrType.CONSTR_CHECK]
         if not checks:
             return
-        domain = names.of_name_list(node.domainname)
+        domain = names.of_name_list(required(node.domainname, "CreateDomainStmt.domainname"))
         yield self.finding(
             Severity.WARNING,
             f"domain {domain} carries a CHECK constraint: every column of type {domain} shares it, and "

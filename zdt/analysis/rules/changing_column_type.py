@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType
 
 from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -48,11 +49,12 @@ class ChangingColumnType(Rule):
             if not isinstance(definition, ast.ColumnDef) or definition.typeName is None:
                 continue
             new = types.from_type_name(definition.typeName)
-            old = _catalog_type(context, table, command.name)
+            column = required(command.name, "ALTER COLUMN TYPE's AlterTableCmd.name")
+            old = _catalog_type(context, table, column)
             if context.effect.rewrites_table:
-                yield self._rewrite(context, table, command.name, old, new)
+                yield self._rewrite(context, table, column, old, new)
             else:
-                yield self._metadata_only(context, table, command.name, old, new)
+                yield self._metadata_only(context, table, column, old, new)
 
     def _rewrite(
         self,

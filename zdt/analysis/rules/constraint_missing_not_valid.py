@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.parse_tree import referenced_columns
@@ -50,25 +51,26 @@ class ConstraintMissingNotValid(Rule):
                 yield self._foreign_key_finding(context, table, constraint)
 
     def _check_finding(self, context: RuleContext, table: str, constraint: ast.Constraint) -> Finding:
-        columns = referenced_columns(constraint.raw_expr)
+        check = required(constraint.raw_expr, "CHECK's Constraint.raw_expr")
+        columns = referenced_columns(check)
         name = constraint.conname or f"{common.relname(context)}_{'_'.join(columns) or 'expr'}_check"
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
         on = ", ".join(common.column_name(table, column) for column in columns) or table
         message = (
-            f"ADD CONSTRAINT {common.quote(name)} CHECK ({common.to_sql(constraint.raw_expr)}) on {on} "
+            f"ADD CONSTRAINT {common.quote(name)} CHECK ({common.to_sql(check)}) on {on} "
             f"checks every row of {table} while holding {lock}: reads and writes on {table} wait for the "
             f"whole scan{context.size_note()}"
         )
         fix = (
             f"ALTER TABLE {table} ADD CONSTRAINT {common.quote(name)} CHECK "
-            f"({common.to_sql(constraint.raw_expr)}) NOT VALID; then, in a separate transaction, "
+            f"({common.to_sql(check)}) NOT VALID; then, in a separate transaction, "
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {common.quote(name)}; (the validation scan takes only "
             "ShareUpdateExclusiveLock, so reads and writes continue)"
         )
         return self.finding(context.scaled(Severity.ERROR), message, fix)
 
     def _foreign_key_finding(self, context: RuleContext, table: str, constraint: ast.Constraint) -> Finding:
-        referenced = names.of_range_var(constraint.pktable)
+        referenced = names.of_range_var(required(constraint.pktable, "FOREIGN KEY's Constraint.pktable"))
         columns = common.key_names(constraint.fk_attrs)
         name = constraint.conname or f"{common.relname(context)}_{'_'.join(columns)}_fkey"
         lock = context.effect.locks.get(table, LockMode.SHARE_ROW_EXCLUSIVE)

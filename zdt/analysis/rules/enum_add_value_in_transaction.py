@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pglast import ast
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules.base import Rule, RuleContext
 
@@ -31,7 +32,7 @@ class EnumAddValueInTransaction(Rule):
             return
         if not context.state.in_transaction:
             return
-        enum = names.of_name_list(node.typeName)
+        enum = names.of_name_list(required(node.typeName, "AlterEnumStmt.typeName"))
         fix = f"run ALTER TYPE {enum} ADD VALUE '{node.newVal}' on its own, outside BEGIN ... COMMIT"
         if context.pg_version < 12:
             yield self.finding(

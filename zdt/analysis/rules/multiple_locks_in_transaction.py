@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules.base import Rule, RuleContext
+from zdt.analysis.state import HeldLock
 
 
 def _covers(held: LockMode, wanted: LockMode) -> bool:
@@ -45,7 +46,7 @@ ALTER TABLE posts ADD COLUMN summary text;"""
         if not new:
             return
         relation, mode = new[0]
-        earlier = {}
+        earlier: dict[str, HeldLock] = {}
         for lock in held:
             earlier.setdefault(lock.relation, lock)
         listed = ", ".join(

@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from zdt.analysis import types
+from zdt.analysis.fields import required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
@@ -38,15 +39,16 @@ class PreferBigintPrimaryKey(Rule):
         keys = _table_level_single_keys(context.node)
         columns = [*common.created_columns(context), *common.added_columns(context)]
         for column in columns:
-            column_type = types.from_type_name(column.typeName)
+            column_type = types.from_type_name(common.type_name_of(column))
             if column_type.base not in _LIMITS:
                 continue
-            described = _describe(column, column_type.base, column.colname in keys)
+            described = _describe(column, column_type.base, common.colname_of(column) in keys)
             if described is not None:
                 yield self._finding(context, column, column_type.base, described)
 
     def _finding(self, context: RuleContext, column: ast.ColumnDef, base: str, described: str) -> Finding:
-        name = common.column_name(context.target, column.colname)
+        colname = common.colname_of(column)
+        name = common.column_name(context.target, colname)
         article = "an" if described[0] in "aeiou" else "a"
         message = (
             f"{name} is {article} {described}: it runs out at {_LIMITS[base]:,}, and widening it to bigint "
@@ -54,7 +56,7 @@ class PreferBigintPrimaryKey(Rule):
             "AccessExclusiveLock"
         )
         fix = (
-            f"declare {common.quote(column.colname)} bigint GENERATED ALWAYS AS IDENTITY (or bigserial), "
+            f"declare {common.quote(colname)} bigint GENERATED ALWAYS AS IDENTITY (or bigserial), "
             "and make the columns that reference it bigint too: 4 more bytes per row, no ceiling in sight"
         )
         return self.finding(Severity.WARNING, message, fix)
@@ -77,8 +79,9 @@ def _describe(column: ast.ColumnDef, base: str, table_level_key: bool) -> str | 
     """'serial (integer) primary key', 'integer identity column', 'smallint primary key' or None."""
     primary = table_level_key or bool(common.constraints_of(column, ConstrType.CONSTR_PRIMARY))
     what = "primary key" if primary else "column"
-    if types.is_serial(column.typeName):
-        return f"{column.typeName.names[-1].sval} ({base}) {what}"
+    type_name = common.type_name_of(column)
+    if types.is_serial(type_name):
+        return f"{required(type_name.names, 'TypeName.names')[-1].sval} ({base}) {what}"
     if common.constraints_of(column, ConstrType.CONSTR_IDENTITY):
         return f"{base} identity {what}"
     return f"{base} primary key" if primary else None

@@ -8,6 +8,7 @@ from pglast import ast, parser
 from pglast.enums import AlterTableType, ConstrType
 
 from zdt.analysis import names
+from zdt.analysis.fields import node_of
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -102,7 +103,8 @@ class PrimaryKeyUsingIndexOnNullable(Rule):
 def _index_columns(context: RuleContext, table: str, index_name: str) -> list[str]:
     """Key columns of an index the snapshot knows (INCLUDE columns are not keys); [] when unknown."""
     info = context.state.table(table)
-    schema = getattr(context.node.relation, "schemaname", None)
+    relation = node_of(context.node, ast.AlterTableStmt, "ADD PRIMARY KEY's statement").relation
+    schema = relation.schemaname if relation is not None else None
     wanted = names.qualified(schema, index_name)
     for index in info.indexes if info else ():
         if index.name != wanted:
@@ -111,6 +113,7 @@ def _index_columns(context: RuleContext, table: str, index_name: str) -> list[st
             statement = parser.parse_sql(index.definition)[0].stmt
         except parser.ParseError:
             return []
+        statement = node_of(statement, ast.IndexStmt, "pg_get_indexdef()")
         return [
             element.name
             for element in statement.indexParams or ()

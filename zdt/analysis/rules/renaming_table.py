@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import ObjectType
 
 from zdt.analysis import names
+from zdt.analysis.fields import required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules.base import Rule, RuleContext
 
@@ -39,7 +40,7 @@ class RenamingTable(Rule):
         if isinstance(node, ast.RenameStmt) and node.renameType in _KINDS and node.relation is not None:
             kind = _KINDS[node.renameType]
             old = names.of_range_var(node.relation)
-            new = names.qualified(node.relation.schemaname, node.newname)
+            new = names.qualified(node.relation.schemaname, required(node.newname, "RenameStmt.newname"))
         elif (
             isinstance(node, ast.AlterObjectSchemaStmt)
             and node.objectType in _KINDS
@@ -47,7 +48,7 @@ class RenamingTable(Rule):
         ):
             kind = _KINDS[node.objectType]
             old = names.of_range_var(node.relation)
-            new = names.qualified(node.newschema, node.relation.relname)
+            new = names.qualified(node.newschema, required(node.relation.relname, "RangeVar.relname"))
         else:
             return
         if not context.is_existing(old):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeGuard
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -43,8 +45,9 @@ class SettingNotNull(Rule):
         table = context.target
         assert table is not None
         for command in common.alter_commands(context, AlterTableType.AT_SetNotNull):
-            if not common.provably_not_null(context, table, command.name):
-                yield self._finding(context, table, command.name, "ALTER COLUMN {col} SET NOT NULL")
+            column = required(command.name, "SET NOT NULL's AlterTableCmd.name")
+            if not common.provably_not_null(context, table, column):
+                yield self._finding(context, table, column, "ALTER COLUMN {col} SET NOT NULL")
         for command in common.alter_commands(context, AlterTableType.AT_AddConstraint):
             constraint = command.def_
             if not _is_validated_not_null(constraint):
@@ -67,7 +70,7 @@ class SettingNotNull(Rule):
         return self.finding(context.scaled(Severity.ERROR), message, fix)
 
 
-def _is_validated_not_null(constraint: ast.Node) -> bool:
+def _is_validated_not_null(constraint: object) -> TypeGuard[ast.Constraint]:
     return (
         isinstance(constraint, ast.Constraint)
         and constraint.contype == ConstrType.CONSTR_NOTNULL

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
@@ -57,7 +58,9 @@ class TableRewriteAlter(Rule):
 
     def _finding(self, context: RuleContext, table: str, command: ast.AlterTableCmd) -> Finding:
         lock = context.effect.locks.get(table, LockMode.ACCESS_EXCLUSIVE)
-        what = _WHAT[command.subtype].format(name=common.quote(command.name or ""))
+        what = _WHAT[required(command.subtype, "AlterTableCmd.subtype")].format(
+            name=common.quote(command.name or "")
+        )
         message = (
             f"ALTER TABLE {table} {what}, rebuilding its indexes, while holding {lock}: reads and writes "
             f"wait until the copy ends{context.size_note()}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from pglast.enums import AlterTableType
 
+from zdt.analysis.fields import required
 from zdt.analysis.model import Finding, Severity
 from zdt.analysis.rules import _common as common
 from zdt.analysis.rules.base import Rule, RuleContext
@@ -48,8 +49,9 @@ class ValidateInSameTransaction(Rule):
             return
         table = context.target
         for command in commands:
+            constraint = required(command.name, "VALIDATE CONSTRAINT's AlterTableCmd.name")
             message = (
-                f"VALIDATE CONSTRAINT {common.quote(command.name)} on {table} runs in the transaction that "
+                f"VALIDATE CONSTRAINT {common.quote(constraint)} on {table} runs in the transaction that "
                 f"took {held.mode} on {held.relation} at statement {held.statement_index + 1}: that lock is "
                 f"held until COMMIT, so the validation scan blocks writes to {held.relation} (and reads, for "
                 f"AccessExclusiveLock) for its whole length{context.size_note()}"
@@ -57,7 +59,7 @@ class ValidateInSameTransaction(Rule):
             fix = (
                 f"COMMIT after the ALTER TABLE at statement {held.statement_index + 1} (e.g. ADD CONSTRAINT "
                 f"... NOT VALID), then run ALTER TABLE {table} VALIDATE CONSTRAINT "
-                f"{common.quote(command.name)}; in a transaction of its own: it takes only "
+                f"{common.quote(constraint)}; in a transaction of its own: it takes only "
                 "ShareUpdateExclusiveLock, so reads and writes continue during the scan"
             )
             yield self.finding(context.scaled(Severity.ERROR), message, fix)
