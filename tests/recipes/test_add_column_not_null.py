@@ -23,7 +23,7 @@ from zdt.analysis.locks import LockMode
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import stamp
 from zdt.plan.model import LockDuration, Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect

@@ -17,7 +17,7 @@ from tests.recipes.lifecycle import (
 )
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect

@@ -22,7 +22,7 @@ from tests.recipes.lifecycle import (
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.add_unique_using_index import constraint_of_kind
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql

@@ -31,7 +31,7 @@ from zdt.db.scratch import scratch_database
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import LockDuration, Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql

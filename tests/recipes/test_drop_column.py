@@ -13,7 +13,8 @@ from tests.recipes.lifecycle import analyse_original, create_posts, plan_against
 from zdt.executor import apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
-from zdt.recipes import checks, dependents
+from zdt.recipes import _checks as checks
+from zdt.recipes import _dependents as dependents
 
 UNTOUCHED = ["id", "author_id", "title", "score"]
 

@@ -11,7 +11,7 @@ from tests.recipes.lifecycle import POSTS_COLUMNS, analyse_original, create_post
 from zdt.analysis.locks import LockMode
 from zdt.plan.check import check_plan
 from zdt.plan.model import Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect

@@ -20,7 +20,8 @@ from tests.recipes.lifecycle import (
 from zdt.executor import apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
-from zdt.recipes import checks, dependents
+from zdt.recipes import _checks as checks
+from zdt.recipes import _dependents as dependents
 
 LEGACY = """
 CREATE TABLE legacy_votes (id bigint PRIMARY KEY, post_id bigint, value integer);

@@ -20,7 +20,7 @@ from tests.recipes.lifecycle import (
 )
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import Phase
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 
 
 def test_set_not_null_runs_through_a_validated_constraint(

@@ -13,17 +13,25 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+class ParseTreeShapeError(ValueError):
+    """A field the parser always sets for this statement kind is missing or of another class.
+
+    It means zdt's reading of pglast's tree is wrong for this statement (a parser upgrade, an unusual
+    form), not that the SQL is bad: the planner reports it with the statement's line.
+    """
+
+
 def required(value: T | None, field: str) -> T:
     """``value``, which the parser always sets for this statement kind; ``field`` names it for the error."""
     if value is None:
-        raise ValueError(f"{field} is missing from the parsed statement")
+        raise ParseTreeShapeError(f"{field} is missing from the parsed statement")
     return value
 
 
 def node_of(value: object, kind: type[T], field: str) -> T:
     """``value`` as the node class the parser always puts in ``field`` for this statement kind."""
     if not isinstance(value, kind):
-        raise TypeError(f"{field}: expected {kind.__name__}, got {type(value).__name__}")
+        raise ParseTreeShapeError(f"{field}: expected {kind.__name__}, got {type(value).__name__}")
     return value
 
 
@@ -32,5 +40,5 @@ def nodes_of(value: object, kind: type[T], field: str) -> tuple[T, ...]:
     if value is None:
         return ()
     if not isinstance(value, tuple):
-        raise TypeError(f"{field}: expected a list, got {type(value).__name__}")
+        raise ParseTreeShapeError(f"{field}: expected a list, got {type(value).__name__}")
     return tuple(node_of(item, kind, field) for item in value)

@@ -35,6 +35,14 @@ def plain(name: str) -> str:
     return name
 
 
+def stored_name(name: str) -> str:
+    """``name`` cut to what PostgreSQL keeps, so that verification queries look up the real name."""
+    encoded = name.encode()
+    if len(encoded) <= NAME_MAX_BYTES:
+        return name
+    return encoded[:NAME_MAX_BYTES].decode(errors="ignore")
+
+
 def derived_name(name: str) -> str:
     """``name`` if PostgreSQL keeps it whole, else a prefix plus a hash of the whole name.
 

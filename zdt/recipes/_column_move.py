@@ -23,8 +23,8 @@ from zdt.analysis.parse_tree import (
     type_name_of,
 )
 from zdt.analysis.volatility import called_functions, is_volatile
+from zdt.recipes._batch_key import require_batch_key
 from zdt.recipes.base import PlanningContext, split_name
-from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import ColumnInfo, IndexInfo, SchemaSnapshot, TableInfo
 

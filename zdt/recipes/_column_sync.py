@@ -19,12 +19,13 @@ from zdt.analysis.locks import LockMode
 from zdt.analysis.names import derived_name
 from zdt.analysis.parse_tree import parse_index, rename_index_column
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Timeouts, Verification
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
+from zdt.recipes._after_backfill import patient_if_harmless, patient_timeouts, vacuum_step
 from zdt.recipes._column_move import ColumnMove, forward, reverse
+from zdt.recipes._index_build import concurrent_index_step
+from zdt.recipes._not_null_route import not_null_steps
 from zdt.recipes._sync_trigger import create_trigger, sync_function
-from zdt.recipes.after_backfill import patient_if_harmless, patient_timeouts, vacuum_step
 from zdt.recipes.base import PlanningContext, column, deparse, ident, literal, render, split_name
-from zdt.recipes.not_null_route import not_null_steps
 from zdt.schema.snapshot import IndexInfo
 
 
@@ -190,24 +191,18 @@ def _index_step(move: ColumnMove, index: IndexInfo, context: PlanningContext, re
     rename_index_column(statement, move.old, move.new)
     statement.idxname = staged_index_name(name)
     statement.concurrent = True
-    drop = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(staged))
-    return _step(
+    return concurrent_index_step(
         context,
-        move,
-        recipe,
         suffix=f"index-{name}",
         phase=Phase.MIGRATE,
+        index=staged,
+        table=move.table,
+        create_sql=deparse(statement),
         description=(
             f"build {staged} on {move.table} CONCURRENTLY: {index.name} for {move.new} instead of "
             f"{move.old} (writes go on); it takes the name {name} when the contract drops {move.old}"
         ),
-        statements=[deparse(statement)],
-        transactional=False,
-        verify=Verification(sql=checks.index_valid(staged), description=f"{staged} is valid"),
-        rollback=Rollback(sql=[drop], transactional=False),
-        on_failure_sql=[drop],
-        lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
-        lock_duration=LockDuration.NONE,
+        recipe=recipe,
         timeouts=patient_timeouts(context),
     )
 

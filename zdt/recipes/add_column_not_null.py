@@ -12,9 +12,9 @@ expand:   ADD COLUMN col type — nullable; with the default inline when it is a
 migrate:  backfill UPDATE ... SET col = expr WHERE col IS NULL, in primary-key batches (each its own short
           transaction, re-runs skip filled rows). verify: no NULL left. rollback: not needed (the column
           goes with the expand rollback).
-migrate:  VACUUM (ANALYZE) the table (``after_backfill``): without it, autovacuum woken by the backfill
+migrate:  VACUUM (ANALYZE) the table (``_after_backfill``): without it, autovacuum woken by the backfill
           made the next AccessExclusiveLock step time out 10 times in a row here. verify: no NULL left.
-migrate:  the not-null route (``not_null_route``): NOT NULL NOT VALID + VALIDATE on PostgreSQL 18, the
+migrate:  the not-null route (``_not_null_route``): NOT NULL NOT VALID + VALIDATE on PostgreSQL 18, the
           CHECK route on 12-17 — each step verified and reversible; validations wait patiently (their
           ShareUpdateExclusiveLock queues no application query).
 
@@ -36,7 +36,10 @@ from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes.after_backfill import patient_if_harmless, vacuum_step
+from zdt.recipes._after_backfill import patient_if_harmless, vacuum_step
+from zdt.recipes._batch_key import require_batch_key
+from zdt.recipes._not_null_route import not_null_steps
+from zdt.recipes._reprint import required_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
@@ -46,12 +49,10 @@ from zdt.recipes.base import (
     literal,
     relation_name,
     render,
+    single_alter_command,
     with_changes,
 )
-from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.not_null_route import not_null_steps
-from zdt.recipes.reprint import required_sql
 
 # Inline constraints that the expand step can carry as they are: they cost no scan on a nullable column.
 _KEPT = (ConstrType.CONSTR_NULL,)
@@ -182,12 +183,8 @@ class AddColumnNotNull(Recipe):
 
 
 def _added_column(node: ast.Node) -> ast.ColumnDef | None:
-    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    commands = list(node.cmds or ())
-    if len(commands) != 1 or commands[0].subtype != AT.AT_AddColumn:
-        return None
-    definition = commands[0].def_
+    command = single_alter_command(node, AT.AT_AddColumn)
+    definition = command.def_ if command is not None else None
     return definition if isinstance(definition, ast.ColumnDef) else None
 
 

@@ -20,16 +20,25 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, ObjectType
+from pglast.enums import ConstrType
 
 from zdt.analysis import names
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, relation_name, render, with_changes
+from zdt.recipes import _checks as checks
+from zdt.recipes._reprint import required_sql
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    ident,
+    relation_name,
+    render,
+    single_alter_command,
+    with_changes,
+)
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.reprint import required_sql
 
 _VALIDATED_KINDS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 
@@ -110,12 +119,8 @@ class AddConstraintNotValid(Recipe):
 
 def _validating_constraint(node: ast.Node) -> ast.Constraint | None:
     """The CHECK / FOREIGN KEY of a single-command ADD CONSTRAINT that validates at once, else None."""
-    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    commands = list(node.cmds or ())
-    if len(commands) != 1 or commands[0].subtype != AT.AT_AddConstraint:
-        return None
-    constraint = commands[0].def_
+    command = single_alter_command(node, AT.AT_AddConstraint)
+    constraint = command.def_ if command is not None else None
     if not isinstance(constraint, ast.Constraint) or constraint.contype not in _VALIDATED_KINDS:
         return None
     return None if constraint.skip_validation else constraint

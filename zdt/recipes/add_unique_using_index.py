@@ -6,7 +6,7 @@ its columns for NULLs under it): nothing reads or writes the table for the whole
 expand:   CREATE UNIQUE INDEX CONCURRENTLY <name> ON t (cols) — ShareUpdateExclusiveLock, outside a
           transaction. verify: the index is valid. on failure: drop the INVALID leftover. rollback: drop it.
 migrate:  PRIMARY KEY only: each nullable key column is made NOT NULL by the shared not-null route
-          (``not_null_route``), because ADD PRIMARY KEY would otherwise do it with a scan under its lock.
+          (``_not_null_route``), because ADD PRIMARY KEY would otherwise do it with a scan under its lock.
 expand (UNIQUE) / migrate (PRIMARY KEY, after the route):
           ADD CONSTRAINT <name> UNIQUE|PRIMARY KEY USING INDEX <name> — a catalog change, brief lock.
           verify: the constraint exists. rollback: DROP CONSTRAINT (which drops its index too).
@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, ObjectType, SortByDir, SortByNulls
+from pglast.enums import ConstrType, SortByDir, SortByNulls
 
 from zdt.analysis import names
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
+from zdt.recipes._index_build import concurrent_index_step
+from zdt.recipes._not_null_route import not_null_steps
+from zdt.recipes._reprint import faithful_sql, required_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
@@ -35,12 +37,11 @@ from zdt.recipes.base import (
     literal,
     relation_name,
     render,
+    single_alter_command,
     split_name,
     with_changes,
 )
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.not_null_route import NAME_MAX_BYTES, not_null_steps
-from zdt.recipes.reprint import faithful_sql, required_sql
 
 _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMARY KEY"}
 
@@ -123,22 +124,17 @@ class AddUniqueUsingIndex(Recipe):
                 f"{name} on {table} faithfully (NULLS NOT DISTINCT together with WITH or USING INDEX "
                 "TABLESPACE); build the index by hand and add the constraint USING INDEX"
             )
-        drop = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(index))
-        return context.step(
-            "build-unique-index",
+        return concurrent_index_step(
+            context,
+            suffix="build-unique-index",
             phase=Phase.EXPAND,
+            index=index,
+            table=table,
+            create_sql=text,
             description=(
                 f"build unique index {index} on {table} ({', '.join(keys)}) concurrently: "
                 "ShareUpdateExclusiveLock, reads and writes go on"
             ),
-            sql=[text],
-            transactional=False,
-            verify=Verification(sql=checks.index_valid(index), description=f"{index} is valid"),
-            rollback=Rollback(sql=[drop], transactional=False),
-            on_failure_sql=[drop],
-            lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
-            lock_duration=LockDuration.NONE,
-            tables=[table],
             recipe=self.id,
         )
 
@@ -189,12 +185,8 @@ class AddUniqueUsingIndex(Recipe):
 
 def _index_building_constraint(node: ast.Node) -> ast.Constraint | None:
     """UNIQUE / PRIMARY KEY of a single-command ADD CONSTRAINT that builds its own index, else None."""
-    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    commands = list(node.cmds or ())
-    if len(commands) != 1 or commands[0].subtype != AT.AT_AddConstraint:
-        return None
-    constraint = commands[0].def_
+    command = single_alter_command(node, AT.AT_AddConstraint)
+    constraint = command.def_ if command is not None else None
     if not isinstance(constraint, ast.Constraint) or constraint.contype not in _KINDS:
         return None
     return None if constraint.indexname else constraint
@@ -204,7 +196,7 @@ def _default_name(context: PlanningContext, table: str, kind: ConstrType, keys: 
     """PostgreSQL's own name for an unnamed constraint, when it needs no truncation."""
     _, relname = split_name(table)
     name = f"{relname}_pkey" if kind == ConstrType.CONSTR_PRIMARY else f"{relname}_{'_'.join(keys)}_key"
-    if len(name.encode()) > NAME_MAX_BYTES:
+    if len(name.encode()) > names.NAME_MAX_BYTES:
         raise PlanningError(
             f"line {context.statement.line}: name the {_KINDS[kind]} constraint on {table}: PostgreSQL would "
             "shorten its default name, and zdt verifies the index and constraint by name"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
 from pglast.stream import RawStream
 from psycopg import sql
 
@@ -95,6 +96,24 @@ class _HasRelation(Protocol):
 def relation_name(node: _HasRelation) -> str:
     """'public.posts' for a statement on a relation (ALTER TABLE, UPDATE, ...): the parser always sets it."""
     return names.of_range_var(required(node.relation, f"{type(node).__name__}.relation"))
+
+
+def single_alter_command(node: ast.Node, *subtypes: AlterTableType) -> ast.AlterTableCmd | None:
+    """The one command of ``ALTER TABLE t <command>`` when it is of one of ``subtypes`` (any, if none given).
+
+    Recipes rewrite one change at a time: the planner splits a multi-command ALTER TABLE into
+    single-command statements before any recipe sees it, so a recipe only needs to recognise its own.
+    ALTER on other relation kinds (views, indexes, sequences) never matches.
+    """
+    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    commands = node.cmds or ()
+    if len(commands) != 1:
+        return None
+    command = commands[0]
+    if not isinstance(command, ast.AlterTableCmd) or (subtypes and command.subtype not in subtypes):
+        return None
+    return command
 
 
 def deparse(node: ast.Node) -> str:

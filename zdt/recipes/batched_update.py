@@ -31,6 +31,8 @@ from zdt.analysis.locks import LockMode
 from zdt.analysis.parse_tree import CatalogueTextError, has_subquery, referenced_columns, type_name_of
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
+from zdt.recipes._batch_key import require_batch_key
+from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
@@ -41,9 +43,7 @@ from zdt.recipes.base import (
     render,
     split_name,
 )
-from zdt.recipes.batch_key import require_batch_key
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.reprint import faithful_sql
 
 DATA_CHANGE = "data change; keep a copy column if you need to undo"
 

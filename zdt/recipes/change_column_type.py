@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ObjectType
 
 from zdt.analysis.fields import node_of, required
 from zdt.analysis.names import derived_name
@@ -46,7 +45,7 @@ from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
-from zdt.recipes.base import PlanningContext, Recipe, deparse, relation_name
+from zdt.recipes.base import PlanningContext, Recipe, deparse, relation_name, single_alter_command
 from zdt.recipes.errors import PlanningError
 
 NEW_COLUMN_SUFFIX = "_zdt_new"
@@ -60,7 +59,7 @@ class ChangeColumnType(Recipe):
     )
 
     def applies(self, context: PlanningContext) -> bool:
-        command = _type_change(context.node)
+        command = single_alter_command(context.node, AT.AT_AlterColumnType)
         if command is None:
             return False
         return (
@@ -69,7 +68,7 @@ class ChangeColumnType(Recipe):
         )
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        command = _type_change(context.node)
+        command = single_alter_command(context.node, AT.AT_AlterColumnType)
         assert command is not None
         definition = node_of(command.def_, ast.ColumnDef, "ALTER COLUMN TYPE's AlterTableCmd.def_")
         table = relation_name(context.node_as(ast.AlterTableStmt))
@@ -98,15 +97,6 @@ class ChangeColumnType(Recipe):
 def new_column_name(old: str) -> str:
     """``<col>_zdt_new``: the application's name for the column from the switch-over on."""
     return derived_name(old + NEW_COLUMN_SUFFIX)
-
-
-def _type_change(node: ast.Node) -> ast.AlterTableCmd | None:
-    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    commands = list(node.cmds or ())
-    if len(commands) != 1 or commands[0].subtype != AT.AT_AlterColumnType:
-        return None
-    return commands[0]
 
 
 def _conversion(context: PlanningContext, using: ast.Node | None, old: str, purpose: str) -> ast.Node:

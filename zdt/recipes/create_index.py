@@ -12,11 +12,11 @@ from pglast import ast
 
 from zdt.analysis import names
 from zdt.analysis.fields import required
-from zdt.analysis.locks import LockMode
-from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, ident, relation_name, render, with_changes
-from zdt.recipes.reprint import required_sql
+from zdt.plan.model import Phase, Step
+from zdt.recipes._index_build import concurrent_index_step
+from zdt.recipes._reprint import required_sql
+from zdt.recipes.base import PlanningContext, Recipe, relation_name, with_changes
+from zdt.recipes.errors import PlanningError
 
 
 class CreateIndexConcurrently(Recipe):
@@ -31,26 +31,21 @@ class CreateIndexConcurrently(Recipe):
         node = context.node_as(ast.IndexStmt)
         table = _table(node)
         if not node.idxname:
-            raise ValueError(
+            raise PlanningError(
                 f"line {context.statement.line}: give the index on {table} a name, so that it can be "
                 "verified and rolled back"
             )
         index = names.qualified(required(node.relation, "IndexStmt.relation").schemaname, node.idxname)
         concurrent = with_changes(node, concurrent=True)
-        drop = render("DROP INDEX CONCURRENTLY IF EXISTS {index}", index=ident(index))
         return [
-            context.step(
-                "create-index",
+            concurrent_index_step(
+                context,
+                suffix="create-index",
                 phase=Phase.EXPAND,
+                index=index,
+                table=table,
+                create_sql=required_sql(concurrent, context.statement.line, f"the index {index}"),
                 description=f"build index {index} on {table} concurrently",
-                sql=[required_sql(concurrent, context.statement.line, f"the index {index}")],
-                transactional=False,
-                verify=Verification(sql=checks.index_valid(index), expect=True, description="index is valid"),
-                rollback=Rollback(sql=[drop], transactional=False),
-                on_failure_sql=[drop],
-                lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
-                lock_duration=LockDuration.NONE,
-                tables=[table],
                 recipe=self.id,
             )
         ]

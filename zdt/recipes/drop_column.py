@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ObjectType
 
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks, dependents
-from zdt.recipes.base import PlanningContext, Recipe, relation_name
+from zdt.recipes import _checks as checks
+from zdt.recipes import _dependents as dependents
+from zdt.recipes.base import PlanningContext, Recipe, relation_name, single_alter_command
 
 RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback means restore from backup"
 
@@ -35,13 +35,9 @@ class DropColumnInContract(Recipe):
     summary = "Drop columns in the contract phase, after a check that no index, view or constraint uses them."
 
     def applies(self, context: PlanningContext) -> bool:
-        node = context.node
-        if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+        if single_alter_command(context.node, AT.AT_DropColumn) is None:
             return False
-        commands = list(node.cmds or ())
-        if len(commands) != 1 or commands[0].subtype != AT.AT_DropColumn:
-            return False
-        return context.is_existing(relation_name(node))
+        return context.is_existing(relation_name(context.node_as(ast.AlterTableStmt)))
 
     def steps(self, context: PlanningContext) -> list[Step]:
         node = context.node_as(ast.AlterTableStmt)
@@ -58,7 +54,7 @@ class DropColumnInContract(Recipe):
                 "release that no longer reads or writes it first; the catalog cannot prove this). Checked "
                 "here: no index, view, rule, foreign key, statistics object, trigger, multi-column "
                 "constraint or generated column uses it; list them with "
-                "zdt.recipes.dependents.list_column_dependents"
+                "zdt.recipes._dependents.list_column_dependents"
             ),
             sql=[check],
             verify=Verification(sql=check, description=f"nothing in the database uses {table}.{name}"),

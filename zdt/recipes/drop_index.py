@@ -26,10 +26,10 @@ from zdt.analysis import names
 from zdt.analysis.fields import node_of
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
+from zdt.recipes._reprint import faithful_sql, required_sql
 from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.reprint import faithful_sql, required_sql
 from zdt.schema.snapshot import IndexInfo
 
 

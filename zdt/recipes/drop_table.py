@@ -24,7 +24,7 @@ from psycopg import sql
 from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import dependents
+from zdt.recipes import _dependents as dependents
 from zdt.recipes.base import PlanningContext, Recipe, literal, render
 
 RESTORE_FROM_BACKUP = "a dropped table's data is gone at COMMIT: rollback means restore from backup"
@@ -51,7 +51,7 @@ class DropTableInContract(Recipe):
                 f"before dropping {listed}: the application must have stopped using it (deploy the release "
                 "that no longer reads or writes it first; the catalog cannot prove this). Checked here: no "
                 "view, rule, foreign key, function or inheriting table depends on it; list them with "
-                "zdt.recipes.dependents.list_table_dependents"
+                "zdt.recipes._dependents.list_table_dependents"
             ),
             sql=[check],
             verify=Verification(sql=check, description=f"nothing in the database depends on {listed}"),

@@ -20,7 +20,7 @@ from zdt.analysis import names, types
 from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
 from zdt.recipes.errors import PlanningError
 

@@ -13,7 +13,7 @@ import hashlib
 from pglast import ast, parser
 
 from zdt.analysis.analyser import analyse_statement, new_state
-from zdt.analysis.fields import required
+from zdt.analysis.fields import ParseTreeShapeError, required
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
@@ -46,7 +46,7 @@ def plan_sql(
         context = PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
         try:
             steps.extend(recipe_for(context).steps(context))
-        except CatalogueTextError as error:
+        except (CatalogueTextError, ParseTreeShapeError) as error:
             raise PlanningError(f"line {statement.line}: {error}") from None
     ordered = sorted(steps, key=lambda step: PHASE_ORDER.index(step.phase))
     return MigrationPlan(

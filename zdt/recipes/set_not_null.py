@@ -2,7 +2,7 @@
 AccessExclusiveLock.
 
 The plain statement reads every row while holding AccessExclusiveLock: reads and writes of the table
-wait for the whole scan. The route (see ``not_null_route``) moves that scan into VALIDATE CONSTRAINT,
+wait for the whole scan. The route (see ``_not_null_route``) moves that scan into VALIDATE CONSTRAINT,
 which holds only ShareUpdateExclusiveLock:
 
 start (migrate): PostgreSQL 18: ADD CONSTRAINT <t>_<col>_not_null NOT NULL col NOT VALID; VALIDATE it.
@@ -25,14 +25,22 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType, ObjectType
+from pglast.enums import ConstrType
 
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, relation_name, render
-from zdt.recipes.not_null_route import not_null_steps
+from zdt.recipes import _checks as checks
+from zdt.recipes._not_null_route import not_null_steps
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    column,
+    ident,
+    relation_name,
+    render,
+    single_alter_command,
+)
 
 
 class SetNotNullViaConstraint(Recipe):
@@ -40,7 +48,7 @@ class SetNotNullViaConstraint(Recipe):
     summary = "Make a column NOT NULL through a validated constraint, so no scan holds AccessExclusiveLock."
 
     def applies(self, context: PlanningContext) -> bool:
-        command = _single_command(context.node)
+        command = single_alter_command(context.node, AT.AT_SetNotNull, AT.AT_AddConstraint)
         if command is None or not context.is_existing(relation_name(context.node_as(ast.AlterTableStmt))):
             return False
         if command.subtype == AT.AT_SetNotNull:
@@ -48,7 +56,7 @@ class SetNotNullViaConstraint(Recipe):
         return context.report.scans_table and _target(command) is not None
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        command = _single_command(context.node)
+        command = single_alter_command(context.node, AT.AT_SetNotNull, AT.AT_AddConstraint)
         assert command is not None
         target = _target(command)
         assert target is not None
@@ -94,13 +102,6 @@ class SetNotNullViaConstraint(Recipe):
             tables=[table],
             recipe=self.id,
         )
-
-
-def _single_command(node: ast.Node) -> ast.AlterTableCmd | None:
-    if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    commands = list(node.cmds or ())
-    return commands[0] if len(commands) == 1 else None
 
 
 def _target(command: ast.AlterTableCmd) -> tuple[str, str | None] | None:

@@ -20,9 +20,10 @@ made by a constraint validation, whose scan holds only ShareUpdateExclusiveLock:
 
 from __future__ import annotations
 
+from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import checks
+from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlanningContext, column, ident, literal, render, split_name
 from zdt.recipes.errors import PlanningError
 
@@ -34,15 +35,6 @@ from zdt.recipes.errors import PlanningError
 SCAN_PROVEN_BY_CHECK = (
     "-- zdt-ignore: setting-not-null -- the CHECK validated by the previous step proves it: no scan\n"
 )
-NAME_MAX_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names, and verification would miss them
-
-
-def fit_name(name: str) -> str:
-    """``name`` cut to what PostgreSQL keeps, so that verification queries look up the real name."""
-    encoded = name.encode()
-    if len(encoded) <= NAME_MAX_BYTES:
-        return name
-    return encoded[:NAME_MAX_BYTES].decode(errors="ignore")
 
 
 def not_null_constraint_name(context: PlanningContext, table: str, column_name: str) -> str:
@@ -57,11 +49,12 @@ def not_null_constraint_name(context: PlanningContext, table: str, column_name: 
     if info is not None:
         taken = {check.name for check in info.checks} | {fk.name for fk in info.foreign_keys}
         taken |= {split_name(index.name)[1] for index in info.indexes}
-    base = fit_name(f"{relname}_{column_name}_not_null")
+    base = names.stored_name(f"{relname}_{column_name}_not_null")
     candidate, number = base, 1
     while candidate in taken:
         suffix = str(number)
-        candidate = fit_name(base.encode()[: NAME_MAX_BYTES - len(suffix)].decode(errors="ignore") + suffix)
+        head = base.encode()[: names.NAME_MAX_BYTES - len(suffix)].decode(errors="ignore")
+        candidate = names.stored_name(head + suffix)
         number += 1
     return candidate
 
