@@ -116,3 +116,50 @@ def test_database_url_brings_sizes_and_catalog_facts(
     assert statement["size"]["table"] == "public.posts"
     text = runner.invoke(app, ["lint", str(path), "--database-url", database_url])
     assert "2,000 rows" in _flat(text.output)
+
+
+def test_a_table_is_new_only_in_the_file_that_creates_it(tmp_path: Path) -> None:
+    """A folder was applied file by file: the second file's plain CREATE INDEX blocks a live table."""
+    folder = tmp_path / "migrations"
+    _write(folder, "001_init.sql", "CREATE TABLE t (id bigint, a int);\nCREATE INDEX t_id ON t (id);")
+    _write(folder, "002_index.sql", "CREATE INDEX t_a ON t (a);")
+    result = runner.invoke(app, ["lint", str(folder), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    flagged = {
+        (Path(s["file"]).name, s["line"])
+        for s in json.loads(result.stdout)["statements"]
+        for finding in s["findings"]
+        if finding["rule"] == "require-concurrent-index-creation"
+    }
+    assert flagged == {("002_index.sql", 1)}  # the index in the creating file stays unflagged
+
+
+def test_create_table_if_not_exists_of_a_live_table_is_not_a_new_table(
+    tmp_path: Path, conn: psycopg.Connection, database_url: str
+) -> None:
+    conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, a int)")
+    conn.execute("INSERT INTO posts SELECT g, g FROM generate_series(1, 20000) g")
+    conn.execute("ANALYZE posts")
+    path = _write(
+        tmp_path,
+        "m.sql",
+        "CREATE TABLE IF NOT EXISTS posts (id bigint PRIMARY KEY, a int);\n"
+        "CREATE INDEX posts_a ON posts (a);\n"
+        "ALTER TABLE posts ALTER COLUMN a SET NOT NULL;\n",
+    )
+    result = runner.invoke(app, ["lint", str(path), "--database-url", database_url, "--format", "json"])
+    assert result.exit_code == 1, result.output
+    statements = json.loads(result.stdout)["statements"]
+    rules = [{finding["rule"] for finding in s["findings"]} for s in statements]
+    assert "require-concurrent-index-creation" in rules[1]
+    assert "setting-not-null" in rules[2]
+
+
+def test_create_table_if_not_exists_after_an_earlier_file_created_it(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    _write(folder, "001.sql", "CREATE TABLE t (id bigint, a int);")
+    _write(folder, "002.sql", "CREATE TABLE IF NOT EXISTS t (id bigint, a int);\nCREATE INDEX t_a ON t (a);")
+    result = runner.invoke(app, ["lint", str(folder), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    last = json.loads(result.stdout)["statements"][-1]
+    assert "require-concurrent-index-creation" in {finding["rule"] for finding in last["findings"]}

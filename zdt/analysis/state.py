@@ -32,6 +32,7 @@ class MigrationState:
     lock_timeout_set: bool = False
     statement_timeout_set: bool = False
     created: set[str] = field(default_factory=set)
+    created_earlier: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     index_tables: dict[str, str] = field(default_factory=dict)
@@ -47,11 +48,27 @@ class MigrationState:
         self.timezone = None
         self.held_locks.clear()
 
+    def forget_new_relations(self) -> None:
+        """The next script is another migration: what earlier ones created exists now and may hold data.
+
+        A migrations folder was applied file by file, often months apart; a table an earlier file
+        created has had traffic since. Only the file (or plan) that creates a relation may treat it as
+        new; the names stay known, so ``CREATE TABLE IF NOT EXISTS`` of one of them is seen as a no-op.
+        """
+        self.created_earlier |= self.created
+        self.created.clear()
+
+    def relation_exists(self, relation: str) -> bool:
+        """Known to exist at this point: in the catalog and not dropped since, or created before."""
+        if relation in self.created or relation in self.created_earlier:
+            return True
+        return self.table(relation) is not None and relation not in self.dropped
+
     def table(self, name: str) -> TableInfo | None:
         return self.snapshot.table(name) if self.snapshot else None
 
     def is_new(self, relation: str) -> bool:
-        """Created by this script: no application traffic can be waiting on it yet."""
+        """Created by this script (or plan): no application traffic can be waiting on it yet."""
         return relation in self.created
 
     def column_type(self, table: str, column: str) -> str | None:

@@ -69,8 +69,13 @@ def load_snapshot(database_url: str) -> SchemaSnapshot:
 def lint_sources(
     sources: list[tuple[str, str]], *, pg_version: int | None, snapshot: SchemaSnapshot | None
 ) -> list[tuple[str, list[StatementReport]]]:
+    """Each file in its own session, in order; a relation is new only in the file that creates it."""
     state = new_state(pg_version=pg_version, snapshot=snapshot)
-    return [(name, analyse_script(text, state, source=name)) for name, text in sources]
+    results = []
+    for name, text in sources:
+        state.forget_new_relations()
+        results.append((name, analyse_script(text, state, source=name)))
+    return results
 
 
 def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:

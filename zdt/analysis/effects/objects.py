@@ -16,7 +16,7 @@ from zdt.analysis.state import MigrationState
 def view_effect(node: ast.ViewStmt, state: MigrationState) -> Effect:
     view = names.of_range_var(required(node.view, "ViewStmt.view"))
     effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
-    exists = state.table(view) is not None or view in state.created
+    exists = state.relation_exists(view)
     if node.replace and exists:
         effect.lock(view, LockMode.ACCESS_EXCLUSIVE)
     else:

@@ -20,6 +20,8 @@ def create_table_effect(node: ast.CreateStmt, state: MigrationState) -> Effect:
     table = names.of_range_var(required(node.relation, "CreateStmt.relation"))
     effect = Effect(target=table)
     effect.touch(table)
+    if node.if_not_exists and state.relation_exists(table):
+        return effect  # a no-op that leaves the live table, and its traffic, as they are
     effect.created.add(table)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
@@ -48,7 +50,8 @@ def create_table_as_effect(node: ast.CreateTableAsStmt, state: MigrationState) -
     effect = select_effect(node.query, state) if isinstance(node.query, ast.SelectStmt) else Effect()
     effect.target = table
     effect.touch(table)
-    effect.created.add(table)
+    if not (node.if_not_exists and state.relation_exists(table)):
+        effect.created.add(table)
     return effect
 
 
