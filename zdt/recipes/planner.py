@@ -3,7 +3,8 @@
 It drops the script's own transaction control and timeout settings (the executor owns both), splits
 multi-command ALTER TABLE statements so each change gets its own recipe, analyses every statement in
 order, and asks the first matching recipe for steps. Steps are then ordered by phase — every expand
-step before any migrate step before any contract step — keeping statement order within a phase.
+step before any migrate step before any contract step — keeping statement order within a phase and
+never moving a statement ahead of an earlier one about the same object (``zdt.plan.ordering``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pglast import ast, parser
 
 from zdt.analysis.analyser import analyse_statement, new_state
 from zdt.analysis.fields import ParseTreeShapeError, required
+from zdt.analysis.object_keys import object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
-from zdt.plan.model import PHASE_ORDER, MigrationPlan, Step
+from zdt.plan.model import MigrationPlan
+from zdt.plan.ordering import PlannedStatement, order_steps
 from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
 from zdt.recipes.base import deparse
@@ -39,16 +42,18 @@ def plan_sql(
     settings = settings or PlannerSettings()
     state = new_state(pg_version=pg_version, snapshot=snapshot)
     notes: list[str] = []
-    steps: list[Step] = []
+    planned: list[PlannedStatement] = []
     statements = _prepared_statements(parse_statements(sql_text, source), notes)
     for number, statement in enumerate(statements, start=1):
         report = analyse_statement(statement, state)
         context = PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
         try:
-            steps.extend(recipe_for(context).steps(context))
+            steps = recipe_for(context).steps(context)
         except (CatalogueTextError, ParseTreeShapeError) as error:
             raise PlanningError(f"line {statement.line}: {error}") from None
-    ordered = sorted(steps, key=lambda step: PHASE_ORDER.index(step.phase))
+        planned.append(PlannedStatement(statement.line, object_keys(statement.node), steps))
+    ordered, held_back = order_steps(planned)
+    notes += held_back
     return MigrationPlan(
         id=plan_id or _plan_id(sql_text),
         source=sql_text,
