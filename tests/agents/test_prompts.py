@@ -1,39 +1,36 @@
-"""Every agent's system prompt renders from its documented context keys, and only needs session_id."""
+"""Every agent's system prompt renders from its documented context keys, and only needs session_id.
+
+The agents come from the registry (zdt.agents.AGENTS), so a new agent is checked here without editing
+this file; tests/agents/test_registry.py makes sure the registry lists every agent.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from zdt.agents import AgentError, CompatibilityAgent, ExecutorAgent, MonitorAgent, PlannerAgent
-from zdt.agents.context import ContextAgent
+from zdt.agents import AGENTS, AgentError, AgentSpec, ExecutorAgent, PlannerAgent
 
-MINIMAL = {
-    "planner": {"session_id": "s1"},
-    "executor": {"session_id": "s1", "failure": "lock not granted after 10 retries"},
-    "compatibility": {"session_id": "s1"},
-    "monitor": {"session_id": "s1"},
-}
-AGENTS: list[ContextAgent] = [PlannerAgent(), ExecutorAgent(), CompatibilityAgent(), MonitorAgent()]
+SPECS = list(AGENTS.values())
 
 
-@pytest.mark.parametrize("agent", AGENTS, ids=lambda a: a.name)
-def test_prompt_renders_role_rules_and_schema_hint(agent: ContextAgent) -> None:
-    prompt = agent.system_prompt(MINIMAL[agent.name])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_prompt_renders_role_rules_and_schema_hint(spec: AgentSpec) -> None:
+    agent = spec.create()
+    prompt = agent.system_prompt(spec.context())
     assert "s1" in prompt
     assert "never try to execute production sql by hand" in prompt.lower()
     assert "submit_result" in prompt
     assert "call `inspect_schema`" in prompt
-    assert agent.task_message(MINIMAL[agent.name])
+    assert agent.task_message(spec.context())
 
 
-@pytest.mark.parametrize("agent", AGENTS, ids=lambda a: a.name)
-def test_prompt_carries_findings_and_schema_summary(agent: ContextAgent) -> None:
-    context = {
-        **MINIMAL[agent.name],
-        "findings": ["s02: has no verification query"],
-        "schema_summary": "public.users (table, ~500 rows, 64.0 kB)",
-    }
-    prompt = agent.system_prompt(context)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_prompt_carries_findings_and_schema_summary(spec: AgentSpec) -> None:
+    context = spec.context(
+        findings=["s02: has no verification query"],
+        schema_summary="public.users (table, ~500 rows, 64.0 kB)",
+    )
+    prompt = spec.create().system_prompt(context)
     assert "s02: has no verification query" in prompt
     assert "public.users (table, ~500 rows" in prompt
 

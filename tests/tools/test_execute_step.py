@@ -8,6 +8,7 @@ from dataclasses import replace
 import psycopg
 import pytest
 
+from zdt.agents import AGENTS
 from zdt.plan.check import stamp
 from zdt.recipes.planner import plan_sql
 from zdt.schema.snapshot import introspect
@@ -92,5 +93,5 @@ def test_model_cannot_pass_sql(checked_context: ToolContext) -> None:
 
 
 def test_only_the_executor_agent_has_it(tool_context: ToolContext) -> None:
-    for agent in ("planner", "compatibility", "monitor"):
+    for agent in (name for name in AGENTS if name != "executor"):
         assert "execute_step" not in build_toolbox(agent, tool_context).tools

@@ -1,10 +1,15 @@
-"""build_toolbox: least privilege per agent, every call observed, and schemas a model can read."""
+"""build_toolbox: least privilege per agent, every call observed, and schemas a model can read.
+
+The agent set is the registry's (zdt.agents.AGENTS); READ_ONLY_AGENTS names the agents whose tools take
+SQL and must never write, a privilege statement about those two rather than a list of the team.
+"""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
+from zdt.agents import AGENTS
 from zdt.tools import AGENT_TOOLS, ToolCall, ToolContext, build_toolbox
 
 READ_ONLY_AGENTS = ("planner", "compatibility")
@@ -44,13 +49,18 @@ def test_read_only_agents_cannot_write_the_database(agent: str, tool_context: To
     assert _votes(tool_context.target_url) == before
 
 
-def test_every_agent_has_a_tool_set(tool_context: ToolContext) -> None:
-    for agent in ("planner", "executor", "compatibility", "monitor"):
-        tools = build_toolbox(agent, tool_context)
-        assert tools.agent == agent and tools.tools
-        for schema in tools.schemas():
-            assert schema["description"] and schema["input_schema"]["type"] == "object"
-    assert set(AGENT_TOOLS) == {"planner", "executor", "compatibility", "monitor"}
+@pytest.mark.parametrize("agent", list(AGENTS))
+def test_every_agent_has_a_tool_set(agent: str, tool_context: ToolContext) -> None:
+    tools = build_toolbox(agent, tool_context)
+    assert tools.agent == agent and tools.tools
+    assert len(tools.tools) == len(AGENTS[agent].tools)  # the registry's tool set, one tool per factory
+    for schema in tools.schemas():
+        assert schema["description"] and schema["input_schema"]["type"] == "object"
+
+
+def test_the_tool_table_names_exactly_the_registered_agents() -> None:
+    """The agent set comes from zdt.agents.AGENTS (checked against zdt/agents in tests/agents)."""
+    assert set(AGENT_TOOLS) == set(AGENTS)
 
 
 def test_unknown_agent(tool_context: ToolContext) -> None:

@@ -3,6 +3,7 @@
 Graph nodes run an agent with ``run_agent(agent, context, brain, toolbox)`` where ``context`` is a dict
 of the keys the agent's class docstring lists (validated by its ``context_model``), ``brain`` comes from
 ``zdt.agents.brains.select_brain`` and ``toolbox`` from ``zdt.tools.build_toolbox(agent.name, ...)``.
+``AGENTS`` (zdt.agents.registry) lists the team: name, class, tool set and prompt of each agent.
 """
 
 from zdt.agents.base import Agent, Brain, ModelCall, ModelCallObserver, run_agent
@@ -11,10 +12,13 @@ from zdt.agents.errors import AgentError, NeedsModel, SubmissionRejected, TurnLi
 from zdt.agents.executor import ExecutorAgent, ExecutorContext
 from zdt.agents.monitor import MonitorAgent, MonitorContext
 from zdt.agents.planner import PlannerAgent, PlannerContext
+from zdt.agents.registry import AGENTS, AgentSpec
 
 __all__ = [
+    "AGENTS",
     "Agent",
     "AgentError",
+    "AgentSpec",
     "Brain",
     "CompatibilityAgent",
     "CompatibilityContext",

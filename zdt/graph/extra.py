@@ -26,7 +26,10 @@ NO_EXTRA_AFTER = frozenset({"approval"})
 class ExtraNode:
     """A node ``function(state, runtime) -> update`` run after the node named ``after`` succeeded.
 
-    It may return ``{"route": "stop", "error": ...}`` to end the session (status failed).
+    It may return ``{"route": "stop", "error": ...}`` to end the session (status failed). The update
+    should be a ``zdt.graph.state.SessionUpdate``; ``function`` is typed loosely (any callable, any
+    return, None included) because plugins are loaded from entry points at run time and are type-checked,
+    if at all, in their own package (the wrapper in zdt.graph.wiring fills in the route).
     """
 
     name: str

@@ -8,6 +8,9 @@ comes out (``state.migration_plan()``, ``state.latest_approval()``).
 
 Connection strings never appear here: the state names connections by role (target, staging) and shows
 them redacted; the URLs themselves live in the runtime context, supplied again on resume.
+
+Nodes return a :class:`SessionUpdate`, not the state: LangGraph merges the returned keys into the state
+(through the reducers for the annotated lists), so a node says only what it changed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import operator
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -122,6 +125,44 @@ class SessionState(BaseModel):
 
     def latest_approval(self) -> Approval | None:
         return Approval.model_validate(self.approvals[-1]) if self.approvals else None
+
+
+class SessionUpdate(TypedDict, total=False):
+    """What a node may return: the keys it changed, each typed as the SessionState field it sets.
+
+    Why a TypedDict and not ``dict[str, Any]``: mypy then checks every key a node writes and the type of
+    its value. LangGraph (1.x) silently drops a returned key that is not a state field, so without this
+    a misspelt key would be an update that never happens, found in the one session that takes that
+    path. At run time it is a plain dict, which is what LangGraph merges into the state (nodes return
+    no ``Command``). ``total=False``: a node returns only what it changed.
+
+    Missing on purpose: ``session_id``, ``brain``, ``brain_mode``, ``request`` and ``created_at`` are
+    set once when the session starts (zdt.graph.runner.initial_state) and no node may rewrite them. The
+    three annotated lists (``approvals``, ``monitor_verdicts``, ``log``) are appended to by their
+    reducer, so a node returns only the new entries. tests/graph/test_state.py keeps this in step with
+    SessionState.
+    """
+
+    status: str
+    route: str
+    draft_sql: str | None
+    rationale: str | None
+    risks: list[str]
+    plan: dict[str, Any] | None
+    plan_hash: str | None
+    findings: list[str]
+    planning_rounds: int
+    rehearsal: dict[str, Any] | None
+    compatibility: dict[str, Any] | None
+    approvals: list[dict[str, Any]]
+    execution: dict[str, Any] | None
+    verification: dict[str, Any] | None
+    rollback: dict[str, Any] | None
+    advice: dict[str, Any] | None
+    execution_attempts: int
+    monitor_verdicts: list[dict[str, Any]]
+    log: list[dict[str, Any]]
+    error: str | None
 
 
 def log_entry(node: str, message: str) -> list[dict[str, Any]]:

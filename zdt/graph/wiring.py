@@ -17,15 +17,18 @@ from langgraph.runtime import Runtime
 from zdt.graph.context import SessionContext
 from zdt.graph.extra import NO_EXTRA_AFTER, ExtraNode, ExtraNodeError
 from zdt.graph.progress import Progress
-from zdt.graph.state import Route, SessionState, SessionStatus
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate
 
 RouteMap = Mapping[Route, str]
+
+#: A built-in node: ``(state)`` or ``(state, runtime)``, returning the keys it changed.
+NodeFunction = Callable[..., SessionUpdate]
 
 
 @dataclass(frozen=True)
 class _Node:
     name: str
-    function: Callable[..., Any]
+    function: Callable[..., Mapping[str, Any]]  # a NodeFunction, or an extra node's wrapper
     routes: RouteMap
 
 
@@ -40,7 +43,7 @@ class Wiring:
     def start(self, name: str) -> None:
         self._entry = name
 
-    def node(self, name: str, function: Callable[..., Any], routes: RouteMap) -> None:
+    def node(self, name: str, function: NodeFunction, routes: RouteMap) -> None:
         self._nodes.append(_Node(name, function, dict(routes)))
 
     def build(self) -> StateGraph[SessionState, SessionContext, SessionState, SessionState]:
@@ -101,7 +104,13 @@ def _router(name: str, routes: RouteMap) -> Callable[[SessionState], str]:
 
 
 def _extra_node(extra: ExtraNode) -> Callable[..., dict[str, Any]]:
-    """Wrap an extra node: progress lines, and a stop that marks the session failed."""
+    """Wrap an extra node: progress lines, and a stop that marks the session failed.
+
+    Why ``dict[str, Any]`` and not SessionUpdate: the function comes from a plugin loaded at run time
+    (entry point ``zdt.nodes``), outside this package's type check, and may return None or any mapping.
+    Calling its result a SessionUpdate would claim a check that never ran. (LangGraph drops keys that
+    are not state fields; the values are validated as SessionState when the next node reads the state.)
+    """
     wants_runtime = len(inspect.signature(extra.function).parameters) >= 2
 
     def run(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 The planner and the compatibility agent only read (schema, analysis, read-only queries, EXPLAIN,
 PREPARE). The executor is the only agent with ``execute_step``, which is itself guarded by the
 environment. The monitor samples and reads. Everyone may read the shared scratchpads.
+
+Why the tool sets live here, keyed by agent name, and not beside the agents: zdt.agents imports
+zdt.tools (an agent runs with a ToolBox), so zdt.tools must never import zdt.agents. The agent registry
+(``zdt.agents.registry.AGENTS``) points each AgentSpec at the tuple defined here, and ``build_toolbox``
+reads the same table: one definition, visible to both layers, no import cycle.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ once the database is back where it was.
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from zdt.agents.errors import AgentError
@@ -17,12 +15,12 @@ from zdt.agents.executor import ExecutorAgent
 from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 
 MAX_EXECUTION_ATTEMPTS = 3
 
 
-def advise(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def advise(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("executor")
     failure = state.error or "the migration failed"
     execution = state.execution or {}

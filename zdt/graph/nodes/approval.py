@@ -9,16 +9,14 @@ ends the session.
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from zdt.graph.approvals import approval_request, refusal
-from zdt.graph.state import Approval, Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Approval, Route, SessionState, SessionStatus, SessionUpdate, log_entry
 
 
-def approval(state: SessionState) -> dict[str, Any]:
+def approval(state: SessionState) -> SessionUpdate:
     answer = interrupt(approval_request(state))
     try:
         decision = Approval.model_validate(answer)

@@ -11,7 +11,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from langgraph.runtime import Runtime
@@ -26,7 +25,7 @@ from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.graph.rehearsal import embedded_copy, for_rehearsal
 from zdt.graph.reports import write_compatibility
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.plan.model import MigrationPlan
 from zdt.sessions.scratchpads import LOG_MD
 
@@ -41,7 +40,7 @@ def migrated_copy(plan: MigrationPlan, target_url: str, ctx: SessionContext) -> 
         yield copy.url if result.ok else None
 
 
-def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("compatibility")
     ctx = runtime.context
     request = state.session_request()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from zdt.graph.progress import Progress
-from zdt.graph.state import SessionState, SessionStatus, log_entry
+from zdt.graph.state import SessionState, SessionStatus, SessionUpdate, log_entry
 
 
-def done(state: SessionState) -> dict[str, Any]:
+def done(state: SessionState) -> SessionUpdate:
     progress = Progress("session")
     message = (state.execution or {}).get("message", "done")
     progress("done", message=message)

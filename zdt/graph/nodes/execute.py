@@ -22,18 +22,18 @@ from zdt.graph.context import SessionContext
 from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.monitor.archive import archive_earlier_report, link_earlier_reports
 from zdt.plan.check import PlanTampered
 from zdt.sessions.scratchpads import LOG_MD
 
 
-def execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def execute(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     update = _execute(state, runtime)
     return update | {"execution_attempts": state.execution_attempts + 1}
 
 
-def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("executor")
     ctx = runtime.context
     plan = state.migration_plan()
@@ -98,7 +98,7 @@ def _to_rollback(
     message: str,
     execution: dict[str, Any] | None,
     failed_step: str | None = None,
-) -> dict[str, Any]:
+) -> SessionUpdate:
     progress("failed", reason=message)
     return {
         "route": Route.ROLLBACK.value,
@@ -109,7 +109,7 @@ def _to_rollback(
     }
 
 
-def _stop(reason: str) -> dict[str, Any]:
+def _stop(reason: str) -> SessionUpdate:
     return {
         "route": Route.STOP.value,
         "status": SessionStatus.FAILED.value,

@@ -8,8 +8,6 @@ the planner as findings, at most ``max_planning_rounds`` times, then the session
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 from langgraph.runtime import Runtime
 
@@ -17,7 +15,7 @@ from zdt.analysis.source import SqlSyntaxError
 from zdt.db.urls import redact
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.plan.check import check_plan
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
@@ -25,7 +23,7 @@ from zdt.reports.plan_report import write_plan_files
 from zdt.schema.snapshot import introspect
 
 
-def plan_gate(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def plan_gate(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("gate")
     ctx = runtime.context
     progress("started", round=state.planning_rounds)
@@ -60,7 +58,7 @@ def plan_gate(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str
 
 def _findings(
     progress: Progress, state: SessionState, ctx: SessionContext, problems: list[str]
-) -> dict[str, Any]:
+) -> SessionUpdate:
     """Back to the planner with the problems, or stop when the rounds are used up."""
     progress("problems", count=len(problems), first=problems[0])
     if state.planning_rounds >= ctx.settings.max_planning_rounds:
@@ -79,9 +77,9 @@ def _findings(
     }
 
 
-def _stop(progress: Progress, reason: str, findings: list[str] | None = None) -> dict[str, Any]:
+def _stop(progress: Progress, reason: str, findings: list[str] | None = None) -> SessionUpdate:
     progress("failed", reason=reason)
-    update: dict[str, Any] = {
+    update: SessionUpdate = {
         "status": SessionStatus.FAILED.value,
         "route": Route.STOP.value,
         "error": reason,

@@ -6,8 +6,6 @@ and sends problems back here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from zdt.agents.errors import AgentError
@@ -15,10 +13,10 @@ from zdt.agents.planner import PlannerAgent
 from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 
 
-def planner(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def planner(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("planner")
     request = state.session_request()
     progress("started", round=state.planning_rounds + 1, findings=len(state.findings))

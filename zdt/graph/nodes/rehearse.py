@@ -17,13 +17,13 @@ from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.compat.queries import AppQuery, parse_queries
 from zdt.db.urls import redact
-from zdt.executor import ExecutorError
+from zdt.executor import ExecutionEvent, ExecutorError
 from zdt.graph.context import SessionContext
 from zdt.graph.monitoring import MonitorCritical, Watch
 from zdt.graph.progress import Progress
 from zdt.graph.rehearsal import figures, rehearsal_database, rehearse_at
 from zdt.graph.reports import append_monitoring, append_traffic
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.load import LoadProcessError
 from zdt.rehearsal.traffic import TrafficFeed, TrafficReport
 from zdt.sessions.scratchpads import LOG_MD
@@ -31,7 +31,7 @@ from zdt.sessions.scratchpads import LOG_MD
 REHEARSAL_DIR = "rehearsal"
 
 
-def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("rehearsal")
     ctx = runtime.context
     plan = state.migration_plan()
@@ -55,7 +55,7 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 mark_start=False,
             ) as watch:
 
-                def observe(event: Any) -> None:
+                def observe(event: ExecutionEvent) -> None:
                     watch.on_event(event)
                     progress.execution_event(event)
 
@@ -124,7 +124,7 @@ def _stopped_by_monitor(
     stopped: MonitorCritical,
     feed: TrafficFeed,
     watch: Watch,
-) -> dict[str, Any]:
+) -> SessionUpdate:
     """The monitor stopped the rehearsal (the database or the application suffered): a finding, with why."""
     report = feed.last.report() if feed.last is not None else None
     numbers: dict[str, Any] = {"ok": False, "monitor": watch.summary(), "message": str(stopped)}
@@ -151,7 +151,7 @@ def _write_reports(out: Path, watch: Watch, numbers: dict[str, Any], traffic: Tr
 
 def _failed(
     state: SessionState, ctx: SessionContext, progress: Progress, finding: str, numbers: dict[str, Any]
-) -> dict[str, Any]:
+) -> SessionUpdate:
     """Back to the planner with the finding while planning rounds remain, else the session fails."""
     progress("failed", reason=finding)
     if state.planning_rounds >= ctx.settings.max_planning_rounds:

@@ -16,11 +16,11 @@ from langgraph.runtime import Runtime
 from zdt.executor import ExecutorError, MigrationNotFound, rollback_migration
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
-from zdt.graph.state import Route, SessionState, SessionStatus, log_entry
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.sessions.scratchpads import LOG_MD
 
 
-def rollback(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def rollback(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("executor")
     ctx = runtime.context
     plan = state.migration_plan()
@@ -72,7 +72,7 @@ def _finish(
     message: str,
     advice: dict[str, Any],
     figures: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> SessionUpdate:
     progress("finished", status=status.value, message=message)
     return {
         "route": Route.NEXT.value,

@@ -19,12 +19,12 @@ from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
-from zdt.graph.state import Route, SessionState, log_entry
+from zdt.graph.state import Route, SessionState, SessionUpdate, log_entry
 from zdt.plan.model import MigrationPlan
 from zdt.schema.snapshot import fingerprint_of
 
 
-def verify(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def verify(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
     progress = Progress("monitor")
     ctx = runtime.context
     plan = state.migration_plan()
