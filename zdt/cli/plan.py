@@ -9,17 +9,36 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 
+from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.lint import LintInputError, collect_sources, load_snapshot
-from zdt.plan.check import check_plan
+from zdt.plan.check import PlanProblem, check_plan
+from zdt.plan.model import MigrationPlan
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
+from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
 from zdt.reports.plan_report import render_plan_markdown, write_plan_files
 
 DEFAULT_OUT = Path("scratchpads")
+
+
+def _prove(
+    plan: MigrationPlan, database_url: str | None, server_url: str | None, out: Path, err: Console
+) -> tuple[MigrationPlan, list[PlanProblem]]:
+    """The plan with the equivalence outcome in its notes, and a problem when it ends elsewhere."""
+    err.print("proving the plan against the file as written, on scratch copies ...", highlight=False)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome = prove_equivalence(plan, schema_from=database_url, log_dir=out, server_url=server_url)
+    except (psycopg.Error, SchemaCopyError) as error:
+        outcome = Equivalence(not_proven=f"the scratch copies could not be made: {error}")
+    plan = plan.model_copy(update={"notes": [*plan.notes, outcome.summary()]})
+    problems = [PlanProblem("equivalence", difference) for difference in outcome.differences]
+    return plan, problems
 
 
 class PlanFormat(StrEnum):
@@ -35,6 +54,18 @@ def plan_command(
     output_format: PlanFormat = typer.Option(PlanFormat.MARKDOWN, "--format", help="markdown or json."),
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="Where MIGRATION-PLAN.md and plan.json go."),
     pg_version: int | None = typer.Option(None, "--pg-version", min=11, help="Target major version."),
+    prove: bool | None = typer.Option(
+        None,
+        "--prove/--no-prove",
+        help="Prove on scratch copies that the plan ends in the schema the file gives "
+        "(default: with --database-url).",
+    ),
+    scratch_server_url: str | None = typer.Option(
+        None,
+        "--scratch-server-url",
+        envvar="ZDT_SCRATCH_SERVER_URL",
+        help="Server for the scratch copies (default: an embedded PostgreSQL).",
+    ),
 ) -> None:
     """Plan a zero-downtime migration: expand / migrate / contract steps, each verified and reversible."""
     err = Console(stderr=True)
@@ -47,6 +78,8 @@ def plan_command(
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     problems = check_plan(plan, snapshot)
+    if not problems and (prove if prove is not None else database_url is not None):
+        plan, problems = _prove(plan, database_url, scratch_server_url, out, err)
     if not problems:
         plan = plan.model_copy(update={"checked_hash": plan.content_hash()})
     markdown_path, json_path = write_plan_files(plan, out, problems)
