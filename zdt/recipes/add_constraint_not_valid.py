@@ -27,7 +27,16 @@ from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, relation_name, render, with_changes
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    RecipeExample,
+    column,
+    ident,
+    relation_name,
+    render,
+    with_changes,
+)
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.reprint import required_sql
 
@@ -37,6 +46,38 @@ _VALIDATED_KINDS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 class AddConstraintNotValid(Recipe):
     id = "add-constraint-not-valid"
     summary = "Add CHECK and FOREIGN KEY constraints NOT VALID, then VALIDATE them without blocking writes."
+    examples = (
+        RecipeExample(
+            title="a foreign key on a live table",
+            schema="""
+                CREATE TABLE authors (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO authors SELECT g, 'author ' || g FROM generate_series(1, 100) g;
+                CREATE TABLE posts (id bigint PRIMARY KEY, author_id bigint, title text NOT NULL);
+                INSERT INTO posts SELECT g, 1 + g % 100, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE authors, posts;
+            """,
+            sql="""
+                ALTER TABLE posts ADD CONSTRAINT posts_author_id_fkey
+                    FOREIGN KEY (author_id) REFERENCES authors (id);
+            """,
+            plan="""
+                expand   s01-add-constraint-not-valid
+                    ALTER TABLE posts ADD CONSTRAINT posts_author_id_fkey FOREIGN KEY (author_id)
+                        REFERENCES authors (id) NOT VALID
+                migrate  s01-validate-constraint
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_author_id_fkey"
+            """,
+            old_queries=(
+                "SELECT p.title, a.name FROM posts p JOIN authors a ON a.id = p.author_id WHERE p.id = 1",
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 1, 'written by the old release')",
+                "DELETE FROM authors WHERE id = 1000",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 2, 'written by the new release')",
+                "SELECT count(*) FROM posts WHERE author_id = 2",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _validating_constraint(context.node)

@@ -30,6 +30,7 @@ from zdt.recipes import checks
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     ident,
     literal,
@@ -48,6 +49,31 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 class AddUniqueUsingIndex(Recipe):
     id = "add-unique-using-index"
     summary = "Build a UNIQUE / PRIMARY KEY index CONCURRENTLY, then attach it as the constraint."
+    examples = (
+        RecipeExample(
+            title="a UNIQUE constraint on a live table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);",
+            plan="""
+                expand   s01-build-unique-index
+                    CREATE UNIQUE INDEX CONCURRENTLY posts_title_key ON posts (title)
+                expand   s01-attach-constraint
+                    ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title_key
+            """,
+            old_queries=(
+                "SELECT id FROM posts WHERE title = 'post 1'",
+                "INSERT INTO posts (id, title) VALUES (12001, 'post 12001')",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, title) VALUES (12001, 'post 1') ON CONFLICT (title) DO NOTHING",
+                "SELECT id FROM posts WHERE title = 'post 1'",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _index_building_constraint(context.node)
