@@ -77,6 +77,29 @@ class AddConstraintNotValid(Recipe):
                 "SELECT count(*) FROM posts WHERE author_id = 2",
             ),
         ),
+        RecipeExample(
+            title="a CHECK constraint on a live table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ADD CONSTRAINT posts_title_not_blank CHECK (title <> '');",
+            plan="""
+                expand   s01-add-constraint-not-valid
+                    ALTER TABLE posts ADD CONSTRAINT posts_title_not_blank CHECK (title <> '') NOT VALID
+                migrate  s01-validate-constraint
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_title_not_blank"
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+                "UPDATE posts SET title = 'edited by the new release' WHERE id = 2",
+            ),
+        ),
     )
 
     def applies(self, context: PlanningContext) -> bool:
