@@ -1,7 +1,8 @@
 """Every recipe, one per module, tried in priority order; the pass-through recipe comes last.
 
-Not recipes, and so not searched: ``base`` (the Recipe protocol and PlanningContext), ``errors``
-(PlanningError) and ``planner`` (which uses this registry); helper modules are named ``_*.py``.
+Not recipes, and so not searched: ``base`` (the Recipe protocol, PlanningContext and RecipeExample),
+``catalogue`` (docs/recipes.md, rendered from this registry), ``errors`` (PlanningError) and ``planner``
+(which uses this registry); helper modules are named ``_*.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from zdt.recipes.base import PlannerSettings, PlanningContext, Recipe
 
 
 def _discover() -> list[Recipe]:
-    found = instances_in_package(__name__, __path__, Recipe, skip={"base", "errors", "planner"})
+    found = instances_in_package(__name__, __path__, Recipe, skip={"base", "catalogue", "errors", "planner"})
     return sorted(found.values(), key=lambda recipe: (recipe.priority, recipe.id))
 
 

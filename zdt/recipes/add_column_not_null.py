@@ -43,6 +43,7 @@ from zdt.recipes._reprint import required_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     deparse,
     ident,
@@ -61,6 +62,62 @@ _KEPT = (ConstrType.CONSTR_NULL,)
 class AddColumnNotNull(Recipe):
     id = "add-column-not-null"
     summary = "Add a required column nullable, backfill it in batches, then make it NOT NULL without a scan."
+    examples = (
+        RecipeExample(
+            title="a required column with a volatile default",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ADD COLUMN created_at timestamptz NOT NULL DEFAULT clock_timestamp();",
+            plan="""
+                expand   s01-add-created_at-nullable
+                    ALTER TABLE posts ADD COLUMN created_at timestamptz
+                    ALTER TABLE posts ALTER COLUMN created_at SET DEFAULT clock_timestamp()
+                migrate  s01-backfill-created_at
+                    in batches by id: UPDATE public.posts SET "created_at" = clock_timestamp() WHERE
+                        "created_at" IS NULL
+                migrate  s01-vacuum-created_at
+                    VACUUM (ANALYZE) "public"."posts"
+                migrate  s01-created_at-not-null-not-valid
+                    ALTER TABLE "public"."posts" ADD CONSTRAINT "posts_created_at_not_null" NOT NULL
+                        "created_at" NOT VALID
+                migrate  s01-created_at-validate-not-null
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_created_at_not_null"
+            """,
+            plan_before_pg18="""
+                expand   s01-add-created_at-nullable
+                    ALTER TABLE posts ADD COLUMN created_at timestamptz
+                    ALTER TABLE posts ALTER COLUMN created_at SET DEFAULT clock_timestamp()
+                migrate  s01-backfill-created_at
+                    in batches by id: UPDATE public.posts SET "created_at" = clock_timestamp() WHERE
+                        "created_at" IS NULL
+                migrate  s01-vacuum-created_at
+                    VACUUM (ANALYZE) "public"."posts"
+                migrate  s01-created_at-check-not-valid
+                    ALTER TABLE "public"."posts" ADD CONSTRAINT "posts_created_at_not_null" CHECK
+                        ("created_at" IS NOT NULL) NOT VALID
+                migrate  s01-created_at-validate-check
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_created_at_not_null"
+                migrate  s01-created_at-set-not-null
+                    -- zdt-ignore: setting-not-null -- the CHECK validated by the previous step proves
+                        it: no scan
+                    ALTER TABLE "public"."posts" ALTER COLUMN "created_at" SET NOT NULL
+                migrate  s01-created_at-drop-check
+                    ALTER TABLE "public"."posts" DROP CONSTRAINT IF EXISTS "posts_created_at_not_null"
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+                "UPDATE posts SET title = 'edited by the old release' WHERE id = 2",
+            ),
+            new_queries=(
+                "SELECT id, created_at FROM posts ORDER BY created_at LIMIT 1",
+                "INSERT INTO posts (id, title, created_at) VALUES (12001, 'by the new release', now())",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         definition = _added_column(context.node)

@@ -31,6 +31,7 @@ from zdt.recipes._reprint import required_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     ident,
     relation_name,
@@ -46,6 +47,61 @@ _VALIDATED_KINDS = (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN)
 class AddConstraintNotValid(Recipe):
     id = "add-constraint-not-valid"
     summary = "Add CHECK and FOREIGN KEY constraints NOT VALID, then VALIDATE them without blocking writes."
+    examples = (
+        RecipeExample(
+            title="a foreign key on a live table",
+            schema="""
+                CREATE TABLE authors (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO authors SELECT g, 'author ' || g FROM generate_series(1, 100) g;
+                CREATE TABLE posts (id bigint PRIMARY KEY, author_id bigint, title text NOT NULL);
+                INSERT INTO posts SELECT g, 1 + g % 100, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE authors, posts;
+            """,
+            sql="""
+                ALTER TABLE posts ADD CONSTRAINT posts_author_id_fkey
+                    FOREIGN KEY (author_id) REFERENCES authors (id);
+            """,
+            plan="""
+                expand   s01-add-constraint-not-valid
+                    ALTER TABLE posts ADD CONSTRAINT posts_author_id_fkey FOREIGN KEY (author_id)
+                        REFERENCES authors (id) NOT VALID
+                migrate  s01-validate-constraint
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_author_id_fkey"
+            """,
+            old_queries=(
+                "SELECT p.title, a.name FROM posts p JOIN authors a ON a.id = p.author_id WHERE p.id = 1",
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 1, 'written by the old release')",
+                "DELETE FROM authors WHERE id = 1000",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 2, 'written by the new release')",
+                "SELECT count(*) FROM posts WHERE author_id = 2",
+            ),
+        ),
+        RecipeExample(
+            title="a CHECK constraint on a live table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ADD CONSTRAINT posts_title_not_blank CHECK (title <> '');",
+            plan="""
+                expand   s01-add-constraint-not-valid
+                    ALTER TABLE posts ADD CONSTRAINT posts_title_not_blank CHECK (title <> '') NOT VALID
+                migrate  s01-validate-constraint
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_title_not_blank"
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+                "UPDATE posts SET title = 'edited by the new release' WHERE id = 2",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _validating_constraint(context.node)

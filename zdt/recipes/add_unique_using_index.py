@@ -32,6 +32,7 @@ from zdt.recipes._reprint import faithful_sql, required_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     ident,
     literal,
@@ -49,6 +50,76 @@ _KINDS = {ConstrType.CONSTR_UNIQUE: "UNIQUE", ConstrType.CONSTR_PRIMARY: "PRIMAR
 class AddUniqueUsingIndex(Recipe):
     id = "add-unique-using-index"
     summary = "Build a UNIQUE / PRIMARY KEY index CONCURRENTLY, then attach it as the constraint."
+    examples = (
+        RecipeExample(
+            title="a UNIQUE constraint on a live table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);",
+            plan="""
+                expand   s01-build-unique-index
+                    CREATE UNIQUE INDEX CONCURRENTLY posts_title_key ON posts (title)
+                expand   s01-attach-constraint
+                    ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title_key
+            """,
+            old_queries=(
+                "SELECT id FROM posts WHERE title = 'post 1'",
+                "INSERT INTO posts (id, title) VALUES (12001, 'post 12001')",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, title) VALUES (12001, 'post 1') ON CONFLICT (title) DO NOTHING",
+                "SELECT id FROM posts WHERE title = 'post 1'",
+            ),
+        ),
+        RecipeExample(
+            title="a PRIMARY KEY on a nullable column",
+            schema="""
+                CREATE TABLE events (id bigint, name text NOT NULL);
+                INSERT INTO events SELECT g, 'event ' || g FROM generate_series(1, 12000) g;
+                ANALYZE events;
+            """,
+            sql="ALTER TABLE events ADD PRIMARY KEY (id);",
+            plan="""
+                expand   s01-build-unique-index
+                    CREATE UNIQUE INDEX CONCURRENTLY events_pkey ON events (id)
+                migrate  s01-id-not-null-not-valid
+                    ALTER TABLE "public"."events" ADD CONSTRAINT "events_id_not_null" NOT NULL "id" NOT
+                        VALID
+                migrate  s01-id-validate-not-null
+                    ALTER TABLE "public"."events" VALIDATE CONSTRAINT "events_id_not_null"
+                migrate  s01-attach-constraint
+                    ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey
+            """,
+            plan_before_pg18="""
+                expand   s01-build-unique-index
+                    CREATE UNIQUE INDEX CONCURRENTLY events_pkey ON events (id)
+                migrate  s01-id-check-not-valid
+                    ALTER TABLE "public"."events" ADD CONSTRAINT "events_id_not_null" CHECK ("id" IS NOT
+                        NULL) NOT VALID
+                migrate  s01-id-validate-check
+                    ALTER TABLE "public"."events" VALIDATE CONSTRAINT "events_id_not_null"
+                migrate  s01-id-set-not-null
+                    -- zdt-ignore: setting-not-null -- the CHECK validated by the previous step proves
+                        it: no scan
+                    ALTER TABLE "public"."events" ALTER COLUMN "id" SET NOT NULL
+                migrate  s01-id-drop-check
+                    ALTER TABLE "public"."events" DROP CONSTRAINT IF EXISTS "events_id_not_null"
+                migrate  s01-attach-constraint
+                    ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey
+            """,
+            old_queries=(
+                "SELECT id, name FROM events WHERE id = 1",
+                "INSERT INTO events (id, name) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "INSERT INTO events (id, name) VALUES (1, 'again') ON CONFLICT (id) DO NOTHING",
+                "SELECT id, name FROM events WHERE id = 1",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         constraint = _index_building_constraint(context.node)

@@ -178,11 +178,52 @@ def split_name(qualified_name: str) -> tuple[str, str]:
     return schema, name
 
 
+@dataclass(frozen=True)
+class RecipeExample:
+    """A recipe proving itself, as rules do with their bad/good examples: the test suite runs every
+    example on a real server through the real executor (tests/recipes/test_recipe_examples.py), and
+    docs/recipes.md shows them.
+
+    ``schema`` creates the tables the example needs, above the analyser's small-table threshold (10,000
+    rows) so that the recipe really has to apply; ``sql`` is the risky input; ``plan`` is the summary of
+    the plan it yields (``zdt.recipes.catalogue.plan_summary``: one line per step), compared exactly.
+    ``old_queries`` are what the release before the change runs: they must work before the plan, after
+    expand, after migrate and after a rollback. ``new_queries`` are what the release after it runs: they
+    must work after migrate and after contract. Each query set runs in one transaction that is rolled
+    back, so the queries may write without changing what the next phase finds.
+
+    After contract the schema must be the one the plain ``sql`` gives; where the recipe's end state
+    legitimately differs, ``end_state_sql`` turns the plain statement's schema into the recipe's (run
+    after it on a scratch database) and ``end_state_why`` says why.
+    """
+
+    title: str
+    schema: str
+    sql: str
+    plan: str
+    old_queries: tuple[str, ...]
+    new_queries: tuple[str, ...]
+    plan_before_pg18: str = ""  # the plan on PostgreSQL 12-17, when the route differs there
+    end_state_sql: str = ""
+    end_state_why: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.end_state_sql) != bool(self.end_state_why):
+            raise ValueError(f"{self.title}: end_state_sql and end_state_why go together")
+
+    def plan_on(self, pg_version: int) -> str:
+        """The plan summary expected on a server of this major version."""
+        if pg_version < 18 and self.plan_before_pg18:
+            return self.plan_before_pg18
+        return self.plan
+
+
 class Recipe:
-    """Base class: subclasses set ``id``/``summary`` and implement ``applies`` and ``steps``."""
+    """Base class: subclasses set ``id``/``summary``/``examples`` and implement ``applies`` and ``steps``."""
 
     id: ClassVar[str]
     summary: ClassVar[str]
+    examples: ClassVar[tuple[RecipeExample, ...]] = ()
     priority: ClassVar[int] = 100  # lower is tried first; the pass-through recipe uses 1000
 
     def applies(self, context: PlanningContext) -> bool:

@@ -36,6 +36,7 @@ from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     deparse,
     literal,
@@ -51,6 +52,36 @@ DATA_CHANGE = "data change; keep a copy column if you need to undo"
 class BatchedUpdate(Recipe):
     id = "batched-update"
     summary = "Run an UPDATE of a live table as a keyset backfill: one short transaction per batch."
+    examples = (
+        RecipeExample(
+            title="filling a column that the same plan adds",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="""
+                ALTER TABLE posts ADD COLUMN slug text;
+                UPDATE posts SET slug = lower(replace(title, ' ', '-'));
+            """,
+            plan="""
+                expand   s01-alter-table
+                    ALTER TABLE posts ADD COLUMN slug text
+                migrate  s02-batched-update
+                    in batches by id: UPDATE public.posts SET "slug" = lower(replace(title, ' ', '-'))
+                        WHERE slug IS DISTINCT FROM CAST(lower(replace(title, ' ', '-')) AS text)
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+                "UPDATE posts SET title = 'edited by the old release' WHERE id = 2",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE slug = 'post-1'",
+                "INSERT INTO posts (id, title, slug) VALUES (12001, 'New post', 'new-post')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node

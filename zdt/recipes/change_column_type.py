@@ -45,7 +45,14 @@ from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
-from zdt.recipes.base import PlanningContext, Recipe, deparse, relation_name, single_alter_command
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    RecipeExample,
+    deparse,
+    relation_name,
+    single_alter_command,
+)
 from zdt.recipes.errors import PlanningError
 
 NEW_COLUMN_SUFFIX = "_zdt_new"
@@ -56,6 +63,54 @@ class ChangeColumnType(Recipe):
     summary = (
         "Change a column's type without a rewrite under AccessExclusiveLock: a new column kept in sync by "
         "a trigger and backfilled in batches; the application moves to it, then the old one is dropped."
+    )
+    examples = (
+        RecipeExample(
+            title="integer to bigint",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, views integer);
+                INSERT INTO posts SELECT g, 'post ' || g, g % 1000 FROM generate_series(1, 12000) g;
+                CREATE INDEX posts_views_idx ON posts (views);
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ALTER COLUMN views TYPE bigint;",
+            plan="""
+                expand   s01-add-views_zdt_new
+                    ALTER TABLE public.posts ADD COLUMN views_zdt_new bigint
+                expand   s01-sync-trigger
+                    CREATE FUNCTION public.zdt_sync_posts_views() RETURNS trigger LANGUAGE plpgsql SET
+                        search_path FROM CURRENT AS $$ … $$
+                    CREATE TRIGGER "zdt_sync_posts_views" BEFORE INSERT OR UPDATE ON "public"."posts"
+                        FOR EACH ROW EXECUTE FUNCTION "public"."zdt_sync_posts_views"()
+                migrate  s01-backfill
+                    in batches by id: UPDATE public.posts SET "views_zdt_new" = CAST(views AS bigint)
+                        WHERE "views_zdt_new" IS DISTINCT FROM CAST(views AS bigint)
+                migrate  s01-vacuum
+                    VACUUM (ANALYZE) "public"."posts"
+                migrate  s01-index-posts_views_idx
+                    CREATE INDEX CONCURRENTLY posts_views_idx_zdt ON public.posts (views_zdt_new)
+                contract s01-drop-views (irreversible)
+                    DROP TRIGGER "zdt_sync_posts_views" ON "public"."posts"
+                    DROP FUNCTION "public"."zdt_sync_posts_views"()
+                    ALTER TABLE "public"."posts" DROP COLUMN "views"
+                    ALTER INDEX "public"."posts_views_idx_zdt" RENAME TO "posts_views_idx"
+            """,
+            old_queries=(
+                "SELECT id, views FROM posts WHERE views > 990 ORDER BY views LIMIT 5",
+                "INSERT INTO posts (id, title, views) VALUES (12001, 'written by the old release', 1)",
+                "UPDATE posts SET views = views + 1 WHERE id = 2",
+            ),
+            new_queries=(
+                "SELECT id, views_zdt_new FROM posts WHERE views_zdt_new > 990 ORDER BY 2 LIMIT 5",
+                "INSERT INTO posts (id, title, views_zdt_new) VALUES (12001, 'by the new release', 1)",
+                "UPDATE posts SET views_zdt_new = views_zdt_new + 1 WHERE id = 2",
+            ),
+            end_state_sql="ALTER TABLE posts RENAME COLUMN views TO views_zdt_new;",
+            end_state_why=(
+                "the column keeps the name views_zdt_new that the new release moved to, so that no column a "
+                "running session uses ever changes type; renaming it afterwards is the rename-column recipe"
+            ),
+        ),
     )
 
     def applies(self, context: PlanningContext) -> bool:

@@ -15,13 +15,36 @@ from zdt.analysis.fields import required
 from zdt.plan.model import Phase, Step
 from zdt.recipes._index_build import concurrent_index_step
 from zdt.recipes._reprint import required_sql
-from zdt.recipes.base import PlanningContext, Recipe, relation_name, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, relation_name, with_changes
 from zdt.recipes.errors import PlanningError
 
 
 class CreateIndexConcurrently(Recipe):
     id = "create-index-concurrently"
     summary = "Build indexes with CONCURRENTLY so writes never wait; drop the INVALID leftover on failure."
+    examples = (
+        RecipeExample(
+            title="an index on a live table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, author_id bigint, title text NOT NULL);
+                INSERT INTO posts SELECT g, 1 + g % 100, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="CREATE INDEX posts_author_id_idx ON posts (author_id);",
+            plan="""
+                expand   s01-create-index
+                    CREATE INDEX CONCURRENTLY posts_author_id_idx ON posts (author_id)
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 1, 'written by the old release')",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE author_id = 1 ORDER BY id LIMIT 10",
+                "INSERT INTO posts (id, author_id, title) VALUES (12001, 1, 'written by the new release')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node

@@ -25,7 +25,7 @@ from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
 from zdt.recipes import _dependents as dependents
-from zdt.recipes.base import PlanningContext, Recipe, relation_name, single_alter_command
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, relation_name, single_alter_command
 
 RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback means restore from backup"
 
@@ -33,6 +33,31 @@ RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback m
 class DropColumnInContract(Recipe):
     id = "drop-column"
     summary = "Drop columns in the contract phase, after a check that no index, view or constraint uses them."
+    examples = (
+        RecipeExample(
+            title="a column the new release no longer uses",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, legacy_flags integer);
+                INSERT INTO posts SELECT g, 'post ' || g, g % 4 FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts DROP COLUMN legacy_flags;",
+            plan="""
+                contract s01-check-legacy_flags-unused
+                    check: nothing in the database uses public.posts.legacy_flags
+                contract s01-drop-legacy_flags (irreversible)
+                    ALTER TABLE posts DROP COLUMN legacy_flags
+            """,
+            old_queries=(
+                "SELECT id, title, legacy_flags FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title, legacy_flags) VALUES (12001, 'written by the old release', 0)",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         if single_alter_command(context.node, AT.AT_DropColumn) is None:

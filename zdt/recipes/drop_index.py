@@ -28,7 +28,7 @@ from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
 from zdt.recipes._reprint import faithful_sql, required_sql
-from zdt.recipes.base import PlanningContext, Recipe, ident, render, with_changes
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, ident, render, with_changes
 from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import IndexInfo
 
@@ -36,6 +36,30 @@ from zdt.schema.snapshot import IndexInfo
 class DropIndexConcurrently(Recipe):
     id = "drop-index-concurrently"
     summary = "Drop indexes with CONCURRENTLY, one per step, in the contract phase; rebuild on rollback."
+    examples = (
+        RecipeExample(
+            title="an index the new release no longer needs",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                CREATE INDEX posts_title_idx ON posts (title);
+                ANALYZE posts;
+            """,
+            sql="DROP INDEX posts_title_idx;",
+            plan="""
+                contract s01-drop-index
+                    DROP INDEX CONCURRENTLY posts_title_idx
+            """,
+            old_queries=(
+                "SELECT id FROM posts WHERE title = 'post 1'",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node

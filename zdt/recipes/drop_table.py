@@ -25,7 +25,7 @@ from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _dependents as dependents
-from zdt.recipes.base import PlanningContext, Recipe, literal, render
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, literal, render
 
 RESTORE_FROM_BACKUP = "a dropped table's data is gone at COMMIT: rollback means restore from backup"
 
@@ -33,6 +33,33 @@ RESTORE_FROM_BACKUP = "a dropped table's data is gone at COMMIT: rollback means 
 class DropTableInContract(Recipe):
     id = "drop-table"
     summary = "Drop tables in the contract phase, after a check that nothing in the database depends on them."
+    examples = (
+        RecipeExample(
+            title="a table the new release no longer uses",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 100) g;
+                CREATE TABLE post_views (id bigint PRIMARY KEY, post_id bigint NOT NULL, seen_at timestamptz);
+                INSERT INTO post_views SELECT g, 1 + g % 100, now() FROM generate_series(1, 12000) g;
+                ANALYZE posts, post_views;
+            """,
+            sql="DROP TABLE post_views;",
+            plan="""
+                contract s01-check-unused
+                    check: nothing in the database depends on public.post_views
+                contract s01-drop-table (irreversible)
+                    DROP TABLE post_views
+            """,
+            old_queries=(
+                "SELECT count(*) FROM post_views WHERE post_id = 1",
+                "INSERT INTO post_views (id, post_id, seen_at) VALUES (12001, 1, now())",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (101, 'written by the new release')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         node = context.node

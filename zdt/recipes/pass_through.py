@@ -21,7 +21,16 @@ from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
-from zdt.recipes.base import PlanningContext, Recipe, column, ident, literal, render, split_name
+from zdt.recipes.base import (
+    PlanningContext,
+    Recipe,
+    RecipeExample,
+    column,
+    ident,
+    literal,
+    render,
+    split_name,
+)
 from zdt.recipes.errors import PlanningError
 
 
@@ -41,6 +50,34 @@ class PassThrough(Recipe):
     id = "pass-through"
     summary = "Run an already-safe statement as written, under lock_timeout, verified, with its rollback."
     priority = 1000
+    examples = (
+        RecipeExample(
+            title="a nullable column and a new table",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="""
+                ALTER TABLE posts ADD COLUMN subtitle text;
+                CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);
+            """,
+            plan="""
+                expand   s01-alter-table
+                    ALTER TABLE posts ADD COLUMN subtitle text
+                expand   s02-create
+                    CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL)
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "INSERT INTO posts (id, title, subtitle) VALUES (12001, 'new', 'its subtitle')",
+                "INSERT INTO tags (id, name) VALUES (1, 'news')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         return True

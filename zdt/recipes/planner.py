@@ -10,6 +10,7 @@ never moving a statement ahead of an earlier one about the same object (``zdt.pl
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 from pglast import ast, parser
 
@@ -18,6 +19,7 @@ from zdt.analysis.fields import ParseTreeShapeError, required
 from zdt.analysis.object_keys import object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
+from zdt.analysis.state import MigrationState
 from zdt.plan.model import MigrationPlan
 from zdt.plan.ordering import PlannedStatement, order_steps
 from zdt.plan.wal_volume import backfill_wal_notes
@@ -39,14 +41,11 @@ def plan_sql(
     plan_id: str | None = None,
 ) -> MigrationPlan:
     """Plan ``sql_text``; raises SqlSyntaxError or PlanningError (with line) when it cannot."""
-    settings = settings or PlannerSettings()
     state = new_state(pg_version=pg_version, snapshot=snapshot)
     notes: list[str] = []
     planned: list[PlannedStatement] = []
-    statements = _prepared_statements(parse_statements(sql_text, source), notes)
-    for number, statement in enumerate(statements, start=1):
-        report = analyse_statement(statement, state)
-        context = PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
+    for context in planning_contexts(sql_text, state, source=source, settings=settings, notes=notes):
+        statement = context.statement
         try:
             steps = recipe_for(context).steps(context)
         except (CatalogueTextError, ParseTreeShapeError) as error:
@@ -62,6 +61,27 @@ def plan_sql(
         steps=ordered,
         notes=notes + backfill_wal_notes(ordered, snapshot),
     )
+
+
+def planning_contexts(
+    sql_text: str,
+    state: MigrationState,
+    *,
+    source: str = "<input>",
+    settings: PlannerSettings | None = None,
+    notes: list[str] | None = None,
+) -> Iterator[PlanningContext]:
+    """Each statement of the script as the recipes see it, in order, the way ``plan_sql`` plans them:
+    transaction control and timeouts dropped (with a line in ``notes``), ALTER TABLE split, each statement
+    analysed against ``state`` after the ones before it.
+
+    ``state`` moves on as the next context is made: use each context before asking for the next one.
+    """
+    settings = settings or PlannerSettings()
+    statements = _prepared_statements(parse_statements(sql_text, source), notes if notes is not None else [])
+    for number, statement in enumerate(statements, start=1):
+        report = analyse_statement(statement, state)
+        yield PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
 
 
 def _plan_id(sql_text: str) -> str:

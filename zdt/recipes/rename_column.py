@@ -34,7 +34,7 @@ from zdt.analysis.fields import required
 from zdt.plan.model import Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
-from zdt.recipes.base import PlanningContext, Recipe, relation_name
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, relation_name
 
 
 class RenameColumn(Recipe):
@@ -42,6 +42,87 @@ class RenameColumn(Recipe):
     summary = (
         "Rename a column without breaking running code: a new column kept equal by a trigger and "
         "backfilled in batches; the old one is dropped once no code uses it."
+    )
+    examples = (
+        RecipeExample(
+            title="a NOT NULL column with a unique index",
+            schema="""
+                CREATE TABLE users (id bigint PRIMARY KEY, name text NOT NULL, email text);
+                INSERT INTO users SELECT g, 'user ' || g, 'u' || g || '@example.com'
+                FROM generate_series(1, 12000) g;
+                CREATE UNIQUE INDEX users_name_key ON users (name);
+                ANALYZE users;
+            """,
+            sql="ALTER TABLE users RENAME COLUMN name TO full_name;",
+            plan="""
+                expand   s01-add-full_name
+                    ALTER TABLE public.users ADD COLUMN full_name text
+                expand   s01-sync-trigger
+                    CREATE FUNCTION public.zdt_sync_users_name() RETURNS trigger LANGUAGE plpgsql SET
+                        search_path FROM CURRENT AS $$ … $$
+                    CREATE TRIGGER "zdt_sync_users_name" BEFORE INSERT OR UPDATE ON "public"."users" FOR
+                        EACH ROW EXECUTE FUNCTION "public"."zdt_sync_users_name"()
+                expand   s01-full_name-not-null-not-valid
+                    ALTER TABLE "public"."users" ADD CONSTRAINT "users_full_name_not_null" NOT NULL
+                        "full_name" NOT VALID
+                migrate  s01-backfill
+                    in batches by id: UPDATE public.users SET "full_name" = name WHERE "full_name" IS
+                        DISTINCT FROM name
+                migrate  s01-vacuum
+                    VACUUM (ANALYZE) "public"."users"
+                migrate  s01-full_name-validate-not-null
+                    ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_full_name_not_null"
+                migrate  s01-index-users_name_key
+                    CREATE UNIQUE INDEX CONCURRENTLY users_name_key_zdt ON public.users (full_name)
+                contract s01-drop-name (irreversible)
+                    DROP TRIGGER "zdt_sync_users_name" ON "public"."users"
+                    DROP FUNCTION "public"."zdt_sync_users_name"()
+                    ALTER TABLE "public"."users" DROP COLUMN "name"
+                    ALTER INDEX "public"."users_name_key_zdt" RENAME TO "users_name_key"
+            """,
+            plan_before_pg18="""
+                expand   s01-add-full_name
+                    ALTER TABLE public.users ADD COLUMN full_name text
+                expand   s01-sync-trigger
+                    CREATE FUNCTION public.zdt_sync_users_name() RETURNS trigger LANGUAGE plpgsql SET
+                        search_path FROM CURRENT AS $$ … $$
+                    CREATE TRIGGER "zdt_sync_users_name" BEFORE INSERT OR UPDATE ON "public"."users" FOR
+                        EACH ROW EXECUTE FUNCTION "public"."zdt_sync_users_name"()
+                expand   s01-full_name-check-not-valid
+                    ALTER TABLE "public"."users" ADD CONSTRAINT "users_full_name_not_null" CHECK
+                        ("full_name" IS NOT NULL) NOT VALID
+                migrate  s01-backfill
+                    in batches by id: UPDATE public.users SET "full_name" = name WHERE "full_name" IS
+                        DISTINCT FROM name
+                migrate  s01-vacuum
+                    VACUUM (ANALYZE) "public"."users"
+                migrate  s01-full_name-validate-check
+                    ALTER TABLE "public"."users" VALIDATE CONSTRAINT "users_full_name_not_null"
+                migrate  s01-full_name-set-not-null
+                    -- zdt-ignore: setting-not-null -- the CHECK validated by the previous step proves
+                        it: no scan
+                    ALTER TABLE "public"."users" ALTER COLUMN "full_name" SET NOT NULL
+                migrate  s01-full_name-drop-check
+                    ALTER TABLE "public"."users" DROP CONSTRAINT IF EXISTS "users_full_name_not_null"
+                migrate  s01-index-users_name_key
+                    CREATE UNIQUE INDEX CONCURRENTLY users_name_key_zdt ON public.users (full_name)
+                contract s01-drop-name (irreversible)
+                    DROP TRIGGER "zdt_sync_users_name" ON "public"."users"
+                    DROP FUNCTION "public"."zdt_sync_users_name"()
+                    ALTER TABLE "public"."users" DROP COLUMN "name"
+                    ALTER INDEX "public"."users_name_key_zdt" RENAME TO "users_name_key"
+            """,
+            old_queries=(
+                "SELECT id, name FROM users WHERE name = 'user 1'",
+                "INSERT INTO users (id, name) VALUES (12001, 'written by the old release')",
+                "UPDATE users SET name = 'renamed by the old release' WHERE id = 2",
+            ),
+            new_queries=(
+                "SELECT id, full_name FROM users WHERE full_name = 'user 1'",
+                "INSERT INTO users (id, full_name) VALUES (12001, 'written by the new release')",
+                "UPDATE users SET full_name = 'renamed by the new release' WHERE id = 2",
+            ),
+        ),
     )
 
     def applies(self, context: PlanningContext) -> bool:

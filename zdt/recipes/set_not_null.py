@@ -35,6 +35,7 @@ from zdt.recipes._not_null_route import not_null_steps
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
+    RecipeExample,
     column,
     ident,
     relation_name,
@@ -46,6 +47,45 @@ from zdt.recipes.base import (
 class SetNotNullViaConstraint(Recipe):
     id = "set-not-null"
     summary = "Make a column NOT NULL through a validated constraint, so no scan holds AccessExclusiveLock."
+    examples = (
+        RecipeExample(
+            title="a column every release already fills",
+            schema="""
+                CREATE TABLE posts (id bigint PRIMARY KEY, title text);
+                INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 12000) g;
+                ANALYZE posts;
+            """,
+            sql="ALTER TABLE posts ALTER COLUMN title SET NOT NULL;",
+            plan="""
+                migrate  s01-title-not-null-not-valid
+                    ALTER TABLE "public"."posts" ADD CONSTRAINT "posts_title_not_null" NOT NULL "title"
+                        NOT VALID
+                migrate  s01-title-validate-not-null
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_title_not_null"
+            """,
+            plan_before_pg18="""
+                migrate  s01-title-check-not-valid
+                    ALTER TABLE "public"."posts" ADD CONSTRAINT "posts_title_not_null" CHECK ("title" IS
+                        NOT NULL) NOT VALID
+                migrate  s01-title-validate-check
+                    ALTER TABLE "public"."posts" VALIDATE CONSTRAINT "posts_title_not_null"
+                migrate  s01-title-set-not-null
+                    -- zdt-ignore: setting-not-null -- the CHECK validated by the previous step proves
+                        it: no scan
+                    ALTER TABLE "public"."posts" ALTER COLUMN "title" SET NOT NULL
+                migrate  s01-title-drop-check
+                    ALTER TABLE "public"."posts" DROP CONSTRAINT IF EXISTS "posts_title_not_null"
+            """,
+            old_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the old release')",
+            ),
+            new_queries=(
+                "SELECT id FROM posts WHERE title IS NOT NULL ORDER BY id LIMIT 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+            ),
+        ),
+    )
 
     def applies(self, context: PlanningContext) -> bool:
         command = single_alter_command(context.node, AT.AT_SetNotNull, AT.AT_AddConstraint)
