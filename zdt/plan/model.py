@@ -116,6 +116,12 @@ class Step(BaseModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     recipe: str = ""
     source_statement: int | None = None
+    end_state_sql: list[str] = Field(
+        default_factory=list,
+        description="Where a recipe ends elsewhere than the file on purpose (a type change leaves the "
+        "column under its new name, which the new release uses): the statements that turn the file's end "
+        "state into this step's. The equivalence proof runs them after the file as written.",
+    )
 
     @model_validator(mode="after")
     def _has_work(self) -> Step:

@@ -127,7 +127,13 @@ def plan_move(
         key=key,
         indexes=tuple(
             sorted(
-                (index for index in info.indexes if index.valid and old in index_columns(index.definition)),
+                (
+                    index
+                    for index in info.indexes
+                    if index.valid
+                    and index.name not in context.state.dropped  # dropped earlier in the same file
+                    and old in index_columns(index.definition)
+                ),
                 key=lambda index: index.name,
             )
         ),

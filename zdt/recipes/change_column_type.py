@@ -42,15 +42,18 @@ from zdt.analysis.fields import node_of, required
 from zdt.analysis.names import derived_name
 from zdt.analysis.parse_tree import referenced_columns
 from zdt.analysis.volatility import is_volatile
-from zdt.plan.model import Step
+from zdt.plan.model import Phase, Step
 from zdt.recipes._column_move import plan_move
 from zdt.recipes._column_sync import plan_steps
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
     RecipeExample,
+    column,
     deparse,
+    ident,
     relation_name,
+    render,
     single_alter_command,
 )
 from zdt.recipes.errors import PlanningError
@@ -146,7 +149,14 @@ class ChangeColumnType(Recipe):
                 "(both names work until then)"
             ),
         )
-        return plan_steps(move, context, self.id)
+        steps = plan_steps(move, context, self.id)
+        renamed = render(
+            "ALTER TABLE {t} RENAME COLUMN {old} TO {new}", t=ident(table), old=column(old), new=column(new)
+        )
+        return [
+            step.model_copy(update={"end_state_sql": [renamed]}) if step.phase is Phase.CONTRACT else step
+            for step in steps
+        ]
 
 
 def new_column_name(old: str) -> str:

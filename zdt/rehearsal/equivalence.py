@@ -3,7 +3,9 @@
 Recipes rewrite statements and the planner regroups them by phase; either could change what the
 migration does (an index re-created before it is dropped, a column re-added before it is removed). So
 before a plan is stamped, the file is run as written on one scratch copy of the schema and the plan is
-applied by the real executor, all phases, on another; their schema fingerprints must be equal. When they
+applied by the real executor, all phases, on another; their schema fingerprints must be equal (after the
+end state a recipe declares on purpose, such as a type change leaving the column under its new name, is
+applied to the first). When they
 are not, the differing objects are named. When the file cannot even run as written on the copy (it
 needs data, or objects the copy lacks), equivalence is *not proven*, and the result says why rather than
 pretending either way.
@@ -70,6 +72,7 @@ def prove_equivalence(
             failure = _run_as_written(plan.source, written_url)
             if failure is not None:
                 return Equivalence(not_proven=failure)
+            _run_declared_end_state(plan, written_url)
             expected = _snapshot(written_url)
         with scratch_database(admin_url, prefix="zdt_planned") as planned_url:
             if schema_from is not None:
@@ -109,6 +112,17 @@ def _run_as_written(source: str, url: str) -> str | None:
                     f"the file as written fails on a copy of the schema at line {statement.line}: {message}"
                 )
     return None
+
+
+def declared_end_state(plan: MigrationPlan) -> list[str]:
+    """What the plan's recipes declare they end in beyond the file (a type change's new column name)."""
+    return [statement for step in plan.steps for statement in step.end_state_sql]
+
+
+def _run_declared_end_state(plan: MigrationPlan, url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in declared_end_state(plan):
+            conn.execute(statement)
 
 
 def _snapshot(url: str) -> SchemaSnapshot:
