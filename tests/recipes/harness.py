@@ -7,30 +7,10 @@ to prove what the steps do to a real database, not how they are run.
 
 from __future__ import annotations
 
-import hashlib
-
 import psycopg
 from psycopg import sql
 
 from zdt.plan.model import MigrationPlan, Phase, Step
-from zdt.schema import introspect
-
-
-def fingerprint(url: str) -> str:
-    with psycopg.connect(url) as conn:
-        return introspect(conn).fingerprint()
-
-
-def table_checksum(url: str, table: str, columns: list[str]) -> tuple[int, str]:
-    """Row count and an md5 over the given columns, ordered by the first: proof that data is intact."""
-    query = sql.SQL(
-        "SELECT count(*), md5(coalesce(string_agg(row({cols})::text, ',' ORDER BY {first}), ''))"
-    ).format(
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns), first=sql.Identifier(columns[0])
-    ) + sql.SQL(" FROM {t}").format(t=sql.Identifier(*table.split(".")))
-    with psycopg.connect(url) as conn:
-        count, digest = conn.execute(query).fetchone()
-    return int(count), str(digest)
 
 
 def run_step(url: str, step: Step) -> None:
@@ -91,7 +71,3 @@ def rollback(url: str, steps: list[Step]) -> None:
             else:
                 for statement in step.rollback.sql:
                     conn.execute(statement)
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from tests.db_checks import fingerprint
 from tests.recipes import harness
 from zdt.analysis.analyser import analyse_script, analyse_sql, new_state
 from zdt.analysis.model import Severity, StatementReport
@@ -93,11 +94,11 @@ def steps_in(plan: MigrationPlan, *phases: Phase) -> list[Step]:
 
 def apply_reversible_then_undo(url: str, plan: MigrationPlan) -> list[Step]:
     """Run the expand and migrate steps, then undo them in reverse: the schema must be exactly as before."""
-    before = harness.fingerprint(url)
+    before = fingerprint(url)
     done = harness.apply(url, plan, (Phase.EXPAND, Phase.MIGRATE))
-    assert harness.fingerprint(url) != before
+    assert fingerprint(url) != before
     harness.rollback(url, done)
-    assert harness.fingerprint(url) == before
+    assert fingerprint(url) == before
     return done
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
@@ -61,8 +62,8 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
     assert len(route) == (2 if server_version >= 18 else 4)
     assert {step.phase for step in route} == {Phase.MIGRATE}
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     harness.run_step(database_url, add)
     # Old code, which does not know the column, keeps inserting: its rows get a value from the default.
     conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'written by the old release')")
@@ -71,12 +72,12 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
     assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
     assert scalar(database_url, "SELECT count(DISTINCT token) FROM posts") == ROWS + 1
     conn.execute("DELETE FROM posts WHERE id = -1")
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.NotNullViolation):
         conn.execute("INSERT INTO posts (id, token) VALUES (-2, NULL)")
 
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_the_real_executor_applies_and_rolls_back_the_plan(
@@ -85,19 +86,19 @@ def test_the_real_executor_applies_and_rolls_back_the_plan(
     create_posts(conn)
     planned = plan_against(database_url, TOKEN)
     plan = stamp(planned.plan, planned.snapshot)
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     log = tmp_path / "MIGRATION-LOG.md"
 
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok and result.status is MigrationStatus.DONE, result.message
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE token IS NULL") == 0
     assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_a_required_column_without_default_is_refused(conn: psycopg.Connection) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
@@ -56,18 +57,18 @@ def test_constraint_is_added_not_valid_then_validated(
     if case == "foreign-key":
         assert add.tables == ["public.posts", "public.authors"]
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     harness.run_step(database_url, add)
     assert scalar(database_url, checks.constraint_exists("public.posts", name, validated=False)) is True
     with pytest.raises(psycopg.errors.IntegrityError):
         conn.execute(violation)  # enforced for new rows before any old row is read
     harness.run_step(database_url, validate)
     assert scalar(database_url, checks.constraint_exists("public.posts", name, validated=True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     harness.rollback(database_url, [add, validate])
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_rows_that_break_the_constraint_stop_the_plan_at_validation(
@@ -77,13 +78,13 @@ def test_rows_that_break_the_constraint_stop_the_plan_at_validation(
     plan = plan_against(
         database_url, "ALTER TABLE posts ADD CONSTRAINT posts_score_small CHECK (score < 5);"
     ).plan
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     add, validate = plan.steps
     harness.run_step(database_url, add)
     with pytest.raises(psycopg.errors.CheckViolation):
         harness.run_step(database_url, validate)
     harness.rollback(database_url, [add])
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_an_unnamed_constraint_is_refused_with_line_and_table(conn: psycopg.Connection) -> None:

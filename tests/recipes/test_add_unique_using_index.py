@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
@@ -47,17 +48,17 @@ def test_unique_constraint_attaches_an_index_built_concurrently(
         "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title_key"
     ]
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     done = harness.apply(database_url, planned.plan)
     assert scalar(database_url, constraint_of_kind("public.posts", "posts_title_key", "u")) is True
     assert scalar(database_url, checks.index_valid("public.posts_title_key")) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'title 1')")
 
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_primary_key_on_a_nullable_column_proves_it_not_null_first(
@@ -81,19 +82,19 @@ def test_primary_key_on_a_nullable_column_proves_it_not_null_first(
     assert attach.sql == ["ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY USING INDEX tags_pkey"]
 
     # Through the real executor: apply every phase, then roll the whole migration back.
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.tags", ["name", "uses"])
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.tags", ["name", "uses"])
     plan = stamp(planned.plan, planned.snapshot)
     log = tmp_path / "MIGRATION-LOG.md"
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok, result.message
     assert scalar(database_url, constraint_of_kind("public.tags", "tags_pkey", "p")) is True
     assert scalar(database_url, checks.column_not_null_is("public.tags", "name", True)) is True
-    assert harness.table_checksum(database_url, "public.tags", ["name", "uses"]) == checksum
+    assert table_checksum(database_url, "public.tags", ["name", "uses"]) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_primary_key_on_not_null_columns_needs_no_route(conn: psycopg.Connection, database_url: str) -> None:
@@ -103,11 +104,11 @@ def test_primary_key_on_not_null_columns_needs_no_route(conn: psycopg.Connection
     planned = plan_against(database_url, "ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY (name);")
     _, attach = planned.plan.steps
     assert attach.phase is Phase.EXPAND
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     done = harness.apply(database_url, planned.plan)
     assert scalar(database_url, constraint_of_kind("public.tags", "tags_pkey", "p")) is True
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_duplicates_fail_the_build_and_its_cleanup_leaves_nothing_behind(
@@ -116,14 +117,14 @@ def test_duplicates_fail_the_build_and_its_cleanup_leaves_nothing_behind(
     create_posts(conn)
     conn.execute("UPDATE posts SET title = 'same' WHERE id IN (1, 2)")
     planned = plan_against(database_url, "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);")
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     build, _ = planned.plan.steps
     with pytest.raises(psycopg.errors.UniqueViolation):
         harness.run_step(database_url, build)
     assert scalar(database_url, checks.relation_exists("public.posts_title_key")) is True  # INVALID leftover
     for statement in build.on_failure_sql:
         conn.execute(statement)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_what_cannot_be_printed_or_named_is_refused(conn: psycopg.Connection) -> None:

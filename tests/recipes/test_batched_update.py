@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
@@ -51,18 +52,18 @@ def test_update_of_a_column_added_by_the_plan_is_a_reversible_backfill(
     assert backfill.rollback.not_needed
 
     # The real executor: apply every phase, check the result, roll the whole migration back.
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     plan = stamp(planned.plan, planned.snapshot)
     log = tmp_path / "MIGRATION-LOG.md"
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok, result.message
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE status = 'draft'") == ROWS
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_a_rerun_skips_the_rows_already_done(conn: psycopg.Connection, database_url: str) -> None:
@@ -98,14 +99,11 @@ def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
 
     # What the step would do, run anyway: exactly the rows the WHERE selects, and nothing else.
     expected = scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3 OR score = 0")
-    untouched = harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
+    untouched = table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
     harness.run_step(database_url, step)
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE score = 0") == expected
     assert scalar(database_url, "SELECT max(score) FROM posts") == 3
-    assert (
-        harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
-        == untouched
-    )
+    assert table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"]) == untouched
 
 
 def test_a_non_idempotent_set_updates_every_row_exactly_once(

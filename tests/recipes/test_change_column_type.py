@@ -18,6 +18,7 @@ import pytest
 from pglast import ast, parser
 from pglast.enums import ObjectType
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     analyse_original,
@@ -119,8 +120,8 @@ def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
 ) -> None:
     create_accounts(conn)
     plan = plan_against(database_url, CHANGE).plan
-    untouched = harness.table_checksum(database_url, TABLE, UNTOUCHED)
-    values = harness.table_checksum(database_url, TABLE, ["id", "author_id"])
+    untouched = table_checksum(database_url, TABLE, UNTOUCHED)
+    values = table_checksum(database_url, TABLE, ["id", "author_id"])
 
     harness.apply(database_url, plan, (Phase.EXPAND,))
     # Before the backfill: rows not yet reached still hold the default in the new column, and code
@@ -149,8 +150,8 @@ def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
     assert scalar(database_url, checks.column_absent(TABLE, "author_id")) is True
     assert scalar(database_url, checks.column_type_is(TABLE, NEW, "bigint")) is True
     assert scalar(database_url, checks.column_not_null_is(TABLE, NEW, True)) is True
-    assert harness.table_checksum(database_url, TABLE, UNTOUCHED) == untouched
-    assert harness.table_checksum(database_url, TABLE, ["id", NEW]) == values  # the same numbers, as bigint
+    assert table_checksum(database_url, TABLE, UNTOUCHED) == untouched
+    assert table_checksum(database_url, TABLE, ["id", NEW]) == values  # the same numbers, as bigint
     # The result is the schema the plain statement gives, under the column's new name.
     with (
         scratch_database(admin_url, prefix="zdt_plain") as plain_url,
@@ -159,7 +160,7 @@ def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
         create_accounts(plain, rows=10)
         plain.execute(CHANGE)
         plain.execute(f"ALTER TABLE accounts RENAME COLUMN author_id TO {NEW}")
-        assert harness.fingerprint(database_url) == harness.fingerprint(plain_url)
+        assert fingerprint(database_url) == fingerprint(plain_url)
 
 
 def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
@@ -167,9 +168,9 @@ def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
 ) -> None:
     create_accounts(conn)
     plan = plan_against(database_url, CHANGE).plan
-    untouched = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
+    untouched = table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
     apply_reversible_then_undo(database_url, plan)  # asserts the fingerprint before == after
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
     assert scalar(database_url, "SELECT count(*) FROM pg_proc WHERE starts_with(proname, 'zdt_')") == 0
 
 
@@ -466,8 +467,8 @@ def test_the_real_executor_runs_expand_and_migrate_and_rolls_them_back(
     create_accounts(conn)
     planned = plan_against(database_url, CHANGE)
     plan = stamp(planned.plan, planned.snapshot)
-    before = harness.fingerprint(database_url)
-    untouched = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
+    before = fingerprint(database_url)
+    untouched = table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
     log = tmp_path / "MIGRATION-LOG.md"
 
     result = apply_plan(plan, database_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log)
@@ -477,5 +478,5 @@ def test_the_real_executor_runs_expand_and_migrate_and_rolls_them_back(
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
+    assert fingerprint(database_url) == before
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched

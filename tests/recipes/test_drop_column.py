@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import analyse_original, create_posts, plan_against, scalar, steps_in
 from zdt.executor import apply_plan
@@ -38,11 +39,11 @@ def test_unused_column_is_dropped_in_contract_after_the_guard(
         == "a dropped column's values cannot be read back: rollback means restore from backup"
     )
 
-    checksum = harness.table_checksum(database_url, "public.posts", UNTOUCHED)
+    checksum = table_checksum(database_url, "public.posts", UNTOUCHED)
     result = apply_plan(stamp(planned.plan, planned.snapshot), database_url, log_path=tmp_path / "log.md")
     assert result.ok, result.message
     assert scalar(database_url, checks.column_absent("public.posts", "body")) is True
-    assert harness.table_checksum(database_url, "public.posts", UNTOUCHED) == checksum
+    assert table_checksum(database_url, "public.posts", UNTOUCHED) == checksum
 
 
 @pytest.mark.parametrize(
@@ -63,14 +64,14 @@ def test_a_dependent_stops_the_plan_before_the_drop(
     create_posts(conn)
     conn.execute(dependent)
     planned = plan_against(database_url, "ALTER TABLE posts DROP COLUMN body;")  # plans: the guard decides
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
 
     plan = stamp(planned.plan, planned.snapshot)
     result = apply_plan(plan, database_url, log_path=tmp_path / "log.md")
     guard, _ = plan.steps
     assert not result.ok and result.failed_step == guard.id
     assert scalar(database_url, checks.column_exists("public.posts", "body")) is True
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
     assert scalar(database_url, dependents.list_column_dependents("public.posts", "body")) == [listed]
 
 

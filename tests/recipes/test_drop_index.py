@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import POSTS_COLUMNS, analyse_original, create_posts, plan_against, scalar
 from zdt.analysis.locks import LockMode
@@ -34,15 +35,15 @@ def test_index_is_dropped_concurrently_and_rebuilt_on_rollback(
     assert step.lock is LockMode.SHARE_UPDATE_EXCLUSIVE
     assert step.rollback.transactional is False
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     done = harness.apply(database_url, planned.plan)
     assert scalar(database_url, checks.relation_absent("public.posts_title_idx")) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     harness.rollback(database_url, done)
     assert scalar(database_url, checks.index_valid("public.posts_title_idx")) is True
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_several_indexes_get_one_step_each(conn: psycopg.Connection, database_url: str) -> None:
@@ -57,10 +58,10 @@ def test_several_indexes_get_one_step_each(conn: psycopg.Connection, database_ur
         ["DROP INDEX CONCURRENTLY IF EXISTS posts_title_idx"],
         ["DROP INDEX CONCURRENTLY IF EXISTS public.posts_author_title_key"],
     ]
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     done = harness.apply(database_url, planned.plan)
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before  # the partial unique index came back as it was
+    assert fingerprint(database_url) == before  # the partial unique index came back as it was
 
 
 def test_without_a_snapshot_the_rollback_says_why_it_is_irreversible() -> None:

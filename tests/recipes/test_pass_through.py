@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from zdt.plan.check import check_plan
 from zdt.recipes.errors import PlanningError
@@ -38,16 +39,16 @@ def test_safe_statement_applies_verifies_and_rolls_back(
 ) -> None:
     snapshot = introspect(posts)
     before = snapshot.fingerprint()
-    checksum = harness.table_checksum(database_url, "public.posts", ["id", "title", "body"])
+    checksum = table_checksum(database_url, "public.posts", ["id", "title", "body"])
     plan = plan_sql(statement + ";", snapshot=snapshot)
     assert [step.recipe for step in plan.steps] == ["pass-through"]
     assert plan.steps[0].sql == [statement]
     assert check_plan(plan, snapshot) == []
     done = harness.apply(database_url, plan)
-    assert harness.fingerprint(database_url) != before or "COMMENT" in statement
-    assert harness.table_checksum(database_url, "public.posts", ["id", "title", "body"]) == checksum
+    assert fingerprint(database_url) != before or "COMMENT" in statement
+    assert table_checksum(database_url, "public.posts", ["id", "title", "body"]) == checksum
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_type_change_needs_the_current_schema() -> None:

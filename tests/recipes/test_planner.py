@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from zdt.plan.model import Phase
 from zdt.recipes.errors import PlanningError
@@ -48,8 +49,8 @@ def test_plan_applies_and_rolls_back_to_the_same_fingerprint(
 ) -> None:
     conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, a int, title text)")
     conn.execute("INSERT INTO posts SELECT g, g % 7, 't' || g FROM generate_series(1, 3000) g")
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", ["id", "a", "title"])
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", ["id", "a", "title"])
     plan = plan_sql(
         "CREATE INDEX posts_a ON posts (a);\n"
         "ALTER TABLE posts ADD COLUMN flag boolean DEFAULT false, ADD COLUMN note text;\n"
@@ -58,7 +59,7 @@ def test_plan_applies_and_rolls_back_to_the_same_fingerprint(
     )
     assert {step.phase for step in plan.steps} == {Phase.EXPAND}
     done = harness.apply(database_url, plan)
-    assert harness.table_checksum(database_url, "public.posts", ["id", "a", "title"]) == checksum
-    assert harness.fingerprint(database_url) != before
+    assert table_checksum(database_url, "public.posts", ["id", "a", "title"]) == checksum
+    assert fingerprint(database_url) != before
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before

@@ -18,6 +18,7 @@ import pytest
 from pglast import ast, parser
 from pglast.enums import ObjectType
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     analyse_original,
@@ -70,7 +71,7 @@ def plain_rename_fingerprint(admin_url: str, statement: str) -> str:
     ):
         create_users(conn, rows=10)
         conn.execute(statement)
-        return harness.fingerprint(url)
+        return fingerprint(url)
 
 
 def test_the_plan_is_expand_migrate_contract_and_passes_the_gate(
@@ -115,8 +116,8 @@ def test_old_and_new_code_share_the_column_and_the_contract_ends_as_the_rename_w
 ) -> None:
     create_users(conn)
     plan = plan_against(database_url, RENAME).plan
-    untouched = harness.table_checksum(database_url, TABLE, UNTOUCHED)
-    names = harness.table_checksum(database_url, TABLE, ["id", "name"])
+    untouched = table_checksum(database_url, TABLE, UNTOUCHED)
+    names = table_checksum(database_url, TABLE, ["id", "name"])
 
     harness.apply(database_url, plan, (Phase.EXPAND, Phase.MIGRATE))
     conn.execute("INSERT INTO users (id, name) VALUES (-1, 'written by old code')")
@@ -143,9 +144,9 @@ def test_old_and_new_code_share_the_column_and_the_contract_ends_as_the_rename_w
     conn.execute("DELETE FROM users WHERE id < 0")
 
     harness.apply(database_url, plan, (Phase.CONTRACT,))
-    assert harness.table_checksum(database_url, TABLE, UNTOUCHED) == untouched
-    assert harness.table_checksum(database_url, TABLE, ["id", "full_name"]) == names
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
+    assert table_checksum(database_url, TABLE, UNTOUCHED) == untouched
+    assert table_checksum(database_url, TABLE, ["id", "full_name"]) == names
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
 
 
 def test_a_renamed_column_keeps_its_default_for_old_and_new_code(
@@ -169,7 +170,7 @@ def test_a_renamed_column_keeps_its_default_for_old_and_new_code(
     ]
     conn.execute("DELETE FROM users WHERE id < 0")
     harness.apply(database_url, plan, (Phase.CONTRACT,))
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, statement)
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, statement)
 
 
 def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
@@ -177,9 +178,9 @@ def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
 ) -> None:
     create_users(conn)
     plan = plan_against(database_url, RENAME).plan
-    data = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "name"])
+    data = table_checksum(database_url, TABLE, [*UNTOUCHED, "name"])
     apply_reversible_then_undo(database_url, plan)  # asserts the fingerprint before == after
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "name"]) == data
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "name"]) == data
 
 
 def test_writes_through_the_old_name_during_the_backfill_end_up_under_the_new_name(
@@ -321,7 +322,7 @@ def test_the_real_executor_runs_the_rename_phase_by_phase(
     create_users(conn)
     planned = plan_against(database_url, RENAME)
     plan = stamp(planned.plan, planned.snapshot)
-    names = harness.table_checksum(database_url, TABLE, ["id", "name"])
+    names = table_checksum(database_url, TABLE, ["id", "name"])
     log = tmp_path / "MIGRATION-LOG.md"
 
     started = apply_plan(plan, database_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log)
@@ -332,5 +333,5 @@ def test_the_real_executor_runs_the_rename_phase_by_phase(
 
     finished = apply_plan(plan, database_url, phases=[Phase.CONTRACT], log_path=log)
     assert finished.ok and finished.status is MigrationStatus.DONE, finished.message
-    assert harness.table_checksum(database_url, TABLE, ["id", "full_name"]) == names
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
+    assert table_checksum(database_url, TABLE, ["id", "full_name"]) == names
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
@@ -44,11 +45,11 @@ def test_set_not_null_runs_through_a_validated_constraint(
     readers = [report for report in forward_reports(plan, planned.snapshot) if report.lock is not None]
     assert [r.lock for r in readers].count(LockMode.SHARE_UPDATE_EXCLUSIVE) == 1
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     done = harness.apply(database_url, plan)
     assert scalar(database_url, checks.column_not_null_is("public.posts", "title", True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.NotNullViolation):
         conn.execute("INSERT INTO posts (id, title) VALUES (-1, NULL)")
     constraints = scalar(
@@ -58,7 +59,7 @@ def test_set_not_null_runs_through_a_validated_constraint(
     assert constraints == 0, "the helper CHECK must not be left behind"
 
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
     conn.execute("INSERT INTO posts (id, title) VALUES (-1, NULL)")
 
 
@@ -82,7 +83,7 @@ def test_nulls_stop_the_plan_at_validation_and_the_done_steps_undo_cleanly(
 ) -> None:
     create_posts(conn)
     plan = plan_against(database_url, "ALTER TABLE posts ALTER COLUMN body SET NOT NULL;").plan
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     first, validate, *_ = plan.steps
     harness.run_step(database_url, first)
     with pytest.raises(psycopg.errors.IntegrityError):
@@ -93,7 +94,7 @@ def test_nulls_stop_the_plan_at_validation_and_the_done_steps_undo_cleanly(
         database_url, checks.constraint_exists("public.posts", "posts_body_not_null", validated=False)
     )
     harness.rollback(database_url, [first])
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_pg18_named_not_null_constraint_keeps_its_name(
@@ -110,9 +111,9 @@ def test_pg18_named_not_null_constraint_keeps_its_name(
     assert scalar(
         database_url, checks.constraint_exists("public.posts", "posts_title_required", validated=True)
     )
-    before_rollback = harness.fingerprint(database_url)
+    before_rollback = fingerprint(database_url)
     harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) != before_rollback
+    assert fingerprint(database_url) != before_rollback
     assert scalar(database_url, checks.column_not_null_is("public.posts", "title", False)) is True
 
 
@@ -124,6 +125,6 @@ def test_a_column_already_proven_not_null_is_set_in_one_step(
     plan = plan_against(database_url, "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;").plan
     (step,) = plan.steps
     assert step.recipe == "set-not-null" and step.sql == ["ALTER TABLE posts ALTER COLUMN title SET NOT NULL"]
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     harness.rollback(database_url, harness.apply(database_url, plan))
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
