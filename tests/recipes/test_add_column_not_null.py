@@ -1,6 +1,6 @@
 """add-column-not-null: a required column with a volatile default lands filled and NOT NULL without any
 rewrite or scan under AccessExclusiveLock; every row gets its own value (as the plain statement would
-give it); and undoing the steps restores the exact schema — through the harness and the real executor."""
+give it); and undoing the steps restores the exact schema — all through the real executor."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import psycopg
 import pytest
 
 from tests.db_checks import fingerprint, table_checksum
-from tests.recipes import harness
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     ROWS,
     analyse_original,
     create_posts,
     error_findings,
+    execute,
     plan_against,
     scalar,
+    undo,
 )
 from zdt.analysis.locks import LockMode
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
@@ -33,7 +34,7 @@ TOKEN = "ALTER TABLE posts ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uui
 
 
 def test_volatile_default_column_is_added_backfilled_and_made_not_null(
-    conn: psycopg.Connection, database_url: str, server_version: int
+    conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
     create_posts(conn)
     planned = plan_against(database_url, TOKEN)
@@ -64,10 +65,10 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
 
     before = fingerprint(database_url)
     checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    harness.run_step(database_url, add)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)  # add
     # Old code, which does not know the column, keeps inserting: its rows get a value from the default.
     conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'written by the old release')")
-    done = [add, *harness.apply(database_url, plan, (Phase.MIGRATE,))]
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
 
     assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
     assert scalar(database_url, "SELECT count(DISTINCT token) FROM posts") == ROWS + 1
@@ -76,7 +77,7 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
     with pytest.raises(psycopg.errors.NotNullViolation):
         conn.execute("INSERT INTO posts (id, token) VALUES (-2, NULL)")
 
-    harness.rollback(database_url, done)
+    undo(database_url, plan, log_dir=tmp_path)
     assert fingerprint(database_url) == before
 
 

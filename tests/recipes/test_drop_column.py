@@ -9,8 +9,14 @@ import psycopg
 import pytest
 
 from tests.db_checks import fingerprint, table_checksum
-from tests.recipes import harness
-from tests.recipes.lifecycle import analyse_original, create_posts, plan_against, scalar, steps_in
+from tests.recipes.lifecycle import (
+    analyse_original,
+    create_posts,
+    execute,
+    plan_against,
+    scalar,
+    steps_in,
+)
 from zdt.executor import apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
@@ -76,12 +82,12 @@ def test_a_dependent_stops_the_plan_before_the_drop(
 
 
 def test_what_goes_with_the_column_by_design_does_not_stop_it(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     conn.execute("ALTER TABLE posts ADD COLUMN slug text NOT NULL DEFAULT 'x' CHECK (slug <> '')")
     conn.execute("CREATE SEQUENCE posts_slug_seq OWNED BY posts.slug")
     planned = plan_against(database_url, "ALTER TABLE posts DROP COLUMN slug;")
     assert scalar(database_url, dependents.list_column_dependents("public.posts", "slug")) == []
-    harness.apply(database_url, planned.plan)
+    execute(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, checks.column_absent("public.posts", "slug")) is True

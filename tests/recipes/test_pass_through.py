@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
 from tests.db_checks import fingerprint, table_checksum
-from tests.recipes import harness
-from zdt.plan.check import check_plan
+from tests.recipes.lifecycle import execute, undo
+from zdt.plan.check import check_plan, stamp
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
@@ -35,7 +37,7 @@ def posts(conn: psycopg.Connection) -> psycopg.Connection:
 
 @pytest.mark.parametrize("statement", SAFE)
 def test_safe_statement_applies_verifies_and_rolls_back(
-    statement: str, posts: psycopg.Connection, database_url: str
+    statement: str, posts: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     snapshot = introspect(posts)
     before = snapshot.fingerprint()
@@ -44,10 +46,11 @@ def test_safe_statement_applies_verifies_and_rolls_back(
     assert [step.recipe for step in plan.steps] == ["pass-through"]
     assert plan.steps[0].sql == [statement]
     assert check_plan(plan, snapshot) == []
-    done = harness.apply(database_url, plan)
+    plan = stamp(plan, snapshot)
+    execute(database_url, plan, log_dir=tmp_path)
     assert fingerprint(database_url) != before or "COMMENT" in statement
     assert table_checksum(database_url, "public.posts", ["id", "title", "body"]) == checksum
-    harness.rollback(database_url, done)
+    undo(database_url, plan, log_dir=tmp_path)
     assert fingerprint(database_url) == before
 
 
