@@ -169,7 +169,7 @@ def assert_stopped_at(result: ExecutionResult, step: Step, error: type[psycopg.E
 
 
 def before_step(step: Step, action: Callable[[], object]) -> EventCallback:
-    """An observer that runs ``action`` once, as the executor is about to start ``step``.
+    """An observer that runs ``action`` as the executor is about to start ``step``.
 
     The executor calls observers synchronously and only where nothing is half-done, so ``action`` sees
     the database exactly as the steps before ``step`` left it: a test's application traffic, or a look
