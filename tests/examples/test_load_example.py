@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.recipes.harness import table_checksum
+from tests.db_checks import table_checksum
 from zdt.db.scratch import scratch_database
 from zdt.examples import BASE_ROWS, load_example, row_targets, schema_sql
 from zdt.schema.snapshot import SchemaSnapshot, introspect

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes.harness import table_checksum
+from tests.db_checks import table_checksum
 from zdt.analysis.analyser import analyse_sql
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import StatementReport

@@ -1,6 +1,6 @@
 """add-column-not-null: a required column with a volatile default lands filled and NOT NULL without any
 rewrite or scan under AccessExclusiveLock; every row gets its own value (as the plain statement would
-give it); and undoing the steps restores the exact schema — through the harness and the real executor."""
+give it); and undoing the steps restores the exact schema — all through the real executor."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     ROWS,
     analyse_original,
     create_posts,
     error_findings,
+    execute,
     plan_against,
     scalar,
+    undo,
 )
 from zdt.analysis.locks import LockMode
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
@@ -32,7 +34,7 @@ TOKEN = "ALTER TABLE posts ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uui
 
 
 def test_volatile_default_column_is_added_backfilled_and_made_not_null(
-    conn: psycopg.Connection, database_url: str, server_version: int
+    conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
     create_posts(conn)
     planned = plan_against(database_url, TOKEN)
@@ -61,22 +63,22 @@ def test_volatile_default_column_is_added_backfilled_and_made_not_null(
     assert len(route) == (2 if server_version >= 18 else 4)
     assert {step.phase for step in route} == {Phase.MIGRATE}
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    harness.run_step(database_url, add)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)  # add
     # Old code, which does not know the column, keeps inserting: its rows get a value from the default.
     conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'written by the old release')")
-    done = [add, *harness.apply(database_url, plan, (Phase.MIGRATE,))]
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
 
     assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
     assert scalar(database_url, "SELECT count(DISTINCT token) FROM posts") == ROWS + 1
     conn.execute("DELETE FROM posts WHERE id = -1")
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.NotNullViolation):
         conn.execute("INSERT INTO posts (id, token) VALUES (-2, NULL)")
 
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
 
 
 def test_the_real_executor_applies_and_rolls_back_the_plan(
@@ -85,19 +87,19 @@ def test_the_real_executor_applies_and_rolls_back_the_plan(
     create_posts(conn)
     planned = plan_against(database_url, TOKEN)
     plan = stamp(planned.plan, planned.snapshot)
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     log = tmp_path / "MIGRATION-LOG.md"
 
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok and result.status is MigrationStatus.DONE, result.message
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE token IS NULL") == 0
     assert scalar(database_url, checks.column_not_null_is("public.posts", "token", True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
 def test_a_required_column_without_default_is_refused(conn: psycopg.Connection) -> None:

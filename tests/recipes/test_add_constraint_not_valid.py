@@ -3,17 +3,23 @@ VALIDATE that lets traffic through, and undoing the steps restores the exact sch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     analyse_original,
+    assert_stopped_at,
     create_posts,
     error_findings,
+    execute,
     plan_against,
+    run_plan,
     scalar,
+    undo,
 )
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import Phase
@@ -38,7 +44,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 def test_constraint_is_added_not_valid_then_validated(
-    case: str, conn: psycopg.Connection, database_url: str
+    case: str, conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     sql, name, violation = CASES[case]
     create_posts(conn)
@@ -56,34 +62,33 @@ def test_constraint_is_added_not_valid_then_validated(
     if case == "foreign-key":
         assert add.tables == ["public.posts", "public.authors"]
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    harness.run_step(database_url, add)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)  # add
     assert scalar(database_url, checks.constraint_exists("public.posts", name, validated=False)) is True
     with pytest.raises(psycopg.errors.IntegrityError):
         conn.execute(violation)  # enforced for new rows before any old row is read
-    harness.run_step(database_url, validate)
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)  # validate
     assert scalar(database_url, checks.constraint_exists("public.posts", name, validated=True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
-    harness.rollback(database_url, [add, validate])
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
 
 
 def test_rows_that_break_the_constraint_stop_the_plan_at_validation(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     plan = plan_against(
         database_url, "ALTER TABLE posts ADD CONSTRAINT posts_score_small CHECK (score < 5);"
     ).plan
-    before = harness.fingerprint(database_url)
-    add, validate = plan.steps
-    harness.run_step(database_url, add)
-    with pytest.raises(psycopg.errors.CheckViolation):
-        harness.run_step(database_url, validate)
-    harness.rollback(database_url, [add])
-    assert harness.fingerprint(database_url) == before
+    before = fingerprint(database_url)
+    _, validate = plan.steps
+    stopped = run_plan(database_url, plan, log_dir=tmp_path)  # add, then validate
+    assert_stopped_at(stopped, validate, psycopg.errors.CheckViolation)
+    undo(database_url, plan, log_dir=tmp_path)  # undoes add, the one step done
+    assert fingerprint(database_url) == before
 
 
 def test_an_unnamed_constraint_is_refused_with_line_and_table(conn: psycopg.Connection) -> None:

@@ -9,17 +9,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     ROWS,
     analyse_original,
+    assert_stopped_at,
     create_posts,
     error_findings,
+    execute,
     plan_against,
+    run_plan,
     scalar,
+    undo,
 )
-from zdt.executor import MigrationStatus, apply_plan, rollback_migration
+from zdt.executor import EventKind, ExecutionEvent, MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
 from zdt.recipes import _checks as checks
@@ -30,7 +34,7 @@ from zdt.schema import introspect
 
 
 def test_unique_constraint_attaches_an_index_built_concurrently(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     sql = "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);"
@@ -47,17 +51,17 @@ def test_unique_constraint_attaches_an_index_built_concurrently(
         "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title_key"
     ]
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    done = harness.apply(database_url, planned.plan)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, constraint_of_kind("public.posts", "posts_title_key", "u")) is True
     assert scalar(database_url, checks.index_valid("public.posts_title_key")) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute("INSERT INTO posts (id, title) VALUES (-1, 'title 1')")
 
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, planned.plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
 
 
 def test_primary_key_on_a_nullable_column_proves_it_not_null_first(
@@ -81,49 +85,57 @@ def test_primary_key_on_a_nullable_column_proves_it_not_null_first(
     assert attach.sql == ["ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY USING INDEX tags_pkey"]
 
     # Through the real executor: apply every phase, then roll the whole migration back.
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.tags", ["name", "uses"])
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.tags", ["name", "uses"])
     plan = stamp(planned.plan, planned.snapshot)
     log = tmp_path / "MIGRATION-LOG.md"
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok, result.message
     assert scalar(database_url, constraint_of_kind("public.tags", "tags_pkey", "p")) is True
     assert scalar(database_url, checks.column_not_null_is("public.tags", "name", True)) is True
-    assert harness.table_checksum(database_url, "public.tags", ["name", "uses"]) == checksum
+    assert table_checksum(database_url, "public.tags", ["name", "uses"]) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
-def test_primary_key_on_not_null_columns_needs_no_route(conn: psycopg.Connection, database_url: str) -> None:
+def test_primary_key_on_not_null_columns_needs_no_route(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
     conn.execute("CREATE TABLE tags (name text NOT NULL, uses integer)")
     conn.execute(f"INSERT INTO tags SELECT 'tag ' || g, g % 13 FROM generate_series(1, {ROWS}) g")
     conn.execute("ANALYZE tags")
     planned = plan_against(database_url, "ALTER TABLE tags ADD CONSTRAINT tags_pkey PRIMARY KEY (name);")
     _, attach = planned.plan.steps
     assert attach.phase is Phase.EXPAND
-    before = harness.fingerprint(database_url)
-    done = harness.apply(database_url, planned.plan)
+    before = fingerprint(database_url)
+    execute(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, constraint_of_kind("public.tags", "tags_pkey", "p")) is True
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, planned.plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
 
 
 def test_duplicates_fail_the_build_and_its_cleanup_leaves_nothing_behind(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     conn.execute("UPDATE posts SET title = 'same' WHERE id IN (1, 2)")
     planned = plan_against(database_url, "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);")
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     build, _ = planned.plan.steps
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        harness.run_step(database_url, build)
-    assert scalar(database_url, checks.relation_exists("public.posts_title_key")) is True  # INVALID leftover
-    for statement in build.on_failure_sql:
-        conn.execute(statement)
-    assert harness.fingerprint(database_url) == before
+    cleanups: list[ExecutionEvent] = []
+
+    def on_event(event: ExecutionEvent) -> None:
+        if event.kind is EventKind.CLEANUP:
+            cleanups.append(event)
+
+    stopped = run_plan(database_url, planned.plan, log_dir=tmp_path, on_event=on_event)
+    assert_stopped_at(stopped, build, psycopg.errors.UniqueViolation)
+    # The failed build left an INVALID index; the executor dropped it with the step's on_failure_sql.
+    assert [event.step_id for event in cleanups] == [build.id] and build.on_failure_sql
+    assert scalar(database_url, checks.relation_absent("public.posts_title_key")) is True
+    assert fingerprint(database_url) == before
 
 
 def test_what_cannot_be_printed_or_named_is_refused(conn: psycopg.Connection) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     ROWS,
@@ -18,6 +18,8 @@ from tests.recipes.lifecycle import (
     analyse_original,
     create_posts,
     error_findings,
+    execute,
+    past_the_gate,
     plan_against,
     scalar,
 )
@@ -51,35 +53,36 @@ def test_update_of_a_column_added_by_the_plan_is_a_reversible_backfill(
     assert backfill.rollback.not_needed
 
     # The real executor: apply every phase, check the result, roll the whole migration back.
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     plan = stamp(planned.plan, planned.snapshot)
     log = tmp_path / "MIGRATION-LOG.md"
     result = apply_plan(plan, database_url, log_path=log)
     assert result.ok, result.message
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE status = 'draft'") == ROWS
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
-def test_a_rerun_skips_the_rows_already_done(conn: psycopg.Connection, database_url: str) -> None:
+def test_a_rerun_skips_the_rows_already_done(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
     create_posts(conn)
     plan = plan_against(database_url, NEW_COLUMN).plan
-    add, backfill = plan.steps
-    harness.run_step(database_url, add)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)  # add
     conn.execute("UPDATE posts SET status = 'draft' WHERE id <= 4000")  # a first run that stopped early
     versions = "SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM posts WHERE id <= 4000"
     done_before = scalar(database_url, versions)
-    harness.run_step(database_url, backfill)
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)  # the backfill
     assert scalar(database_url, versions) == done_before  # not one of those rows was written again
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE status IS DISTINCT FROM 'draft'") == 0
 
 
 def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     snapshot = introspect(conn)
@@ -98,27 +101,23 @@ def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
 
     # What the step would do, run anyway: exactly the rows the WHERE selects, and nothing else.
     expected = scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3 OR score = 0")
-    untouched = harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
-    harness.run_step(database_url, step)
+    untouched = table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
+    execute(database_url, past_the_gate(plan), log_dir=tmp_path)
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE score = 0") == expected
     assert scalar(database_url, "SELECT max(score) FROM posts") == 3
-    assert (
-        harness.table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
-        == untouched
-    )
+    assert table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"]) == untouched
 
 
 def test_a_non_idempotent_set_updates_every_row_exactly_once(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
-    (step,) = plan_sql(
-        "UPDATE posts SET score = score + 1;", snapshot=introspect(conn), settings=SETTINGS
-    ).steps
+    plan = plan_sql("UPDATE posts SET score = score + 1;", snapshot=introspect(conn), settings=SETTINGS)
+    (step,) = plan.steps
     assert step.backfill is not None and step.backfill.where_sql is None
     assert "not idempotent" in step.description
     total = scalar(database_url, "SELECT sum(score) FROM posts")
-    harness.run_step(database_url, step)
+    execute(database_url, past_the_gate(plan), log_dir=tmp_path)  # a data change: the gate refuses it
     assert scalar(database_url, "SELECT sum(score) FROM posts") == total + ROWS  # type: ignore[operator]
 
 

@@ -18,17 +18,18 @@ import pytest
 from pglast import ast, parser
 from pglast.enums import ObjectType
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     analyse_original,
     apply_reversible_then_undo,
     error_findings,
+    execute,
     plan_against,
     scalar,
     steps_in,
 )
 from zdt.db.scratch import scratch_database
-from zdt.executor import MigrationStatus, apply_plan, rollback_migration
+from zdt.executor import EventKind, ExecutionEvent, MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import LockDuration, Phase
 from zdt.recipes import _checks as checks
@@ -115,19 +116,19 @@ def test_the_plan_is_expand_migrate_contract_without_a_swap_and_passes_the_gate(
 
 
 def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
-    conn: psycopg.Connection, database_url: str, admin_url: str
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
 ) -> None:
     create_accounts(conn)
     plan = plan_against(database_url, CHANGE).plan
-    untouched = harness.table_checksum(database_url, TABLE, UNTOUCHED)
-    values = harness.table_checksum(database_url, TABLE, ["id", "author_id"])
+    untouched = table_checksum(database_url, TABLE, UNTOUCHED)
+    values = table_checksum(database_url, TABLE, ["id", "author_id"])
 
-    harness.apply(database_url, plan, (Phase.EXPAND,))
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
     # Before the backfill: rows not yet reached still hold the default in the new column, and code
     # writing only other columns brings them in sync (the trigger recomputes from the old column).
     conn.execute("UPDATE accounts SET note = note WHERE id = 7")
     assert conn.execute(f"SELECT {NEW} FROM accounts WHERE id = 7").fetchone() == (7,)
-    harness.apply(database_url, plan, (Phase.MIGRATE,))
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
 
     # Old code writes the old name, new code the new name; each reads what the other wrote.
     conn.execute("INSERT INTO accounts (id, author_id, note) VALUES (-1, 41, 'old code')")
@@ -145,12 +146,12 @@ def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
     conn.execute("DELETE FROM accounts WHERE id < 0")
     assert scalar(database_url, f"SELECT count(*) FROM accounts WHERE {NEW} IS DISTINCT FROM author_id") == 0
 
-    harness.apply(database_url, plan, (Phase.CONTRACT,))
+    execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
     assert scalar(database_url, checks.column_absent(TABLE, "author_id")) is True
     assert scalar(database_url, checks.column_type_is(TABLE, NEW, "bigint")) is True
     assert scalar(database_url, checks.column_not_null_is(TABLE, NEW, True)) is True
-    assert harness.table_checksum(database_url, TABLE, UNTOUCHED) == untouched
-    assert harness.table_checksum(database_url, TABLE, ["id", NEW]) == values  # the same numbers, as bigint
+    assert table_checksum(database_url, TABLE, UNTOUCHED) == untouched
+    assert table_checksum(database_url, TABLE, ["id", NEW]) == values  # the same numbers, as bigint
     # The result is the schema the plain statement gives, under the column's new name.
     with (
         scratch_database(admin_url, prefix="zdt_plain") as plain_url,
@@ -159,39 +160,43 @@ def test_both_names_work_during_the_transition_and_the_contract_keeps_the_data(
         create_accounts(plain, rows=10)
         plain.execute(CHANGE)
         plain.execute(f"ALTER TABLE accounts RENAME COLUMN author_id TO {NEW}")
-        assert harness.fingerprint(database_url) == harness.fingerprint(plain_url)
+        assert fingerprint(database_url) == fingerprint(plain_url)
 
 
 def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_accounts(conn)
     plan = plan_against(database_url, CHANGE).plan
-    untouched = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
-    apply_reversible_then_undo(database_url, plan)  # asserts the fingerprint before == after
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
+    untouched = table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
+    apply_reversible_then_undo(database_url, plan, tmp_path)  # asserts the fingerprint before == after
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
     assert scalar(database_url, "SELECT count(*) FROM pg_proc WHERE starts_with(proname, 'zdt_')") == 0
 
 
 def test_writes_through_the_old_name_during_the_backfill_end_up_in_the_new_column(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_accounts(conn)
     with psycopg.connect(database_url) as snapshot_conn:
         snapshot = introspect(snapshot_conn)
     plan = plan_sql(CHANGE, snapshot=snapshot, settings=PlannerSettings(batch_size=300, batch_pause_ms=0))
     assert check_plan(plan, snapshot) == []
-    harness.apply(database_url, plan, (Phase.EXPAND,))
+    plan = stamp(plan, snapshot)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
 
     writer = OldCodeWriter(database_url)
     writer.start()
     writer.wait_until_writing()
-    backfill, *rest = steps_in(plan, Phase.MIGRATE)
-    before_backfill = writer.writes
-    harness.run_step(database_url, backfill)
-    during_backfill = writer.writes - before_backfill
-    for step in rest:
-        harness.run_step(database_url, step)
+    backfill, *_ = steps_in(plan, Phase.MIGRATE)
+    writes_at: dict[EventKind, int] = {}
+
+    def count_writes(event: ExecutionEvent) -> None:
+        if event.step_id == backfill.id and event.kind in (EventKind.STEP_STARTED, EventKind.STEP_DONE):
+            writes_at[event.kind] = writer.writes
+
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path, on_event=count_writes)
+    during_backfill = writes_at[EventKind.STEP_DONE] - writes_at[EventKind.STEP_STARTED]
     writer.stop()
 
     assert writer.error is None, writer.error
@@ -242,7 +247,9 @@ class OldCodeWriter(threading.Thread):
         self.join(10)
 
 
-def test_prepared_statements_survive_the_whole_change(conn: psycopg.Connection, database_url: str) -> None:
+def test_prepared_statements_survive_the_whole_change(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
     """Old code holds prepared statements on the old name through expand and migrate; new code holds them
     on the new name through migrate and contract. None of them ever fails."""
     create_accounts(conn)
@@ -257,7 +264,7 @@ def test_prepared_statements_survive_the_whole_change(conn: psycopg.Connection, 
         assert _old_client_round(old_code, 1) == (1, 1)
         old_code.execute("EXECUTE old_star(1)")
 
-        harness.apply(database_url, plan, (Phase.EXPAND,))
+        execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
         assert _old_client_round(old_code, 2) == (2, 2)
         # The one statement shape no expand/contract survives: SELECT * gains a column (documented).
         with pytest.raises(psycopg.errors.FeatureNotSupported, match="cached plan must not change result"):
@@ -267,7 +274,7 @@ def test_prepared_statements_survive_the_whole_change(conn: psycopg.Connection, 
         new_code.execute(f"PREPARE new_write AS UPDATE accounts SET {NEW} = $2 WHERE id = $1")
         assert _new_client_round(new_code, 3) == (3, 3)
 
-        harness.apply(database_url, plan, (Phase.MIGRATE,))
+        execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
         assert _old_client_round(old_code, 4) == (4, 4)
         assert _new_client_round(new_code, 5) == (5, 5)
         # Each sees the other's writes.
@@ -277,7 +284,7 @@ def test_prepared_statements_survive_the_whole_change(conn: psycopg.Connection, 
         assert old_code.execute("EXECUTE old_read(6)").fetchone() == (6, 601)
 
         # The switch-over, once old code is gone: the new code's prepared statements keep working.
-        harness.apply(database_url, plan, (Phase.CONTRACT,))
+        execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
         assert _new_client_round(new_code, 7) == (7, 7)
         assert new_code.execute("EXECUTE new_read(6)").fetchone() == (6, 601)
         prepared = "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'new_%'"
@@ -303,14 +310,14 @@ def _new_client_round(client: psycopg.Connection, row: int) -> tuple[int, int] |
 
 
 def test_a_rename_swap_instead_would_break_every_prepared_statement(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     """The trap the contract avoids, on this server: swap the columns by renaming, and a session holding a
     prepared statement on the column fails until it reconnects."""
     create_accounts(conn, rows=100)
     snapshot = introspect(conn)
-    plan = plan_sql(CHANGE, snapshot=snapshot)
-    harness.apply(database_url, plan, (Phase.EXPAND, Phase.MIGRATE))
+    plan = stamp(plan_sql(CHANGE, snapshot=snapshot), snapshot)
+    execute(database_url, plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     with psycopg.connect(database_url, autocommit=True) as client:
         client.execute("PREPARE read AS SELECT id, author_id FROM accounts WHERE id = $1")
         for _ in range(6):  # psycopg prepares server-side from the 5th execution on
@@ -335,7 +342,7 @@ def test_a_rename_swap_instead_would_break_every_prepared_statement(
 
 
 def test_using_expression_and_values_that_do_not_survive_the_copy_back(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     conn.execute(
         "CREATE TABLE items (id integer PRIMARY KEY, code text NOT NULL, price integer);"
@@ -347,18 +354,20 @@ def test_using_expression_and_values_that_do_not_survive_the_copy_back(
         "ALTER TABLE items ALTER COLUMN code TYPE integer USING trim(code)::integer;", snapshot=snapshot
     )
     assert check_plan(code_plan, snapshot) == []
-    harness.apply(url, code_plan, (Phase.EXPAND, Phase.MIGRATE))
+    code_plan = stamp(code_plan, snapshot)
+    execute(url, code_plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     assert scalar(url, "SELECT count(*) FROM items WHERE code_zdt_new <> id") == 0
     assert scalar(url, "SELECT code FROM items WHERE id = 5") == " 5"  # the old column is left as it was
     conn.execute("INSERT INTO items (id, code_zdt_new) VALUES (-1, 17)")
     assert conn.execute("SELECT code FROM items WHERE id = -1").fetchone() == ("17",)
     with pytest.raises(psycopg.errors.InvalidTextRepresentation):
         conn.execute("INSERT INTO items (id, code) VALUES (-2, 'not a number')")
-    harness.apply(url, code_plan, (Phase.CONTRACT,))
+    execute(url, code_plan, Phase.CONTRACT, log_dir=tmp_path)
 
     snapshot = introspect(conn)
     price_plan = plan_sql("ALTER TABLE items ALTER COLUMN price TYPE numeric(10, 2);", snapshot=snapshot)
-    harness.apply(url, price_plan, (Phase.EXPAND, Phase.MIGRATE))
+    price_plan = stamp(price_plan, snapshot)
+    execute(url, price_plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     conn.execute("UPDATE items SET price_zdt_new = 7 WHERE id = 1")
     assert conn.execute("SELECT price FROM items WHERE id = 1").fetchone() == (7,)
     # 2.5 would reach old code as 3: the trigger refuses instead of storing a different value.
@@ -367,7 +376,7 @@ def test_using_expression_and_values_that_do_not_survive_the_copy_back(
 
 
 def test_a_volatile_default_moves_to_the_new_column_at_the_contract(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     """A volatile default on the new column would look to the trigger like a value new code wrote, so
     until the contract the old column's default fills both; then the new column takes it over."""
@@ -378,15 +387,16 @@ def test_a_volatile_default_moves_to_the_new_column_at_the_contract(
     snapshot = introspect(conn)
     plan = plan_sql("ALTER TABLE draws ALTER COLUMN luck TYPE numeric;", snapshot=snapshot)
     assert check_plan(plan, snapshot) == []
+    plan = stamp(plan, snapshot)
     add = plan.step("s01-add-luck_zdt_new")
     assert add.sql == ["ALTER TABLE public.draws ADD COLUMN luck_zdt_new numeric"]
     assert "only from the contract on" in add.description
-    harness.apply(database_url, plan, (Phase.EXPAND, Phase.MIGRATE))
+    execute(database_url, plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     conn.execute("INSERT INTO draws (id) VALUES (-1)")
     copied = conn.execute("SELECT luck_zdt_new = luck::numeric FROM draws WHERE id = -1").fetchone()
     assert copied == (True,)
 
-    harness.apply(database_url, plan, (Phase.CONTRACT,))
+    execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
     assert scalar(database_url, checks.column_has_default("public.draws", "luck_zdt_new", True)) is True
     conn.execute("INSERT INTO draws (id) VALUES (-2), (-3)")
     drawn = conn.execute("SELECT count(DISTINCT luck_zdt_new) FROM draws WHERE id IN (-2, -3)").fetchone()
@@ -466,8 +476,8 @@ def test_the_real_executor_runs_expand_and_migrate_and_rolls_them_back(
     create_accounts(conn)
     planned = plan_against(database_url, CHANGE)
     plan = stamp(planned.plan, planned.snapshot)
-    before = harness.fingerprint(database_url)
-    untouched = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
+    before = fingerprint(database_url)
+    untouched = table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"])
     log = tmp_path / "MIGRATION-LOG.md"
 
     result = apply_plan(plan, database_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log)
@@ -477,5 +487,5 @@ def test_the_real_executor_runs_expand_and_migrate_and_rolls_them_back(
 
     undone = rollback_migration(plan, database_url, log_path=log)
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
-    assert harness.fingerprint(database_url) == before
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
+    assert fingerprint(database_url) == before
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched

@@ -8,8 +8,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes import harness
-from tests.recipes.lifecycle import analyse_original, create_posts, plan_against, scalar, steps_in
+from tests.db_checks import fingerprint, table_checksum
+from tests.recipes.lifecycle import (
+    analyse_original,
+    create_posts,
+    execute,
+    plan_against,
+    scalar,
+    steps_in,
+)
 from zdt.executor import apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import Phase
@@ -39,11 +46,11 @@ def test_unused_column_is_dropped_in_contract_after_the_guard(
         == "a dropped column's values cannot be read back: rollback means restore from backup"
     )
 
-    checksum = harness.table_checksum(database_url, "public.posts", UNTOUCHED)
+    checksum = table_checksum(database_url, "public.posts", UNTOUCHED)
     result = apply_plan(stamp(planned.plan, planned.snapshot), database_url, log_path=tmp_path / "log.md")
     assert result.ok, result.message
     assert scalar(database_url, checks.column_absent("public.posts", "body")) is True
-    assert harness.table_checksum(database_url, "public.posts", UNTOUCHED) == checksum
+    assert table_checksum(database_url, "public.posts", UNTOUCHED) == checksum
 
 
 @pytest.mark.parametrize(
@@ -64,24 +71,24 @@ def test_a_dependent_stops_the_plan_before_the_drop(
     create_posts(conn)
     conn.execute(dependent)
     planned = plan_against(database_url, "ALTER TABLE posts DROP COLUMN body;")  # plans: the guard decides
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
 
     plan = stamp(planned.plan, planned.snapshot)
     result = apply_plan(plan, database_url, log_path=tmp_path / "log.md")
     guard, _ = plan.steps
     assert not result.ok and result.failed_step == guard.id
     assert scalar(database_url, checks.column_exists("public.posts", "body")) is True
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
     assert scalar(database_url, dependents.list_column_dependents("public.posts", "body")) == [listed]
 
 
 def test_what_goes_with_the_column_by_design_does_not_stop_it(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     conn.execute("ALTER TABLE posts ADD COLUMN slug text NOT NULL DEFAULT 'x' CHECK (slug <> '')")
     conn.execute("CREATE SEQUENCE posts_slug_seq OWNED BY posts.slug")
     planned = plan_against(database_url, "ALTER TABLE posts DROP COLUMN slug;")
     assert scalar(database_url, dependents.list_column_dependents("public.posts", "slug")) == []
-    harness.apply(database_url, planned.plan)
+    execute(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, checks.column_absent("public.posts", "slug")) is True

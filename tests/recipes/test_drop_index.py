@@ -3,11 +3,21 @@ rebuilds it exactly as it was (same fingerprint), concurrently."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
-from tests.recipes import harness
-from tests.recipes.lifecycle import POSTS_COLUMNS, analyse_original, create_posts, plan_against, scalar
+from tests.db_checks import fingerprint, table_checksum
+from tests.recipes.lifecycle import (
+    POSTS_COLUMNS,
+    analyse_original,
+    create_posts,
+    execute,
+    plan_against,
+    scalar,
+    undo,
+)
 from zdt.analysis.locks import LockMode
 from zdt.plan.check import check_plan
 from zdt.plan.model import Phase
@@ -18,7 +28,7 @@ from zdt.schema import introspect
 
 
 def test_index_is_dropped_concurrently_and_rebuilt_on_rollback(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     sql = "DROP INDEX posts_title_idx;"
@@ -34,18 +44,20 @@ def test_index_is_dropped_concurrently_and_rebuilt_on_rollback(
     assert step.lock is LockMode.SHARE_UPDATE_EXCLUSIVE
     assert step.rollback.transactional is False
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    done = harness.apply(database_url, planned.plan)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, checks.relation_absent("public.posts_title_idx")) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
-    harness.rollback(database_url, done)
+    undo(database_url, planned.plan, log_dir=tmp_path)
     assert scalar(database_url, checks.index_valid("public.posts_title_idx")) is True
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
 
 
-def test_several_indexes_get_one_step_each(conn: psycopg.Connection, database_url: str) -> None:
+def test_several_indexes_get_one_step_each(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
     create_posts(conn)
     conn.execute(
         "CREATE UNIQUE INDEX posts_author_title_key ON posts (author_id, title) WHERE body IS NOT NULL"
@@ -57,10 +69,10 @@ def test_several_indexes_get_one_step_each(conn: psycopg.Connection, database_ur
         ["DROP INDEX CONCURRENTLY IF EXISTS posts_title_idx"],
         ["DROP INDEX CONCURRENTLY IF EXISTS public.posts_author_title_key"],
     ]
-    before = harness.fingerprint(database_url)
-    done = harness.apply(database_url, planned.plan)
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before  # the partial unique index came back as it was
+    before = fingerprint(database_url)
+    execute(database_url, planned.plan, log_dir=tmp_path)
+    undo(database_url, planned.plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before  # the partial unique index came back as it was
 
 
 def test_without_a_snapshot_the_rollback_says_why_it_is_irreversible() -> None:

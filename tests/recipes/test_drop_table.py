@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     analyse_original,
@@ -51,12 +51,12 @@ def test_unused_table_is_dropped_in_contract_after_the_guard(
         == "a dropped table's data is gone at COMMIT: rollback means restore from backup"
     )
 
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     result = apply_plan(stamp(planned.plan, planned.snapshot), database_url, log_path=tmp_path / "log.md")
     assert result.ok, result.message
     assert scalar(database_url, checks.relation_absent("public.legacy_votes")) is True
     assert scalar(database_url, checks.relation_absent("public.legacy_vote_notes")) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
 
 
 DEPENDENTS = {
@@ -83,10 +83,10 @@ def test_a_dependent_outside_the_dropped_set_stops_the_plan(
         conn.execute("DROP TABLE legacy_vote_notes")
         conn.execute(dependent)
     planned = plan_against(database_url, "DROP TABLE legacy_votes;")
-    before = harness.fingerprint(database_url)
+    before = fingerprint(database_url)
     plan = stamp(planned.plan, planned.snapshot)
     result = apply_plan(plan, database_url, log_path=tmp_path / "log.md")
     assert not result.ok and result.failed_step == plan.steps[0].id
     assert scalar(database_url, checks.relation_exists("public.legacy_votes")) is True
-    assert harness.fingerprint(database_url) == before
+    assert fingerprint(database_url) == before
     assert scalar(database_url, dependents.list_table_dependents(["public.legacy_votes"])) == [listed]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
-from tests.recipes import harness
-from zdt.plan.check import check_plan
+from tests.db_checks import fingerprint, table_checksum
+from tests.recipes.lifecycle import execute, undo
+from zdt.plan.check import check_plan, stamp
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
@@ -34,20 +37,21 @@ def posts(conn: psycopg.Connection) -> psycopg.Connection:
 
 @pytest.mark.parametrize("statement", SAFE)
 def test_safe_statement_applies_verifies_and_rolls_back(
-    statement: str, posts: psycopg.Connection, database_url: str
+    statement: str, posts: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     snapshot = introspect(posts)
     before = snapshot.fingerprint()
-    checksum = harness.table_checksum(database_url, "public.posts", ["id", "title", "body"])
+    checksum = table_checksum(database_url, "public.posts", ["id", "title", "body"])
     plan = plan_sql(statement + ";", snapshot=snapshot)
     assert [step.recipe for step in plan.steps] == ["pass-through"]
     assert plan.steps[0].sql == [statement]
     assert check_plan(plan, snapshot) == []
-    done = harness.apply(database_url, plan)
-    assert harness.fingerprint(database_url) != before or "COMMENT" in statement
-    assert harness.table_checksum(database_url, "public.posts", ["id", "title", "body"]) == checksum
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    plan = stamp(plan, snapshot)
+    execute(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) != before or "COMMENT" in statement
+    assert table_checksum(database_url, "public.posts", ["id", "title", "body"]) == checksum
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
 
 
 def test_type_change_needs_the_current_schema() -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
+from tests.recipes.lifecycle import execute, undo
+from zdt.plan.check import stamp
 from zdt.plan.model import Phase
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
@@ -44,21 +48,23 @@ def test_statement_without_recipe_is_refused_clearly() -> None:
 
 
 def test_plan_applies_and_rolls_back_to_the_same_fingerprint(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, a int, title text)")
     conn.execute("INSERT INTO posts SELECT g, g % 7, 't' || g FROM generate_series(1, 3000) g")
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", ["id", "a", "title"])
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", ["id", "a", "title"])
+    snapshot = introspect(conn)
     plan = plan_sql(
         "CREATE INDEX posts_a ON posts (a);\n"
         "ALTER TABLE posts ADD COLUMN flag boolean DEFAULT false, ADD COLUMN note text;\n"
         "CREATE TABLE tags (id bigint PRIMARY KEY, post_id bigint REFERENCES posts (id));\n",
-        snapshot=introspect(conn),
+        snapshot=snapshot,
     )
     assert {step.phase for step in plan.steps} == {Phase.EXPAND}
-    done = harness.apply(database_url, plan)
-    assert harness.table_checksum(database_url, "public.posts", ["id", "a", "title"]) == checksum
-    assert harness.fingerprint(database_url) != before
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    plan = stamp(plan, snapshot)
+    execute(database_url, plan, log_dir=tmp_path)
+    assert table_checksum(database_url, "public.posts", ["id", "a", "title"]) == checksum
+    assert fingerprint(database_url) != before
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before

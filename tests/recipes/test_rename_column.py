@@ -5,7 +5,7 @@ threshold; after expand and migrate, code using the old name and code using the 
 write, each seeing the other's writes (defaults, NOT NULL and the unique index included); writes through
 the old name during the backfill end up right; undoing expand and migrate restores the exact schema;
 prepared statements on either name survive the steps their code lives through; and the contract ends in
-exactly the schema the plain RENAME gives — through the harness and through the real executor.
+exactly the schema the plain RENAME gives. Every plan runs through the real executor.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ import pytest
 from pglast import ast, parser
 from pglast.enums import ObjectType
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     analyse_original,
     apply_reversible_then_undo,
     error_findings,
+    execute,
     plan_against,
     scalar,
     steps_in,
 )
 from zdt.db.scratch import scratch_database
-from zdt.executor import MigrationStatus, apply_plan
+from zdt.executor import EventKind, ExecutionEvent, MigrationStatus, apply_plan
 from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import Phase
 from zdt.recipes.base import PlannerSettings
@@ -70,7 +71,7 @@ def plain_rename_fingerprint(admin_url: str, statement: str) -> str:
     ):
         create_users(conn, rows=10)
         conn.execute(statement)
-        return harness.fingerprint(url)
+        return fingerprint(url)
 
 
 def test_the_plan_is_expand_migrate_contract_and_passes_the_gate(
@@ -111,14 +112,14 @@ def test_the_plan_is_expand_migrate_contract_and_passes_the_gate(
 
 
 def test_old_and_new_code_share_the_column_and_the_contract_ends_as_the_rename_would(
-    conn: psycopg.Connection, database_url: str, admin_url: str
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
 ) -> None:
     create_users(conn)
     plan = plan_against(database_url, RENAME).plan
-    untouched = harness.table_checksum(database_url, TABLE, UNTOUCHED)
-    names = harness.table_checksum(database_url, TABLE, ["id", "name"])
+    untouched = table_checksum(database_url, TABLE, UNTOUCHED)
+    names = table_checksum(database_url, TABLE, ["id", "name"])
 
-    harness.apply(database_url, plan, (Phase.EXPAND, Phase.MIGRATE))
+    execute(database_url, plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     conn.execute("INSERT INTO users (id, name) VALUES (-1, 'written by old code')")
     conn.execute("INSERT INTO users (id, full_name) VALUES (-2, 'written by new code')")
     conn.execute("UPDATE users SET name = 'renamed by old code' WHERE id = -2")
@@ -142,23 +143,23 @@ def test_old_and_new_code_share_the_column_and_the_contract_ends_as_the_rename_w
     assert any("users_lower_name_idx_zdt" in line for (line,) in explain)
     conn.execute("DELETE FROM users WHERE id < 0")
 
-    harness.apply(database_url, plan, (Phase.CONTRACT,))
-    assert harness.table_checksum(database_url, TABLE, UNTOUCHED) == untouched
-    assert harness.table_checksum(database_url, TABLE, ["id", "full_name"]) == names
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
+    execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
+    assert table_checksum(database_url, TABLE, UNTOUCHED) == untouched
+    assert table_checksum(database_url, TABLE, ["id", "full_name"]) == names
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
 
 
 def test_a_renamed_column_keeps_its_default_for_old_and_new_code(
-    conn: psycopg.Connection, database_url: str, admin_url: str
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
 ) -> None:
     create_users(conn)
     statement = "ALTER TABLE users RENAME COLUMN status TO state;"
     plan = plan_against(database_url, statement).plan
-    harness.apply(database_url, plan, (Phase.EXPAND,))
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
     conn.execute("INSERT INTO users (id, name) VALUES (-1, 'old code, default')")
     conn.execute("INSERT INTO users (id, name, status) VALUES (-2, 'old code, idle', 'idle')")
     conn.execute("INSERT INTO users (id, name, state) VALUES (-3, 'new code, idle', 'idle')")
-    harness.apply(database_url, plan, (Phase.MIGRATE,))
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
     conn.execute("INSERT INTO users (id, name) VALUES (-4, 'new code, default')")
     rows = conn.execute("SELECT id, status, state FROM users WHERE id < 0 ORDER BY id DESC").fetchall()
     assert rows == [
@@ -168,39 +169,43 @@ def test_a_renamed_column_keeps_its_default_for_old_and_new_code(
         (-4, "active", "active"),
     ]
     conn.execute("DELETE FROM users WHERE id < 0")
-    harness.apply(database_url, plan, (Phase.CONTRACT,))
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, statement)
+    execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, statement)
 
 
 def test_rolling_back_expand_and_migrate_restores_the_exact_schema(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_users(conn)
     plan = plan_against(database_url, RENAME).plan
-    data = harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "name"])
-    apply_reversible_then_undo(database_url, plan)  # asserts the fingerprint before == after
-    assert harness.table_checksum(database_url, TABLE, [*UNTOUCHED, "name"]) == data
+    data = table_checksum(database_url, TABLE, [*UNTOUCHED, "name"])
+    apply_reversible_then_undo(database_url, plan, tmp_path)  # asserts the fingerprint before == after
+    assert table_checksum(database_url, TABLE, [*UNTOUCHED, "name"]) == data
 
 
 def test_writes_through_the_old_name_during_the_backfill_end_up_under_the_new_name(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_users(conn)
     with psycopg.connect(database_url) as snapshot_conn:
         snapshot = introspect(snapshot_conn)
     plan = plan_sql(RENAME, snapshot=snapshot, settings=PlannerSettings(batch_size=300, batch_pause_ms=0))
     assert check_plan(plan, snapshot) == []
-    harness.apply(database_url, plan, (Phase.EXPAND,))
+    plan = stamp(plan, snapshot)
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
 
     writer = OldCodeWriter(database_url)
     writer.start()
     writer.wait_until_writing()
-    backfill, *rest = steps_in(plan, Phase.MIGRATE)
-    before_backfill = writer.writes
-    harness.run_step(database_url, backfill)
-    during_backfill = writer.writes - before_backfill
-    for step in rest:
-        harness.run_step(database_url, step)
+    backfill, *_ = steps_in(plan, Phase.MIGRATE)
+    writes_at: dict[EventKind, int] = {}
+
+    def count_writes(event: ExecutionEvent) -> None:
+        if event.step_id == backfill.id and event.kind in (EventKind.STEP_STARTED, EventKind.STEP_DONE):
+            writes_at[event.kind] = writer.writes
+
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path, on_event=count_writes)
+    during_backfill = writes_at[EventKind.STEP_DONE] - writes_at[EventKind.STEP_STARTED]
     writer.stop()
 
     assert writer.error is None, writer.error
@@ -250,7 +255,9 @@ class OldCodeWriter(threading.Thread):
         self.join(10)
 
 
-def test_prepared_statements_on_either_name_survive(conn: psycopg.Connection, database_url: str) -> None:
+def test_prepared_statements_on_either_name_survive(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
     """Old code's prepared statements on ``name`` live through expand and migrate, new code's on
     ``full_name`` through migrate and contract; each reads the other's writes."""
     create_users(conn)
@@ -263,7 +270,7 @@ def test_prepared_statements_on_either_name_survive(conn: psycopg.Connection, da
         old_code.execute("PREPARE old_write AS UPDATE users SET name = $2 WHERE id = $1")
         assert old_code.execute("EXECUTE old_read(1)").fetchone() == (1, "user 1")
 
-        harness.apply(database_url, plan, (Phase.EXPAND,))
+        execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
         old_code.execute("EXECUTE old_write(2, 'old code 2')")
         assert old_code.execute("EXECUTE old_read(2)").fetchone() == (2, "old code 2")
         new_code.execute("PREPARE new_read AS SELECT id, full_name FROM users WHERE id = $1")
@@ -272,13 +279,13 @@ def test_prepared_statements_on_either_name_survive(conn: psycopg.Connection, da
             new_code.execute("SELECT full_name FROM users WHERE id = %s", (2,))
         assert new_code.execute("EXECUTE new_read(2)").fetchone() == (2, "old code 2")
 
-        harness.apply(database_url, plan, (Phase.MIGRATE,))
+        execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
         new_code.execute("EXECUTE new_write(3, 'new code 3')")
         assert old_code.execute("EXECUTE old_read(3)").fetchone() == (3, "new code 3")
         old_code.execute("EXECUTE old_write(3, 'old code 3')")
         assert new_code.execute("EXECUTE new_read(3)").fetchone() == (3, "old code 3")
 
-        harness.apply(database_url, plan, (Phase.CONTRACT,))
+        execute(database_url, plan, Phase.CONTRACT, log_dir=tmp_path)
         assert new_code.execute("EXECUTE new_read(3)").fetchone() == (3, "old code 3")
         new_code.execute("EXECUTE new_write(4, 'after the contract')")
         assert new_code.execute("SELECT full_name FROM users WHERE id = %s", (4,)).fetchone() == (
@@ -321,7 +328,7 @@ def test_the_real_executor_runs_the_rename_phase_by_phase(
     create_users(conn)
     planned = plan_against(database_url, RENAME)
     plan = stamp(planned.plan, planned.snapshot)
-    names = harness.table_checksum(database_url, TABLE, ["id", "name"])
+    names = table_checksum(database_url, TABLE, ["id", "name"])
     log = tmp_path / "MIGRATION-LOG.md"
 
     started = apply_plan(plan, database_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log)
@@ -332,5 +339,5 @@ def test_the_real_executor_runs_the_rename_phase_by_phase(
 
     finished = apply_plan(plan, database_url, phases=[Phase.CONTRACT], log_path=log)
     assert finished.ok and finished.status is MigrationStatus.DONE, finished.message
-    assert harness.table_checksum(database_url, TABLE, ["id", "full_name"]) == names
-    assert harness.fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)
+    assert table_checksum(database_url, TABLE, ["id", "full_name"]) == names
+    assert fingerprint(database_url) == plain_rename_fingerprint(admin_url, RENAME)

@@ -4,19 +4,26 @@ CHECK route before), so each assertion states which one it expects."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
-from tests.recipes import harness
+from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
     POSTS_COLUMNS,
     analyse_original,
+    assert_stopped_at,
+    before_step,
     create_posts,
+    debug_messages_of,
     error_findings,
+    execute,
     forward_reports,
     plan_against,
-    run_step_reporting_debug,
+    run_plan,
     scalar,
+    undo,
 )
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import Phase
@@ -24,7 +31,7 @@ from zdt.recipes import _checks as checks
 
 
 def test_set_not_null_runs_through_a_validated_constraint(
-    conn: psycopg.Connection, database_url: str, server_version: int
+    conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
     create_posts(conn)
     sql = "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;"
@@ -44,11 +51,11 @@ def test_set_not_null_runs_through_a_validated_constraint(
     readers = [report for report in forward_reports(plan, planned.snapshot) if report.lock is not None]
     assert [r.lock for r in readers].count(LockMode.SHARE_UPDATE_EXCLUSIVE) == 1
 
-    before = harness.fingerprint(database_url)
-    checksum = harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS)
-    done = harness.apply(database_url, plan)
+    before = fingerprint(database_url)
+    checksum = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, plan, log_dir=tmp_path)
     assert scalar(database_url, checks.column_not_null_is("public.posts", "title", True)) is True
-    assert harness.table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == checksum
     with pytest.raises(psycopg.errors.NotNullViolation):
         conn.execute("INSERT INTO posts (id, title) VALUES (-1, NULL)")
     constraints = scalar(
@@ -57,47 +64,47 @@ def test_set_not_null_runs_through_a_validated_constraint(
     )
     assert constraints == 0, "the helper CHECK must not be left behind"
 
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
     conn.execute("INSERT INTO posts (id, title) VALUES (-1, NULL)")
 
 
 def test_set_not_null_after_the_validated_check_does_not_scan(
-    conn: psycopg.Connection, database_url: str, server_version: int
+    conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
     if server_version >= 18:
         pytest.skip("PostgreSQL 18 takes the NOT NULL NOT VALID route: there is no SET NOT NULL step")
     create_posts(conn)
     plan = plan_against(database_url, "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;").plan
-    add_check, validate, set_not_null, drop_check = plan.steps
-    for step in (add_check, validate):
-        harness.run_step(database_url, step)
-    messages = run_step_reporting_debug(database_url, set_not_null)
+    _add_check, _validate, set_not_null, _drop_check = plan.steps
+    # Right after the validated CHECK, as the executor is about to SET NOT NULL, the server is asked
+    # what that statement does (in a transaction rolled back); then the executor runs it and the rest.
+    messages: list[str] = []
+    probe = before_step(set_not_null, lambda: messages.extend(debug_messages_of(database_url, set_not_null)))
+    execute(database_url, plan, log_dir=tmp_path, on_event=probe)
     assert any("sufficient to prove" in message for message in messages), messages
-    harness.run_step(database_url, drop_check)
 
 
 def test_nulls_stop_the_plan_at_validation_and_the_done_steps_undo_cleanly(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     plan = plan_against(database_url, "ALTER TABLE posts ALTER COLUMN body SET NOT NULL;").plan
-    before = harness.fingerprint(database_url)
-    first, validate, *_ = plan.steps
-    harness.run_step(database_url, first)
-    with pytest.raises(psycopg.errors.IntegrityError):
-        harness.run_step(database_url, validate)
+    before = fingerprint(database_url)
+    _first, validate, *_ = plan.steps
+    stopped = run_plan(database_url, plan, log_dir=tmp_path)  # the first step, then the validation
+    assert_stopped_at(stopped, validate, psycopg.errors.IntegrityError)
     # On 18 attnotnull is already true for a NOT VALID not-null constraint: what matters is that the
     # constraint stays unvalidated, so nothing claims the old rows are proven.
     assert scalar(
         database_url, checks.constraint_exists("public.posts", "posts_body_not_null", validated=False)
     )
-    harness.rollback(database_url, [first])
-    assert harness.fingerprint(database_url) == before
+    undo(database_url, plan, log_dir=tmp_path)  # undoes the first step, the one done
+    assert fingerprint(database_url) == before
 
 
 def test_pg18_named_not_null_constraint_keeps_its_name(
-    conn: psycopg.Connection, database_url: str, server_version: int
+    conn: psycopg.Connection, database_url: str, server_version: int, tmp_path: Path
 ) -> None:
     if server_version < 18:
         pytest.skip("ADD CONSTRAINT ... NOT NULL is PostgreSQL 18 syntax")
@@ -106,24 +113,25 @@ def test_pg18_named_not_null_constraint_keeps_its_name(
         database_url, "ALTER TABLE posts ADD CONSTRAINT posts_title_required NOT NULL title;"
     ).plan
     assert [step.recipe for step in plan.steps] == ["set-not-null", "set-not-null"]
-    done = harness.apply(database_url, plan)
+    execute(database_url, plan, log_dir=tmp_path)
     assert scalar(
         database_url, checks.constraint_exists("public.posts", "posts_title_required", validated=True)
     )
-    before_rollback = harness.fingerprint(database_url)
-    harness.rollback(database_url, done)
-    assert harness.fingerprint(database_url) != before_rollback
+    before_rollback = fingerprint(database_url)
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) != before_rollback
     assert scalar(database_url, checks.column_not_null_is("public.posts", "title", False)) is True
 
 
 def test_a_column_already_proven_not_null_is_set_in_one_step(
-    conn: psycopg.Connection, database_url: str
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     conn.execute("ALTER TABLE posts ADD CONSTRAINT posts_title_present CHECK (title IS NOT NULL)")
     plan = plan_against(database_url, "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;").plan
     (step,) = plan.steps
     assert step.recipe == "set-not-null" and step.sql == ["ALTER TABLE posts ALTER COLUMN title SET NOT NULL"]
-    before = harness.fingerprint(database_url)
-    harness.rollback(database_url, harness.apply(database_url, plan))
-    assert harness.fingerprint(database_url) == before
+    before = fingerprint(database_url)
+    execute(database_url, plan, log_dir=tmp_path)
+    undo(database_url, plan, log_dir=tmp_path)
+    assert fingerprint(database_url) == before
