@@ -43,4 +43,4 @@ def test_connection_errors_are_scrubbed(tool_context: ToolContext) -> None:
 
 def test_no_staging_is_an_error(tool_context: ToolContext) -> None:
     result = build_toolbox("monitor", tool_context).call("sample_metrics", {"database": "staging"})
-    assert result.is_error and "staging" in result.content
+    assert result.is_error and "this session has no staging database" in result.content
