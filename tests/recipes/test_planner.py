@@ -68,3 +68,10 @@ def test_plan_applies_and_rolls_back_to_the_same_fingerprint(
     assert fingerprint(database_url) != before
     undo(database_url, plan, log_dir=tmp_path)
     assert fingerprint(database_url) == before
+
+
+def test_every_refusal_names_its_line() -> None:
+    """A recipe's refusal without a position still reaches the user with the statement's line."""
+    sql = "CREATE TABLE t (id int);\n\nALTER TABLE t ADD CHECK (id > 0);"
+    with pytest.raises(PlanningError, match=r"^line 3: "):
+        plan_sql(sql)

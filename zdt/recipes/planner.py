@@ -50,6 +50,10 @@ def plan_sql(
             steps = recipe_for(context).steps(context)
         except (CatalogueTextError, ParseTreeShapeError) as error:
             raise PlanningError(f"line {statement.line}: {error}") from None
+        except PlanningError as error:
+            if str(error).startswith("line "):
+                raise
+            raise PlanningError(f"line {statement.line}: {error}") from None  # every refusal says where
         planned.append(PlannedStatement(statement.line, object_keys(statement.node), steps))
     ordered, held_back = order_steps(planned)
     notes += held_back
