@@ -27,6 +27,7 @@ def test_session_from_sql_to_done(harness: Harness) -> None:
     assert pending is not None
     assert pending["plan_hash"] == waiting.values["plan_hash"]
     assert pending["rehearsal"]["ok"] and pending["rehearsal"]["where"].startswith("staging")
+    assert pending["rehearsal"]["equivalence"]["proven"], pending["rehearsal"]["equivalence"]["summary"]
     assert pending["compatibility"]["verdict"] == "compatible"
     assert [step["phase"] for step in pending["steps"]] == ["expand", "expand"]
 

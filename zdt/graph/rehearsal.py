@@ -43,6 +43,7 @@ class RehearsalDatabase:
     url: str
     where: str  # for people: "embedded PostgreSQL 18 (schema + 100 rows per table)" or the staging URL
     sampled_rows: dict[str, int] = field(default_factory=dict)
+    server_url: str | None = None  # the embedded server's superuser URL, for more scratch copies on it
 
 
 @contextmanager
@@ -55,7 +56,7 @@ def embedded_copy(target_url: str, sample_rows: int = 0) -> Iterator[RehearsalDa
             snapshot = introspect(conn)
         sampled = copy_sample(target_url, url, snapshot, sample_rows) if sample_rows > 0 else {}
         contents = f"schema + up to {sample_rows} rows per table" if sample_rows > 0 else "schema only"
-        yield RehearsalDatabase(url, f"embedded PostgreSQL {version} ({contents})", sampled)
+        yield RehearsalDatabase(url, f"embedded PostgreSQL {version} ({contents})", sampled, server.url)
 
 
 @contextmanager

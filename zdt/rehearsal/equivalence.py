@@ -65,6 +65,7 @@ def prove_equivalence(
 
     ``schema_from`` is the database whose schema both copies start from (None: an empty database).
     """
+    log_dir.mkdir(parents=True, exist_ok=True)
     with _server(server_url) as admin_url:
         with scratch_database(admin_url, prefix="zdt_as_written") as written_url:
             if schema_from is not None:

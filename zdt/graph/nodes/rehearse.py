@@ -25,6 +25,8 @@ from zdt.graph.rehearsal import figures, rehearsal_database, rehearse_at
 from zdt.graph.reports import append_monitoring, append_traffic
 from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.load import LoadProcessError
+from zdt.plan.model import MigrationPlan
+from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
 from zdt.rehearsal.traffic import TrafficFeed, TrafficReport
 from zdt.sessions.scratchpads import LOG_MD
 
@@ -75,6 +77,8 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
                 except MonitorCritical as stopped:
                     return _stopped_by_monitor(state, ctx, progress, stopped, feed, watch)
             numbers = figures(plan, database, result) | {"monitor": watch.summary()}
+            if numbers["ok"]:
+                numbers["equivalence"] = _equivalence(plan, ctx, database.server_url, state.session_id)
             _write_reports(ctx.session_dir(state.session_id) / REHEARSAL_DIR, watch, numbers, result.traffic)
     except (psycopg.Error, SchemaCopyError, ExecutorError, LoadProcessError, ValueError) as error:
         reason = f"the rehearsal could not run: {_scrub(str(error), ctx)}"
@@ -85,6 +89,10 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
             "error": reason,
             "log": log_entry("rehearse", reason),
         }
+    equivalence = numbers.get("equivalence") or {}
+    if equivalence.get("differences"):
+        numbers["ok"] = False
+        return _failed(state, ctx, progress, equivalence["summary"], numbers)
     if numbers["ok"]:
         progress(
             "passed", steps=len(numbers["steps"]), total_s=numbers["total_s"], load=numbers["traffic_summary"]
@@ -92,7 +100,10 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
         return {
             "route": Route.NEXT.value,
             "rehearsal": numbers,
-            "log": log_entry("rehearse", f"passed on {numbers['where']} in {numbers['total_s']} s"),
+            "log": log_entry(
+                "rehearse",
+                f"passed on {numbers['where']} in {numbers['total_s']} s; {equivalence.get('summary', '')}",
+            ),
         }
     finding = f"rehearsal on {numbers['where']} failed: {numbers['message']}"
     if numbers["rollback"] and not numbers["rollback"]["schema_restored"]:
@@ -100,6 +111,22 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
     if numbers["traffic_findings"]:
         finding += "; the application's load failed: " + " | ".join(numbers["traffic_findings"])
     return _failed(state, ctx, progress, finding, numbers)
+
+
+def _equivalence(
+    plan: MigrationPlan, ctx: SessionContext, server_url: str | None, session_id: str
+) -> dict[str, Any]:
+    """The proof that the plan ends where its SQL does, on copies beside the rehearsal's (same server)."""
+    try:
+        outcome = prove_equivalence(
+            plan,
+            schema_from=ctx.target_url,
+            log_dir=ctx.session_dir(session_id) / REHEARSAL_DIR,
+            server_url=server_url,
+        )
+    except (psycopg.Error, SchemaCopyError) as error:
+        outcome = Equivalence(not_proven=f"the scratch copies could not be made: {_scrub(str(error), ctx)}")
+    return {"summary": outcome.summary(), "differences": outcome.differences, "proven": outcome.proven}
 
 
 def _application_queries(text: str | None, progress: Progress) -> list[AppQuery]:
