@@ -34,7 +34,7 @@ from psycopg import sql
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity
-from zdt.analysis.source import SqlSyntaxError, parse_statements
+from zdt.analysis.source import SqlSyntaxError
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.urls import with_database
 from zdt.executor import ExecutorSettings, apply_plan
@@ -42,7 +42,7 @@ from zdt.plan.check import check_plan
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
-from zdt.rehearsal.equivalence import declared_end_state
+from zdt.rehearsal.equivalence import run_as_written, run_declared_end_state
 from zdt.schema import SchemaSnapshot, introspect
 from zdt.schema.diff import schema_differences
 
@@ -122,16 +122,6 @@ class Server:
         return with_database(self.admin_url, name)
 
 
-def _run_as_written(url: str, text: str) -> str | None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in parse_statements(text):
-            try:
-                conn.execute(statement.sql)
-            except psycopg.Error as error:
-                return f"line {statement.line}: {str(error).strip().splitlines()[0]}"
-    return None
-
-
 def _snapshot(url: str) -> SchemaSnapshot:
     with psycopg.connect(url) as conn:
         return introspect(conn, sizes=False)
@@ -161,7 +151,7 @@ def replay_folder(server: Server, folder: Path, log_dir: Path, limit: int | None
 def advance(server: Server, current: str, text: str, path: Path, figures: FolderFigures) -> str:
     """Run the file as written on a copy of ``current``; that copy is the state for the next file."""
     written = server.create(template=current)
-    failure = _run_as_written(server.url(written), text)
+    failure = run_as_written(text, server.url(written))
     server.drop(current)
     if failure is not None:
         figures.stopped = f"{path}: the file fails as written on this server, {failure}"
@@ -212,12 +202,10 @@ def _equivalence(server: Server, current: str, plan: object, text: str, log_dir:
     assert isinstance(plan, MigrationPlan)
     written, planned = server.create(template=current), server.create(template=current)
     try:
-        failure = _run_as_written(server.url(written), text)
+        failure = run_as_written(text, server.url(written))
         if failure is not None:
             return None  # the folder stops at this file; not a plan's fault
-        with psycopg.connect(server.url(written), autocommit=True) as conn:
-            for statement in declared_end_state(plan):
-                conn.execute(statement)
+        run_declared_end_state(plan, server.url(written))
         unbound = plan.model_copy(update={"schema_fingerprint": None})
         unbound = unbound.model_copy(update={"checked_hash": unbound.content_hash()})
         result = apply_plan(unbound, server.url(planned), settings=EXECUTOR, log_path=log_dir / "log.md")

@@ -70,10 +70,10 @@ def prove_equivalence(
         with scratch_database(admin_url, prefix="zdt_as_written") as written_url:
             if schema_from is not None:
                 copy_schema(schema_from, written_url)
-            failure = _run_as_written(plan.source, written_url)
+            failure = run_as_written(plan.source, written_url)
             if failure is not None:
                 return Equivalence(not_proven=failure)
-            _run_declared_end_state(plan, written_url)
+            run_declared_end_state(plan, written_url)
             expected = _snapshot(written_url)
         with scratch_database(admin_url, prefix="zdt_planned") as planned_url:
             if schema_from is not None:
@@ -101,8 +101,12 @@ def _server(server_url: str | None) -> Iterator[str]:
         yield server.url
 
 
-def _run_as_written(source: str, url: str) -> str | None:
-    """Each statement as the file has it, transaction control included; the first failure, or None."""
+def run_as_written(source: str, url: str) -> str | None:
+    """Each statement as the file has it, transaction control included; the first failure, or None.
+
+    The failure names the line and the server's message: "the file as written fails on the copy at line
+    3: relation \"t\" does not exist".
+    """
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in parse_statements(source):
             try:
@@ -120,7 +124,7 @@ def declared_end_state(plan: MigrationPlan) -> list[str]:
     return [statement for step in plan.steps for statement in step.end_state_sql]
 
 
-def _run_declared_end_state(plan: MigrationPlan, url: str) -> None:
+def run_declared_end_state(plan: MigrationPlan, url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in declared_end_state(plan):
             conn.execute(statement)
