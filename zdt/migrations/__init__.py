@@ -1,9 +1,9 @@
 """Migration folders as input: the folders teams already have, read the way their tool reads them.
 
-zdt takes a team's migration folder (Prisma, Flyway, or plain ``*.sql``), applies what is pending with
-its own planning and rehearsal, and records each migration in the tool's history table exactly as the
-tool would, so the team keeps using its tool afterwards. SQL is never parsed here: order comes from
-names, the forward part from the tool's markers.
+zdt takes a team's migration folder (Prisma, Flyway, golang-migrate, dbmate, or plain ``*.sql``),
+applies what is pending with its own planning and rehearsal, and records each migration in the tool's
+history table exactly as the tool would, so the team keeps using its tool afterwards. SQL is never
+parsed here: order comes from names, the forward part from the tool's markers.
 
 API (for the CLI)::
 
@@ -21,7 +21,7 @@ API (for the CLI)::
 * Errors: ``UndetectedFolderError`` (no tool or several claim the folder), ``MalformedFolderError``
   (the tool would refuse the folder: two files of one version, a Prisma directory without
   ``migration.sql``), both ``MigrationFolderError`` naming the folder; ``MigrationHistoryError`` when the
-  history says stop (Prisma or Flyway failed rows, an edited Flyway migration, a
+  history says stop (golang-migrate dirty, Prisma or Flyway failed rows, an edited Flyway migration, a
   table of another tool's shape).
 
 ``conn`` is a psycopg connection; ``record_applied`` writes in a transaction of its own (a savepoint

@@ -8,13 +8,17 @@ files, and is used only when no tool does. Adding a tool means adding its module
 from __future__ import annotations
 
 from zdt.migrations.formats.base import MigrationFormat
+from zdt.migrations.formats.dbmate import Dbmate
 from zdt.migrations.formats.flyway import Flyway
+from zdt.migrations.formats.golang_migrate import GolangMigrate
 from zdt.migrations.formats.plain import PlainSql
 from zdt.migrations.formats.prisma import Prisma
 
 FORMATS: tuple[MigrationFormat, ...] = (
     Prisma(),
     Flyway(),
+    GolangMigrate(),
+    Dbmate(),
     PlainSql(),
 )
 FALLBACK = FORMATS[-1]
