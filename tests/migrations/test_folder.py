@@ -32,8 +32,10 @@ def test_every_format_module_is_listed_once() -> None:
     ("files", "tool"),
     [
         ({"20240101_init/migration.sql": "", "migration_lock.toml": ""}, "prisma"),
+        ({"2019-02-26-002946_create_user/up.sql": ""}, "diesel"),
         ({"V1__init.sql": "", "V2__more.sql": ""}, "flyway"),
         ({"R__views.sql": ""}, "flyway"),
+        ({"1_init.postgres.up.sql": "", "1_init.mysql.up.sql": ""}, "pop"),
         ({"1_init.up.sql": "", "1_init.down.sql": ""}, "golang-migrate"),
         ({"20240101_init.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\n"}, "dbmate"),
         ({"1_init.sql": "SELECT 1;"}, "plain"),

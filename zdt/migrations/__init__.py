@@ -1,9 +1,9 @@
 """Migration folders as input: the folders teams already have, read the way their tool reads them.
 
-zdt takes a team's migration folder (Prisma, Flyway, golang-migrate, dbmate, or plain ``*.sql``),
-applies what is pending with its own planning and rehearsal, and records each migration in the tool's
-history table exactly as the tool would, so the team keeps using its tool afterwards. SQL is never
-parsed here: order comes from names, the forward part from the tool's markers.
+zdt takes a team's migration folder (Prisma, Flyway, golang-migrate, dbmate, diesel, pop/popx, or plain
+``*.sql``), applies what is pending with its own planning and rehearsal, and records each migration in
+the tool's history table exactly as the tool would, so the team keeps using its tool afterwards. SQL is
+never parsed here: order comes from names, the forward part from the tool's markers.
 
 API (for the CLI)::
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from zdt.migrations.formats.base import MigrationFormat
 from zdt.migrations.formats.dbmate import Dbmate
+from zdt.migrations.formats.diesel import Diesel
 from zdt.migrations.formats.flyway import Flyway
 from zdt.migrations.formats.golang_migrate import GolangMigrate
 from zdt.migrations.formats.plain import PlainSql
+from zdt.migrations.formats.pop import Pop
 from zdt.migrations.formats.prisma import Prisma
 
 FORMATS: tuple[MigrationFormat, ...] = (
     Prisma(),
+    Diesel(),
     Flyway(),
+    Pop(),
     GolangMigrate(),
     Dbmate(),
     PlainSql(),
