@@ -17,7 +17,7 @@ PACKAGE = ROOT / "zdt"
 
 LAYERS: list[set[str]] = [
     {"discovery", "db", "sessions", "load", "examples"},
-    {"schema"},
+    {"schema", "migrations"},
     {"analysis"},
     {"policy"},
     {"plan"},
