@@ -23,7 +23,8 @@ from zdt.cli.run_guard import (
     load_checked_plan,
 )
 from zdt.db.urls import redact
-from zdt.executor import LOG_NAME, ExecutorSettings, apply_plan
+from zdt.executor import LOG_NAME, ExecutorSettings, MigrationStatus, apply_plan
+from zdt.executor.history import record_in_history
 from zdt.plan.model import PHASE_ORDER, MigrationPlan, Phase
 from zdt.rehearsal.rehearse import rehearse_plan
 from zdt.rehearsal.traffic import TrafficSettings
@@ -117,6 +118,9 @@ def apply_command(
     if not result.ok:
         raise fail(f"{result.message} (log: {result.log_path})", EXIT_STEP_FAILED)
     console.print(f"plan {plan.id}: {result.message} (log: {result.log_path})", highlight=False)
+    if result.status is MigrationStatus.DONE:
+        for line in record_in_history(plan, database_url, result):
+            console.print(line, highlight=False)
     raise typer.Exit(EXIT_OK)
 
 

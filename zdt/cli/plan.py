@@ -15,15 +15,19 @@ from rich.console import Console
 
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
+from zdt.cli.folder_input import read_folder_input
 from zdt.cli.lint import LintInputError, collect_sources, load_snapshot
+from zdt.db.urls import redact
+from zdt.migrations import TOOLS, MigrationFolderError, MigrationHistoryError
 from zdt.plan.check import PlanProblem, check_plan
 from zdt.plan.model import MigrationPlan
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.planner import plan_sql
+from zdt.recipes.planner import plan_sources
 from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
 from zdt.reports.plan_report import render_plan_markdown, write_plan_files
 
 DEFAULT_OUT = Path("scratchpads")
+BAD_INPUT = (SqlSyntaxError, LintInputError, PlanningError, MigrationFolderError, MigrationHistoryError)
 
 
 def _prove(
@@ -60,6 +64,9 @@ def plan_command(
         help="Prove on scratch copies that the plan ends in the schema the file gives "
         "(default: with --database-url).",
     ),
+    tool: str | None = typer.Option(
+        None, "--tool", help=f"The folder's migration tool ({', '.join(TOOLS)}); default: detected."
+    ),
     scratch_server_url: str | None = typer.Option(
         None,
         "--scratch-server-url",
@@ -70,12 +77,31 @@ def plan_command(
     """Plan a zero-downtime migration: expand / migrate / contract steps, each verified and reversible."""
     err = Console(stderr=True)
     try:
-        sources = collect_sources(target)
+        folder = read_folder_input(Path(target), database_url, tool) if Path(target).is_dir() else None
+        if folder is not None:
+            err.print(folder.summary(), highlight=False)
+            if not folder.migrations:
+                typer.echo(f"nothing to plan: {folder.summary()}")
+                raise typer.Exit(0)
+        sources = folder.sources if folder is not None else collect_sources(target)
         snapshot = load_snapshot(database_url) if database_url else None
-        sql_text = "\n\n".join(text if text.rstrip().endswith(";") else text + ";" for _, text in sources)
-        plan = plan_sql(sql_text, source=sources[0][0], snapshot=snapshot, pg_version=pg_version)
-    except (SqlSyntaxError, LintInputError, PlanningError) as error:
+        plan = plan_sources(
+            sources,
+            snapshot=snapshot,
+            pg_version=pg_version,
+            migrations=folder.planned if folder is not None else (),
+        )
+    except (
+        SqlSyntaxError,
+        LintInputError,
+        PlanningError,
+        MigrationFolderError,
+        MigrationHistoryError,
+    ) as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except psycopg.Error as error:
+        err.print(f"[bold red]error:[/] cannot read {redact(database_url or '')}: {error}", highlight=False)
         raise typer.Exit(2) from None
     problems = check_plan(plan, snapshot)
     if not problems and (prove if prove is not None else database_url is not None):

@@ -130,6 +130,23 @@ class Step(BaseModel):
         return self
 
 
+class FolderMigration(BaseModel):
+    """One migration of a team's folder that the plan carries out, to record in its tool's history.
+
+    The tool keeps using its own table: once every step of the plan is done, each of these is written
+    there the way the tool writes it (``zdt.executor.history``). ``checksum`` is the one the file had when
+    planned; a file edited since is not recorded, and the run says so.
+    """
+
+    folder: str
+    tool: str
+    key: str
+    name: str
+    path: str
+    checksum: int | str | None = None
+    steps: list[str] = Field(default_factory=list, description="Ids of the plan's steps made from it.")
+
+
 class MigrationPlan(BaseModel):
     """An ordered, phased list of steps planned against one schema."""
 
@@ -140,6 +157,9 @@ class MigrationPlan(BaseModel):
     schema_fingerprint: str | None = None
     steps: list[Step] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    migrations: list[FolderMigration] = Field(
+        default_factory=list, description="The folder migrations this plan applies, in order."
+    )
     checked_hash: str | None = Field(
         default=None, description="content_hash() when the plan passed its checks; edits invalidate it."
     )

@@ -10,7 +10,7 @@ never moving a statement ahead of an earlier one about the same object (``zdt.pl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from pglast import ast, parser
 
@@ -20,7 +20,7 @@ from zdt.analysis.object_keys import object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.analysis.state import MigrationState
-from zdt.plan.model import MigrationPlan
+from zdt.plan.model import FolderMigration, MigrationPlan
 from zdt.plan.ordering import PlannedStatement, order_steps
 from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
@@ -41,22 +41,48 @@ def plan_sql(
     plan_id: str | None = None,
 ) -> MigrationPlan:
     """Plan ``sql_text``; raises SqlSyntaxError or PlanningError (with line) when it cannot."""
+    return plan_sources(
+        [(source, sql_text)],
+        snapshot=snapshot,
+        pg_version=pg_version,
+        settings=settings,
+        plan_id=plan_id,
+    )
+
+
+def plan_sources(
+    sources: Sequence[tuple[str, str]],
+    *,
+    snapshot: SchemaSnapshot | None = None,
+    pg_version: int | None = None,
+    settings: PlannerSettings | None = None,
+    plan_id: str | None = None,
+    migrations: Sequence[FolderMigration] = (),
+) -> MigrationPlan:
+    """Plan several files (name, text) as one migration, in order, each refusal naming file and line.
+
+    The files of a migrations folder that are still pending are planned together: a table one of them
+    creates is new to the others too (no release uses it yet), and the phases group all their steps.
+    Step ids number the statements across files (s01, s02, ... go on from one file to the next).
+    ``migrations``, when given, are the folder migrations the sources come from (one per source): the
+    plan carries them with the ids of the steps each one became, for the tool's history.
+    """
     state = new_state(pg_version=pg_version, snapshot=snapshot)
     notes: list[str] = []
     planned: list[PlannedStatement] = []
-    for context in planning_contexts(sql_text, state, source=source, settings=settings, notes=notes):
-        statement = context.statement
-        try:
-            steps = recipe_for(context).steps(context)
-        except (CatalogueTextError, ParseTreeShapeError) as error:
-            raise PlanningError(f"line {statement.line}: {error}") from None
-        except PlanningError as error:
-            if str(error).startswith("line "):
-                raise
-            raise PlanningError(f"line {statement.line}: {error}") from None  # every refusal says where
-        planned.append(PlannedStatement(statement.line, object_keys(statement.node), steps))
+    several = len(sources) > 1
+    step_ids: list[list[str]] = []
+    for name, text in sources:
+        where = f"{name}: " if several else ""
+        first = len(planned)
+        for context in planning_contexts(
+            text, state, source=name, settings=settings, notes=notes, first_number=len(planned) + 1
+        ):
+            planned.append(_plan_statement(context, where))
+        step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
     ordered, held_back = order_steps(planned)
     notes += held_back
+    sql_text = _joined(text for _, text in sources)
     return MigrationPlan(
         id=plan_id or _plan_id(sql_text),
         source=sql_text,
@@ -64,7 +90,34 @@ def plan_sql(
         schema_fingerprint=snapshot.fingerprint() if snapshot else None,
         steps=ordered,
         notes=notes + backfill_wal_notes(ordered, snapshot),
+        migrations=[
+            migration.model_copy(update={"steps": ids})
+            for migration, ids in zip(migrations, step_ids, strict=False)
+        ],
     )
+
+
+def _plan_statement(context: PlanningContext, where: str) -> PlannedStatement:
+    """The recipe's steps for one statement; every refusal says where (file and line)."""
+    statement = context.statement
+    try:
+        steps = recipe_for(context).steps(context)
+    except (CatalogueTextError, ParseTreeShapeError) as error:
+        raise PlanningError(f"{where}line {statement.line}: {error}") from None
+    except PlanningError as error:
+        located = str(error) if str(error).startswith("line ") else f"line {statement.line}: {error}"
+        if where or located != str(error):
+            raise PlanningError(where + located) from None
+        raise
+    return PlannedStatement(statement.line, object_keys(statement.node), steps)
+
+
+def _joined(texts: Iterable[str]) -> str:
+    """The files as one script, each ended by a semicolon so that no statement runs into the next."""
+    given = list(texts)
+    if len(given) == 1:
+        return given[0]
+    return "\n".join(text if text.rstrip().endswith(";") else text.rstrip() + ";\n" for text in given)
 
 
 def planning_contexts(
@@ -74,6 +127,7 @@ def planning_contexts(
     source: str = "<input>",
     settings: PlannerSettings | None = None,
     notes: list[str] | None = None,
+    first_number: int = 1,
 ) -> Iterator[PlanningContext]:
     """Each statement of the script as the recipes see it, in order, the way ``plan_sql`` plans them:
     transaction control and timeouts dropped (with a line in ``notes``), ALTER TABLE split, each statement
@@ -83,7 +137,7 @@ def planning_contexts(
     """
     settings = settings or PlannerSettings()
     statements = _prepared_statements(parse_statements(sql_text, source), notes if notes is not None else [])
-    for number, statement in enumerate(statements, start=1):
+    for number, statement in enumerate(statements, start=first_number):
         report = analyse_statement(statement, state)
         yield PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
 
