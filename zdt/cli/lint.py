@@ -6,7 +6,6 @@ SQL, unreachable database).
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -21,15 +20,30 @@ from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.lint_render import render_text
 from zdt.cli.lint_trace import StatementTrace, trace_sources
+from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
 from zdt.db.urls import redact
 from zdt.schema.snapshot import SchemaSnapshot, introspect
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
+__all__ = [
+    "LintInputError",
+    "OutputFormat",
+    "collect_sources",
+    "has_errors",
+    "lint_command",
+    "lint_sources",
+    "load_snapshot",
+    "to_json",
+]
+
 
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
+    GITLAB = "gitlab"
 
 
 class LintInputError(Exception):
@@ -87,28 +101,13 @@ def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
     )
 
 
-def to_json(
-    results: list[tuple[str, list[StatementReport]]],
-    traces: dict[tuple[str, int], StatementTrace] | None = None,
-) -> str:
-    statements = []
-    for name, reports in results:
-        for report in reports:
-            entry = {**report.model_dump(mode="json"), "file": name}
-            traced = traces.get((name, report.index)) if traces is not None else None
-            if traced is not None:
-                entry["trace"] = {
-                    **traced.result.model_dump(mode="json", exclude={"sql"}),
-                    "where": traced.where,
-                    "disagreements": traced.disagreements,
-                }
-            statements.append(entry)
-    return json.dumps({"statements": statements}, indent=2)
-
-
 def lint_command(
     target: str = typer.Argument(..., metavar="FILE|DIR|-", help="SQL file, directory of .sql files, or -."),
-    output_format: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.TEXT,
+        "--format",
+        help="text, json, sarif, github (workflow commands) or gitlab (Code Quality).",
+    ),
     pg_version: int | None = typer.Option(
         None, "--pg-version", min=11, help="Target PostgreSQL major version (default: the server's, else 18)."
     ),
@@ -132,8 +131,12 @@ def lint_command(
     except LintInputError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if output_format is OutputFormat.JSON:
-        typer.echo(to_json(results, traces))
+    if output_format is not OutputFormat.TEXT:
+        texts = dict(sources)
+        run = LintRun([LintedFile(name, texts[name], reports) for name, reports in results], traces)
+        output = REPORTERS[output_format.value](run)
+        if output:
+            typer.echo(output)
     else:
         version = pg_version or (snapshot.server_version if snapshot else None)
         render_text(Console(), results, pg_version=version, snapshot=snapshot, traces=traces)
