@@ -18,6 +18,7 @@ from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity, StatementReport
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
+from zdt.cli.lint_changed import ChangedFilesError, changed_files
 from zdt.cli.lint_render import render_text
 from zdt.cli.lint_trace import StatementTrace, trace_sources
 from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
@@ -29,6 +30,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 __all__ = [
     "LintInputError",
     "OutputFormat",
+    "collect_all",
     "collect_sources",
     "has_errors",
     "lint_command",
@@ -72,6 +74,34 @@ def collect_sources(target: str) -> list[tuple[str, str]]:
     return sources
 
 
+def collect_all(targets: list[str]) -> list[tuple[str, str]]:
+    """Every target's scripts in the order given (a folder's in name order), each file once."""
+    sources: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for target in targets:
+        for name, text in collect_sources(target):
+            key = name if name == "<stdin>" else str(Path(name).resolve())
+            if key not in seen:
+                seen.add(key)
+                sources.append((name, text))
+    return sources
+
+
+def only_changed(
+    sources: list[tuple[str, str]], targets: list[str], ref: str
+) -> tuple[list[tuple[str, str]], set[str]]:
+    """The scripts to read (the changed ones and every one before them, as context) and those to report."""
+    if "-" in targets:
+        raise LintInputError("--changed-since cannot be used with - (stdin)")
+    try:
+        changed = changed_files([Path(target) for target in targets], ref)
+    except ChangedFilesError as error:
+        raise LintInputError(str(error)) from error
+    reported = {name for name, _ in sources if Path(name).resolve() in changed}
+    last = max((i for i, (name, _) in enumerate(sources) if name in reported), default=-1)
+    return sources[: last + 1], reported
+
+
 def load_snapshot(database_url: str) -> SchemaSnapshot:
     try:
         with psycopg.connect(database_url, connect_timeout=10) as conn:
@@ -102,7 +132,9 @@ def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
 
 
 def lint_command(
-    target: str = typer.Argument(..., metavar="FILE|DIR|-", help="SQL file, directory of .sql files, or -."),
+    targets: list[str] = typer.Argument(
+        ..., metavar="FILE|DIR|-...", help="SQL files, directories of .sql files, or -."
+    ),
     output_format: OutputFormat = typer.Option(
         OutputFormat.TEXT,
         "--format",
@@ -117,11 +149,23 @@ def lint_command(
     trace: bool = typer.Option(
         False, "--trace", help="Also run each statement on a throwaway copy of the schema and measure it."
     ),
+    changed_since: str | None = typer.Option(
+        None,
+        "--changed-since",
+        metavar="REF",
+        help="Report only files git says changed since REF (and untracked ones); earlier files are "
+        "still read, in order, as context.",
+    ),
 ) -> None:
     """Analyse migration SQL: locks, rewrites, scans, what it blocks, and how to do it safely."""
     err = Console(stderr=True)
     try:
-        sources = collect_sources(target)
+        sources = collect_all(targets)
+        reported = {name for name, _ in sources}
+        if changed_since is not None:
+            sources, reported = only_changed(sources, targets, changed_since)
+            if not reported:
+                err.print(f"no changed .sql files since {changed_since}", highlight=False)
         snapshot = load_snapshot(database_url) if database_url else None
         results = lint_sources(sources, pg_version=pg_version, snapshot=snapshot)
         traces = _run_trace(sources, results, database_url) if trace else None
@@ -131,6 +175,9 @@ def lint_command(
     except LintInputError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    results = [(name, reports) for name, reports in results if name in reported]
+    if traces is not None:
+        traces = {key: traced for key, traced in traces.items() if key[0] in reported}
     if output_format is not OutputFormat.TEXT:
         texts = dict(sources)
         run = LintRun([LintedFile(name, texts[name], reports) for name, reports in results], traces)
