@@ -7,21 +7,23 @@ SQL, unreachable database).
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity, StatementReport
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
+from zdt.analysis.state import SmallTable
 from zdt.cli.lint_changed import ChangedFilesError, changed_files
 from zdt.cli.lint_render import render_text
 from zdt.cli.lint_trace import StatementTrace, trace_sources
 from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
+from zdt.config import Config, ConfigError, LintFormat, load_config
 from zdt.db.urls import redact
 from zdt.schema.snapshot import SchemaSnapshot, introspect
 
@@ -40,12 +42,7 @@ __all__ = [
 ]
 
 
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    SARIF = "sarif"
-    GITHUB = "github"
-    GITLAB = "gitlab"
+OutputFormat = LintFormat  # the names are the config file's too
 
 
 class LintInputError(Exception):
@@ -111,10 +108,14 @@ def load_snapshot(database_url: str) -> SchemaSnapshot:
 
 
 def lint_sources(
-    sources: list[tuple[str, str]], *, pg_version: int | None, snapshot: SchemaSnapshot | None
+    sources: list[tuple[str, str]],
+    *,
+    pg_version: int | None,
+    snapshot: SchemaSnapshot | None,
+    small_table: SmallTable | None = None,
 ) -> list[tuple[str, list[StatementReport]]]:
     """Each file in its own session, in order; a relation is new only in the file that creates it."""
-    state = new_state(pg_version=pg_version, snapshot=snapshot)
+    state = new_state(pg_version=pg_version, snapshot=snapshot, small_table=small_table)
     results = []
     for name, text in sources:
         state.forget_new_relations()
@@ -131,14 +132,35 @@ def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
     )
 
 
+CONFIG_HINT = "zdt.toml (or [tool.zdt] in pyproject.toml)"
+
+
+def load_lint_config(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as error:
+        raise LintInputError(str(error)) from error
+
+
+def lint_targets(targets: list[str] | None, config: Config) -> list[str]:
+    """The targets given, else the configuration's migrations folder."""
+    if targets:
+        return targets
+    if config.migrations_path is not None:
+        return [str(config.migrations_path)]
+    raise LintInputError(f"give FILE|DIR|- to lint, or set migrations in {CONFIG_HINT}")
+
+
 def lint_command(
-    targets: list[str] = typer.Argument(
-        ..., metavar="FILE|DIR|-...", help="SQL files, directories of .sql files, or -."
+    targets: list[str] | None = typer.Argument(
+        None,
+        metavar="[FILE|DIR|-]...",
+        help="SQL files, directories of .sql files, or -; default: the config file's migrations folder.",
     ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TEXT,
+    output_format: OutputFormat | None = typer.Option(
+        None,
         "--format",
-        help="text, json, sarif, github (workflow commands) or gitlab (Code Quality).",
+        help="text (default), json, sarif, github (workflow commands) or gitlab (Code Quality).",
     ),
     pg_version: int | None = typer.Option(
         None, "--pg-version", min=11, help="Target PostgreSQL major version (default: the server's, else 18)."
@@ -156,10 +178,18 @@ def lint_command(
         help="Report only files git says changed since REF (and untracked ones); earlier files are "
         "still read, in order, as context.",
     ),
+    config_path: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help=f"Configuration file (default: the nearest {CONFIG_HINT}, from here up).",
+    ),
 ) -> None:
     """Analyse migration SQL: locks, rewrites, scans, what it blocks, and how to do it safely."""
     err = Console(stderr=True)
     try:
+        config = load_lint_config(config_path)
+        targets = lint_targets(targets, config)
         sources = collect_all(targets)
         reported = {name for name, _ in sources}
         if changed_since is not None:
@@ -167,17 +197,20 @@ def lint_command(
             if not reported:
                 err.print(f"no changed .sql files since {changed_since}", highlight=False)
         snapshot = load_snapshot(database_url) if database_url else None
-        results = lint_sources(sources, pg_version=pg_version, snapshot=snapshot)
+        results = lint_sources(
+            sources, pg_version=pg_version, snapshot=snapshot, small_table=config.small_table()
+        )
         traces = _run_trace(sources, results, database_url) if trace else None
     except SqlSyntaxError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except LintInputError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    results = [(name, reports) for name, reports in results if name in reported]
+    results = [(name, config.apply(reports)) for name, reports in results if name in reported]
     if traces is not None:
         traces = {key: traced for key, traced in traces.items() if key[0] in reported}
+    output_format = output_format or config.format or OutputFormat.TEXT
     if output_format is not OutputFormat.TEXT:
         texts = dict(sources)
         run = LintRun([LintedFile(name, texts[name], reports) for name, reports in results], traces)

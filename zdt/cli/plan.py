@@ -12,12 +12,14 @@ from pathlib import Path
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
-from zdt.cli.lint import LintInputError, collect_sources, load_snapshot
+from zdt.cli.lint import CONFIG_HINT, LintInputError, collect_sources, load_lint_config, load_snapshot
 from zdt.plan.check import PlanProblem, check_plan
 from zdt.plan.model import MigrationPlan
+from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
@@ -66,16 +68,25 @@ def plan_command(
         envvar="ZDT_SCRATCH_SERVER_URL",
         help="Server for the scratch copies (default: an embedded PostgreSQL).",
     ),
+    config_path: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help=f"Configuration file for [plan] settings (default: the nearest {CONFIG_HINT}).",
+    ),
 ) -> None:
     """Plan a zero-downtime migration: expand / migrate / contract steps, each verified and reversible."""
     err = Console(stderr=True)
     try:
+        settings = PlannerSettings(**load_lint_config(config_path).plan.overrides())
         sources = collect_sources(target)
         snapshot = load_snapshot(database_url) if database_url else None
         sql_text = "\n\n".join(text if text.rstrip().endswith(";") else text + ";" for _, text in sources)
-        plan = plan_sql(sql_text, source=sources[0][0], snapshot=snapshot, pg_version=pg_version)
+        plan = plan_sql(
+            sql_text, source=sources[0][0], snapshot=snapshot, pg_version=pg_version, settings=settings
+        )
     except (SqlSyntaxError, LintInputError, PlanningError) as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     problems = check_plan(plan, snapshot)
     if not problems and (prove if prove is not None else database_url is not None):
