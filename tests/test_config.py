@@ -119,3 +119,11 @@ def test_an_explicit_path_must_exist_and_a_pyproject_must_have_tool_zdt(tmp_path
     path = _write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
     with pytest.raises(ConfigError, match=r"has no \[tool.zdt\] table"):
         load_config(path)
+
+
+def test_the_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    example = readme.split("### Lint in CI", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    config = load_config(_write(tmp_path / "zdt.toml", example))
+    assert config.tool is MigrationTool.PRISMA and config.severity == {"prefer-timestamptz": Severity.ERROR}
+    assert config.small_table() == SmallTable()  # the example shows the defaults
