@@ -154,7 +154,7 @@ def lint_targets(targets: list[str] | None, config: Config) -> list[str]:
 def lint_command(
     targets: list[str] | None = typer.Argument(
         None,
-        metavar="[FILE|DIR|-]...",
+        metavar="FILE|DIR|-",
         help="SQL files, directories of .sql files, or -; default: the config file's migrations folder.",
     ),
     output_format: OutputFormat | None = typer.Option(
