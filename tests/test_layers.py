@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"discovery", "db", "sessions", "load", "examples"},
     {"schema", "migrations"},
     {"analysis"},
-    {"policy"},
+    {"policy", "config"},
     {"plan"},
     {"reports", "recipes", "executor"},
     {"compat", "monitor"},

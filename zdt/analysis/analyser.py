@@ -10,7 +10,7 @@ from zdt.analysis.effects import Effect, effect_of, update_session
 from zdt.analysis.model import RelationLock, StatementReport, TableSize
 from zdt.analysis.rules import ALL_RULES, RuleContext
 from zdt.analysis.source import ParsedStatement, parse_statements
-from zdt.analysis.state import HeldLock, MigrationState
+from zdt.analysis.state import HeldLock, MigrationState, SmallTable
 from zdt.schema.snapshot import SchemaSnapshot
 
 DEFAULT_PG_VERSION = 18
@@ -31,10 +31,15 @@ def analyse_sql(
     return analyse_script(text, state, source=source)
 
 
-def new_state(*, pg_version: int | None = None, snapshot: SchemaSnapshot | None = None) -> MigrationState:
-    """Walk state for a series of scripts against one database."""
+def new_state(
+    *,
+    pg_version: int | None = None,
+    snapshot: SchemaSnapshot | None = None,
+    small_table: SmallTable | None = None,
+) -> MigrationState:
+    """Walk state for a series of scripts against one database (``small_table``: the default sizes)."""
     version = pg_version or (snapshot.server_version if snapshot else DEFAULT_PG_VERSION)
-    return MigrationState(pg_version=version, snapshot=snapshot)
+    return MigrationState(pg_version=version, snapshot=snapshot, small_table=small_table or SmallTable())
 
 
 def analyse_script(text: str, state: MigrationState, *, source: str = "<input>") -> list[StatementReport]:

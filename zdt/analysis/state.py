@@ -21,6 +21,14 @@ class HeldLock:
     mode: LockMode
 
 
+@dataclass(frozen=True)
+class SmallTable:
+    """Below both sizes a lock costs milliseconds: rules lower an "error" on such a table to a "warning"."""
+
+    rows: int = 10_000
+    bytes: int = 16 * 1024 * 1024
+
+
 @dataclass
 class MigrationState:
     """Walk state: updated after every statement, read by effects and rules."""
@@ -39,6 +47,7 @@ class MigrationState:
     index_columns: dict[str, list[str]] = field(default_factory=dict)
     not_null_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
     held_locks: list[HeldLock] = field(default_factory=list)
+    small_table: SmallTable = field(default_factory=SmallTable)
 
     def start_session(self) -> None:
         """A new script runs in a new session: no open transaction, no timeouts, default TimeZone."""

@@ -6,30 +6,43 @@ SQL, unreachable database).
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity, StatementReport
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
+from zdt.analysis.state import SmallTable
+from zdt.cli.lint_changed import ChangedFilesError, changed_files
 from zdt.cli.lint_render import render_text
 from zdt.cli.lint_trace import StatementTrace, trace_sources
+from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
+from zdt.config import Config, ConfigError, LintFormat, load_config
 from zdt.db.urls import redact
 from zdt.schema.snapshot import SchemaSnapshot, introspect
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
+__all__ = [
+    "LintInputError",
+    "OutputFormat",
+    "collect_all",
+    "collect_sources",
+    "has_errors",
+    "lint_command",
+    "lint_sources",
+    "load_snapshot",
+    "to_json",
+]
 
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
+
+OutputFormat = LintFormat  # the names are the config file's too
 
 
 class LintInputError(Exception):
@@ -58,6 +71,34 @@ def collect_sources(target: str) -> list[tuple[str, str]]:
     return sources
 
 
+def collect_all(targets: list[str]) -> list[tuple[str, str]]:
+    """Every target's scripts in the order given (a folder's in name order), each file once."""
+    sources: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for target in targets:
+        for name, text in collect_sources(target):
+            key = name if name == "<stdin>" else str(Path(name).resolve())
+            if key not in seen:
+                seen.add(key)
+                sources.append((name, text))
+    return sources
+
+
+def only_changed(
+    sources: list[tuple[str, str]], targets: list[str], ref: str
+) -> tuple[list[tuple[str, str]], set[str]]:
+    """The scripts to read (the changed ones and every one before them, as context) and those to report."""
+    if "-" in targets:
+        raise LintInputError("--changed-since cannot be used with - (stdin)")
+    try:
+        changed = changed_files([Path(target) for target in targets], ref)
+    except ChangedFilesError as error:
+        raise LintInputError(str(error)) from error
+    reported = {name for name, _ in sources if Path(name).resolve() in changed}
+    last = max((i for i, (name, _) in enumerate(sources) if name in reported), default=-1)
+    return sources[: last + 1], reported
+
+
 def load_snapshot(database_url: str) -> SchemaSnapshot:
     try:
         with psycopg.connect(database_url, connect_timeout=10) as conn:
@@ -67,10 +108,14 @@ def load_snapshot(database_url: str) -> SchemaSnapshot:
 
 
 def lint_sources(
-    sources: list[tuple[str, str]], *, pg_version: int | None, snapshot: SchemaSnapshot | None
+    sources: list[tuple[str, str]],
+    *,
+    pg_version: int | None,
+    snapshot: SchemaSnapshot | None,
+    small_table: SmallTable | None = None,
 ) -> list[tuple[str, list[StatementReport]]]:
     """Each file in its own session, in order; a relation is new only in the file that creates it."""
-    state = new_state(pg_version=pg_version, snapshot=snapshot)
+    state = new_state(pg_version=pg_version, snapshot=snapshot, small_table=small_table)
     results = []
     for name, text in sources:
         state.forget_new_relations()
@@ -87,28 +132,36 @@ def has_errors(results: list[tuple[str, list[StatementReport]]]) -> bool:
     )
 
 
-def to_json(
-    results: list[tuple[str, list[StatementReport]]],
-    traces: dict[tuple[str, int], StatementTrace] | None = None,
-) -> str:
-    statements = []
-    for name, reports in results:
-        for report in reports:
-            entry = {**report.model_dump(mode="json"), "file": name}
-            traced = traces.get((name, report.index)) if traces is not None else None
-            if traced is not None:
-                entry["trace"] = {
-                    **traced.result.model_dump(mode="json", exclude={"sql"}),
-                    "where": traced.where,
-                    "disagreements": traced.disagreements,
-                }
-            statements.append(entry)
-    return json.dumps({"statements": statements}, indent=2)
+CONFIG_HINT = "zdt.toml (or [tool.zdt] in pyproject.toml)"
+
+
+def load_lint_config(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as error:
+        raise LintInputError(str(error)) from error
+
+
+def lint_targets(targets: list[str] | None, config: Config) -> list[str]:
+    """The targets given, else the configuration's migrations folder."""
+    if targets:
+        return targets
+    if config.migrations_path is not None:
+        return [str(config.migrations_path)]
+    raise LintInputError(f"give FILE|DIR|- to lint, or set migrations in {CONFIG_HINT}")
 
 
 def lint_command(
-    target: str = typer.Argument(..., metavar="FILE|DIR|-", help="SQL file, directory of .sql files, or -."),
-    output_format: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json."),
+    targets: list[str] | None = typer.Argument(
+        None,
+        metavar="FILE|DIR|-",
+        help="SQL files, directories of .sql files, or -; default: the config file's migrations folder.",
+    ),
+    output_format: OutputFormat | None = typer.Option(
+        None,
+        "--format",
+        help="text (default), json, sarif, github (workflow commands) or gitlab (Code Quality).",
+    ),
     pg_version: int | None = typer.Option(
         None, "--pg-version", min=11, help="Target PostgreSQL major version (default: the server's, else 18)."
     ),
@@ -118,22 +171,52 @@ def lint_command(
     trace: bool = typer.Option(
         False, "--trace", help="Also run each statement on a throwaway copy of the schema and measure it."
     ),
+    changed_since: str | None = typer.Option(
+        None,
+        "--changed-since",
+        metavar="REF",
+        help="Report only files git says changed since REF (and untracked ones); earlier files are "
+        "still read, in order, as context.",
+    ),
+    config_path: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help=f"Configuration file (default: the nearest {CONFIG_HINT}, from here up).",
+    ),
 ) -> None:
     """Analyse migration SQL: locks, rewrites, scans, what it blocks, and how to do it safely."""
     err = Console(stderr=True)
     try:
-        sources = collect_sources(target)
+        config = load_lint_config(config_path)
+        targets = lint_targets(targets, config)
+        sources = collect_all(targets)
+        reported = {name for name, _ in sources}
+        if changed_since is not None:
+            sources, reported = only_changed(sources, targets, changed_since)
+            if not reported:
+                err.print(f"no changed .sql files since {changed_since}", highlight=False)
         snapshot = load_snapshot(database_url) if database_url else None
-        results = lint_sources(sources, pg_version=pg_version, snapshot=snapshot)
+        results = lint_sources(
+            sources, pg_version=pg_version, snapshot=snapshot, small_table=config.small_table()
+        )
         traces = _run_trace(sources, results, database_url) if trace else None
     except SqlSyntaxError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except LintInputError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if output_format is OutputFormat.JSON:
-        typer.echo(to_json(results, traces))
+    results = [(name, config.apply(reports)) for name, reports in results if name in reported]
+    if traces is not None:
+        traces = {key: traced for key, traced in traces.items() if key[0] in reported}
+    output_format = output_format or config.format or OutputFormat.TEXT
+    if output_format is not OutputFormat.TEXT:
+        texts = dict(sources)
+        run = LintRun([LintedFile(name, texts[name], reports) for name, reports in results], traces)
+        output = REPORTERS[output_format.value](run)
+        if output:
+            typer.echo(output)
     else:
         version = pg_version or (snapshot.server_version if snapshot else None)
         render_text(Console(), results, pg_version=version, snapshot=snapshot, traces=traces)

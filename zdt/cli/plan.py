@@ -12,15 +12,17 @@ from pathlib import Path
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.folder_input import read_folder_input
-from zdt.cli.lint import LintInputError, collect_sources, load_snapshot
+from zdt.cli.lint import CONFIG_HINT, LintInputError, collect_sources, load_lint_config, load_snapshot
 from zdt.db.urls import redact
 from zdt.migrations import TOOLS, MigrationFolderError, MigrationHistoryError
 from zdt.plan.check import PlanProblem, check_plan
 from zdt.plan.model import MigrationPlan
+from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sources
 from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
@@ -73,10 +75,17 @@ def plan_command(
         envvar="ZDT_SCRATCH_SERVER_URL",
         help="Server for the scratch copies (default: an embedded PostgreSQL).",
     ),
+    config_path: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help=f"Configuration file for [plan] settings (default: the nearest {CONFIG_HINT}).",
+    ),
 ) -> None:
     """Plan a zero-downtime migration: expand / migrate / contract steps, each verified and reversible."""
     err = Console(stderr=True)
     try:
+        settings = PlannerSettings(**load_lint_config(config_path).plan.overrides())
         folder = read_folder_input(Path(target), database_url, tool) if Path(target).is_dir() else None
         if folder is not None:
             err.print(folder.summary(), highlight=False)
@@ -89,16 +98,11 @@ def plan_command(
             sources,
             snapshot=snapshot,
             pg_version=pg_version,
+            settings=settings,
             migrations=folder.planned if folder is not None else (),
         )
-    except (
-        SqlSyntaxError,
-        LintInputError,
-        PlanningError,
-        MigrationFolderError,
-        MigrationHistoryError,
-    ) as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+    except BAD_INPUT as error:
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
     except psycopg.Error as error:
         err.print(f"[bold red]error:[/] cannot read {redact(database_url or '')}: {error}", highlight=False)

@@ -18,11 +18,11 @@ from zdt.analysis.effects.base import Effect
 from zdt.analysis.locks import LockMode
 from zdt.analysis.model import Finding, Severity, TableSize
 from zdt.analysis.source import ParsedStatement
-from zdt.analysis.state import MigrationState
+from zdt.analysis.state import MigrationState, SmallTable
 
-# Below these sizes a lock costs milliseconds: an "error" becomes a "warning".
-SMALL_TABLE_ROWS = 10_000
-SMALL_TABLE_BYTES = 16 * 1024 * 1024
+# Below these sizes (the defaults; a run's own are state.small_table) an "error" becomes a "warning".
+SMALL_TABLE_ROWS = SmallTable().rows
+SMALL_TABLE_BYTES = SmallTable().bytes
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,10 @@ class RuleContext:
         """Lower the severity when the catalog says the table is small enough for the lock to be cheap."""
         if self.size is None or severity is not Severity.ERROR:
             return severity
-        if self.size.rows == 0 and self.size.bytes <= SMALL_TABLE_BYTES:
+        small = self.state.small_table
+        if self.size.rows == 0 and self.size.bytes <= small.bytes:
             return Severity.INFO
-        if self.size.rows < SMALL_TABLE_ROWS and self.size.bytes < SMALL_TABLE_BYTES:
+        if self.size.rows < small.rows and self.size.bytes < small.bytes:
             return Severity.WARNING
         return severity
 
