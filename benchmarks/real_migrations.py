@@ -11,8 +11,10 @@ written becomes the state for the next file.
     python benchmarks/real_migrations.py /work/corpus/crates.io/migrations /work/corpus/documenso/...
     python benchmarks/real_migrations.py --json out.json FOLDER...   # figures and every refusal
 
-The folders are public projects' migrations fetched for local runs; none are committed. Without
-``--server-url`` an embedded PostgreSQL is started.
+Each folder is read the way its tool reads it (``zdt.migrations.read_folder``: Prisma, diesel, Flyway,
+golang-migrate, dbmate, pop, plain SQL). The folders are public projects' migrations fetched for local
+runs; none are committed. Without ``--server-url`` an embedded PostgreSQL is started; a server with the
+contrib extensions (pgcrypto, uuid-ossp, ...) lets more folders replay to their end.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from zdt.analysis.source import SqlSyntaxError
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.urls import with_database
 from zdt.executor import ExecutorSettings, apply_plan
+from zdt.migrations import read_folder
 from zdt.plan.check import check_plan
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
@@ -54,6 +57,7 @@ EXECUTOR = ExecutorSettings(batch_pause_ms=0, application_name="zdt-real-migrati
 @dataclass
 class FolderFigures:
     folder: str
+    tool: str = ""
     files: int = 0
     statements: int = 0
     lint_errors: int = 0
@@ -64,24 +68,6 @@ class FolderFigures:
     stopped: str | None = None
     refusals: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
-
-
-def migration_files(folder: Path) -> list[Path]:
-    """The forward files in the order the usual tools apply them (directory or file name order)."""
-    candidates = [
-        path
-        for path in folder.rglob("*.sql")
-        if not path.name.endswith(".down.sql") and path.name != "down.sql" and not _other_dialect(path)
-    ]
-    return sorted(candidates, key=lambda path: _natural(str(path.relative_to(folder))))
-
-
-def _other_dialect(path: Path) -> bool:
-    return any(f".{dialect}." in path.name for dialect in ("mysql", "sqlite3", "sqlite", "cockroach"))
-
-
-def _natural(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def _as_live(snapshot: SchemaSnapshot) -> SchemaSnapshot:
@@ -129,12 +115,14 @@ def _snapshot(url: str) -> SchemaSnapshot:
 
 def replay_folder(server: Server, folder: Path, log_dir: Path, limit: int | None) -> FolderFigures:
     figures = FolderFigures(folder=str(folder))
+    read = read_folder(folder)
+    figures.tool = read.tool
     current = server.create()
-    files = migration_files(folder)[:limit]
+    migrations = read.migrations[:limit]
     try:
-        for number, path in enumerate(files, start=1):
-            print(f"  [{number}/{len(files)}] {path.relative_to(folder)}", file=sys.stderr, flush=True)
-            text = path.read_text(encoding="utf-8", errors="replace")
+        for number, migration in enumerate(migrations, start=1):
+            path, text = migration.path, migration.sql
+            print(f"  [{number}/{len(migrations)}] {path.relative_to(folder)}", file=sys.stderr, flush=True)
             figures.files += 1
             stop = _one_file(server, current, path, text, figures, log_dir)
             if stop is not None:

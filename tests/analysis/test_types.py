@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from pglast import ast, parser
 
-from zdt.analysis import analyse_sql
+from zdt.analysis import analyse_sql, types
 from zdt.schema import introspect
 
 CASES = [
@@ -53,3 +54,21 @@ def test_unknown_current_type_is_assumed_to_rewrite() -> None:
 def test_type_from_earlier_in_the_script_is_used() -> None:
     reports = analyse_sql("CREATE TABLE t (c varchar(10));\nALTER TABLE t ALTER COLUMN c TYPE varchar(20);")
     assert reports[1].rewrites_table is False
+
+
+@pytest.mark.parametrize(
+    ("declared", "formatted"),
+    [
+        ('"DocumentSource"', '"DocumentSource"'),
+        ('public."Role"', '"Role"'),
+        ("s.mood", "s.mood"),
+        ("citext", "citext"),
+    ],
+)
+def test_user_types_are_spelled_as_format_type_spells_them(declared: str, formatted: str) -> None:
+    """Prisma's enums are mixed case: unquoted, a cast to the type would name another (missing) type."""
+    statement = parser.parse_sql(f"CREATE TABLE x (c {declared})")[0].stmt
+    assert isinstance(statement, ast.CreateStmt) and statement.tableElts
+    column = statement.tableElts[0]
+    assert isinstance(column, ast.ColumnDef) and column.typeName is not None
+    assert str(types.from_type_name(column.typeName)) == formatted

@@ -92,3 +92,23 @@ def test_zdt_plan_with_a_database_proves_the_plan_before_stamping_it(
     assert plan.checked_hash is not None
     assert any(note.startswith("equivalence proven") for note in plan.notes)
     assert "equivalence proven" in (out / "MIGRATION-PLAN.md").read_text()
+
+
+PRISMA_REQUIRED_ENUM_COLUMN = """
+CREATE TYPE "DocumentSource" AS ENUM ('DOCUMENT', 'TEMPLATE');
+ALTER TABLE "Document" ADD COLUMN "source" "DocumentSource", ADD COLUMN "templateId" INTEGER;
+UPDATE "Document" SET "source" = 'DOCUMENT' WHERE "source" IS NULL;
+ALTER TABLE "Document" ALTER COLUMN "source" SET NOT NULL;
+"""
+
+
+def test_a_prisma_required_enum_column_plans_and_applies_as_written(
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    """documenso's 20240530055436: a mixed-case enum type in the backfill's cast must stay quoted."""
+    conn.execute('CREATE TABLE "Document" (id bigint PRIMARY KEY, title text)')
+    conn.execute("""INSERT INTO "Document" SELECT g, 't' || g FROM generate_series(1, 12000) g""")
+    conn.execute('ANALYZE "Document"')
+    plan = _plan(database_url, PRISMA_REQUIRED_ENUM_COLUMN)
+    outcome = prove_equivalence(plan, schema_from=database_url, log_dir=tmp_path, server_url=admin_url)
+    assert outcome.proven, outcome.summary()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pglast import ast
+from pglast.stream import maybe_double_quote_name
 
 from zdt.analysis.fields import required
 
@@ -86,8 +87,11 @@ def from_type_name(type_name: ast.TypeName) -> ColumnType:
     raw = names[-1]
     if len(names) > 1 and names[0] == "pg_catalog":
         base = _CATALOG_NAMES.get(raw, raw)
-    else:
+    elif len(names) == 1 and (raw in _ALIASES or raw in _CATALOG_NAMES):
         base = _ALIASES.get(raw, _CATALOG_NAMES.get(raw, raw))
+    else:  # a user type, spelled as format_type() does: quoted when needed, schema unless public
+        parts = names[1:] if len(names) > 1 and names[0] == "public" else names
+        base = ".".join(maybe_double_quote_name(part) for part in parts)
     modifiers: list[int] = []
     for mod in type_name.typmods or ():
         value = getattr(getattr(mod, "val", None), "ival", None)
