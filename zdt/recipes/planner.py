@@ -50,6 +50,7 @@ def plan_sql(
             steps = recipe_for(context).steps(context)
         except (CatalogueTextError, ParseTreeShapeError) as error:
             raise PlanningError(f"line {statement.line}: {error}") from None
+        notes += context.notes
         planned.append(PlannedStatement(statement.line, object_keys(statement.node), steps))
     ordered, held_back = order_steps(planned)
     notes += held_back
@@ -80,8 +81,16 @@ def planning_contexts(
     settings = settings or PlannerSettings()
     statements = _prepared_statements(parse_statements(sql_text, source), notes if notes is not None else [])
     for number, statement in enumerate(statements, start=1):
+        changes_before = len(state.constraint_changes)
         report = analyse_statement(statement, state)
-        yield PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
+        yield PlanningContext(
+            statement,
+            report,
+            state,
+            settings,
+            prefix=f"s{number:02d}",
+            constraint_changes_before=changes_before,
+        )
 
 
 def _plan_id(sql_text: str) -> str:
