@@ -104,8 +104,26 @@ def test_the_real_executor_applies_and_rolls_back_the_plan(
 
 def test_a_required_column_without_default_is_refused(conn: psycopg.Connection) -> None:
     create_posts(conn)
-    with pytest.raises(PlanningError, match=r"public\.posts\.rank is added NOT NULL without a DEFAULT"):
+    with pytest.raises(
+        PlanningError, match=r"public\.posts\.rank is added NOT NULL without a DEFAULT"
+    ) as refused:
         plan_sql("ALTER TABLE posts ADD COLUMN rank integer NOT NULL;", snapshot=introspect(conn))
+    # What to do instead, with the file's own names: nullable, filled, then NOT NULL.
+    assert str(refused.value).startswith("line 1: ")
+    assert (
+        "in three statements: ALTER TABLE posts ADD COLUMN rank integer; "
+        "UPDATE posts SET rank = <value> WHERE rank IS NULL (in batches on a large table); "
+        "ALTER TABLE posts ALTER COLUMN rank SET NOT NULL"
+    ) in str(refused.value)
+
+
+def test_the_refusal_spells_out_the_alternative_with_quoted_names() -> None:
+    with pytest.raises(PlanningError, match="without a DEFAULT") as refused:
+        plan_sql('ALTER TABLE "Post" ADD COLUMN "userId" TEXT NOT NULL;')
+    assert (
+        'ALTER TABLE "Post" ADD COLUMN "userId" text; UPDATE "Post" SET "userId" = <value> WHERE "userId" '
+        'IS NULL (in batches on a large table); ALTER TABLE "Post" ALTER COLUMN "userId" SET NOT NULL'
+    ) in str(refused.value)
 
 
 def test_a_table_without_a_single_column_primary_key_is_refused(conn: psycopg.Connection) -> None:

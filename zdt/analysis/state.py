@@ -48,6 +48,9 @@ class MigrationState:
     not_null_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
     held_locks: list[HeldLock] = field(default_factory=list)
     small_table: SmallTable = field(default_factory=SmallTable)
+    # Named constraints this script added (True) or dropped (False), in order: (table, name, exists after).
+    # The snapshot still lists a constraint dropped earlier in the script, and not one it added.
+    constraint_changes: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def start_session(self) -> None:
         """A new script runs in a new session: no open transaction, no timeouts, default TimeZone."""
@@ -96,9 +99,24 @@ class MigrationState:
         info = self.table(table)
         return info is not None and any(c.validated and c.not_null_column == column for c in info.checks)
 
+    def constraint_change(self, table: str, name: str, *, within: int | None = None) -> bool | None:
+        """Whether this script left constraint ``name`` of ``table`` in place (True: added last) or gone
+        (False: dropped last); None when it has not touched it, so the snapshot still tells.
+
+        ``within`` counts only the script's first ``within`` constraint changes: a recipe asks about the
+        schema before its own statement (``PlanningContext.constraint_change``), which the state has
+        already moved past.
+        """
+        changes = self.constraint_changes if within is None else self.constraint_changes[:within]
+        for changed_table, changed_name, exists in reversed(changes):
+            if (changed_table, changed_name) == (table, name):
+                return exists
+        return None
+
     def apply(self, effect: Effect) -> None:
         """Record what a statement established, once its rules have run."""
         self.column_types.update(effect.column_types)
+        self.constraint_changes.extend(effect.constraint_changes)
         for index, (table, columns) in effect.index_columns.items():
             self.index_tables[index] = table
             self.index_columns[index] = columns

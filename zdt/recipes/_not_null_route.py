@@ -1,7 +1,8 @@
 """Make a column NOT NULL on a live table without scanning it under AccessExclusiveLock.
 
 Not a recipe: the shared route that set-not-null, add-column-not-null and add-unique-using-index (for
-a PRIMARY KEY's nullable columns) all take, so the three cannot drift apart.
+a PRIMARY KEY's nullable columns) all take, so the three cannot drift apart; drop-not-null and
+drop-constraint (a NOT NULL constraint, PostgreSQL 18) take it back as their rollback.
 
 Why a route at all: ``SET NOT NULL`` reads the whole table to prove there is no NULL while it holds
 AccessExclusiveLock, so every read and write of the table waits for the scan. The proof can instead be
@@ -20,12 +21,15 @@ made by a constraint validation, whose scan holds only ShareUpdateExclusiveLock:
 
 from __future__ import annotations
 
+from pglast import ast, parser
+
 from zdt.analysis import names
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlanningContext, column, ident, literal, render, split_name
 from zdt.recipes.errors import PlanningError
+from zdt.schema.snapshot import TableInfo
 
 # The analyser reads CHECK constraints from the pre-migration snapshot only, so it cannot see that the
 # previous step validated CHECK (col IS NOT NULL) and reports this SET NOT NULL as a scan. PostgreSQL does
@@ -255,3 +259,105 @@ def not_null_without_check(table: str, column_name: str, constraint: str) -> str
         n=literal(constraint),
         c=literal(column_name),
     )
+
+
+def restore_not_null(
+    context: PlanningContext, table: str, column_name: str, name: str | None = None
+) -> Rollback:
+    """The rollback of a step that made ``table.column_name`` nullable: NOT NULL again, by the route.
+
+    One list of statements run outside a transaction, each committing on its own: the constraint is added
+    NOT VALID under a brief AccessExclusiveLock and validated under ShareUpdateExclusiveLock, so the scan
+    blocks nobody (a single transaction would hold the first lock through the scan). It starts by dropping
+    a leftover of an earlier attempt, so a rollback stopped halfway (NULLs written meanwhile make the
+    validation fail) runs again from the start once they are filled. ``name`` is the NOT NULL
+    constraint's name on PostgreSQL 18 (the dropped constraint's own, or PostgreSQL's default); before 18
+    it names the helper CHECK. Before 12 there is no route: SET NOT NULL scans under its lock.
+    """
+    t, c = ident(table), column(column_name)
+    set_not_null = render("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL", t=t, c=c)
+    if context.pg_version < 12:
+        return Rollback(sql=[set_not_null])
+    n = column(name or not_null_constraint_name(context, table, column_name))
+    drop = render("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {n}", t=t, n=n)
+    validate = render("ALTER TABLE {t} VALIDATE CONSTRAINT {n}", t=t, n=n)
+    if context.pg_version >= 18:
+        add = render("ALTER TABLE {t} ADD CONSTRAINT {n} NOT NULL {c} NOT VALID", t=t, n=n, c=c)
+        return Rollback(sql=[drop, add, validate], transactional=False)
+    add = render("ALTER TABLE {t} ADD CONSTRAINT {n} CHECK ({c} IS NOT NULL) NOT VALID", t=t, n=n, c=c)
+    return Rollback(sql=[drop, add, validate, set_not_null, drop], transactional=False)
+
+
+def restore_not_null_note(context: PlanningContext) -> str:
+    """What the rollback of :func:`restore_not_null` costs, for a step's description."""
+    if context.pg_version < 12:
+        return (
+            "rollback: SET NOT NULL, which scans the table under AccessExclusiveLock (no scan-free route "
+            "before PostgreSQL 12); it fails if NULLs were written meanwhile"
+        )
+    return (
+        "rollback: NOT NULL again without a scan under AccessExclusiveLock (a NOT VALID constraint, then "
+        "VALIDATE under ShareUpdateExclusiveLock); it fails if NULLs were written meanwhile"
+    )
+
+
+def drop_not_null_step(
+    context: PlanningContext,
+    table: str,
+    column_name: str,
+    *,
+    sql: str,
+    recipe: str,
+    suffix: str,
+    constraint: str | None = None,
+) -> Step:
+    """One expand step running ``sql`` (DROP NOT NULL, or PostgreSQL 18's DROP CONSTRAINT of the NOT NULL
+    constraint) that leaves ``table.column_name`` nullable: verified, undone by :func:`restore_not_null`.
+
+    Expand: it only loosens. The running release never writes NULL there, and the next one may need to.
+    """
+    info = context.table(table) if context.is_existing(table) else None
+    if info is not None and column_name not in info.columns:
+        raise PlanningError(f"line {context.statement.line}: {table} has no column {column_name}")
+    if info is not None and column_name in primary_key_columns(info):
+        raise PlanningError(
+            f"line {context.statement.line}: {table}.{column_name} is in the primary key, which keeps it "
+            "NOT NULL: PostgreSQL refuses to drop it; drop the primary key first"
+        )
+    if not context.is_existing(table):
+        rollback = Rollback(not_needed=f"{table} is new: undoing the plan drops it")
+        note = "a table this plan creates"
+    elif info is not None and not info.columns[column_name].not_null:
+        rollback = Rollback(not_needed=f"{table}.{column_name} was nullable before this step")
+        note = "it is nullable already: nothing changes"
+    else:
+        rollback = restore_not_null(context, table, column_name, constraint)
+        note = restore_not_null_note(context)
+    return context.step(
+        suffix,
+        phase=Phase.EXPAND,
+        description=(
+            f"make {table}.{column_name} nullable: a catalog change under a brief AccessExclusiveLock, and "
+            f"only a loosening (the running release writes no NULL there); {note}"
+        ),
+        sql=[sql],
+        verify=Verification(
+            sql=checks.column_not_null_is(table, column_name, False),
+            description=f"{table}.{column_name} is nullable",
+        ),
+        rollback=rollback,
+        lock=LockMode.ACCESS_EXCLUSIVE,
+        lock_duration=LockDuration.BRIEF,
+        tables=[table],
+        recipe=recipe,
+    )
+
+
+def primary_key_columns(info: TableInfo) -> list[str]:
+    """The key columns of the table's primary key, read from its index definition."""
+    for index in info.indexes:
+        if index.primary:
+            node = parser.parse_sql(index.definition)[0].stmt
+            if isinstance(node, ast.IndexStmt):
+                return [param.name for param in node.indexParams or () if param.name]
+    return []

@@ -22,7 +22,9 @@ Why the NOT NULL constraint comes after the backfill here (the column-sync recip
 trigger fills the column on writes, so an application UPDATE of a row not yet backfilled would leave it
 NULL and fail against a NOT VALID constraint.
 
-A NOT NULL column without any default is refused: there is no value to backfill the old rows with.
+A NOT NULL column without any default is refused: there is no value to backfill the old rows with. The
+error spells out the alternative with the file's own names: ADD COLUMN nullable, UPDATE ... WHERE col IS
+NULL, then SET NOT NULL (which set-not-null plans without a blocking scan).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
+from pglast.stream import maybe_double_quote_name
 
 from zdt.analysis import types
 from zdt.analysis.fields import required
@@ -139,7 +142,8 @@ class AddColumnNotNull(Recipe):
             raise PlanningError(
                 f"line {line}: {table}.{name} is added NOT NULL without a DEFAULT: the rows already in "
                 f"{table} would have no value. Give it a DEFAULT (zdt then backfills the existing rows "
-                "with it), or add it nullable, fill it yourself, and make it NOT NULL afterwards"
+                "with it), or add it nullable, fill it yourself, and make it NOT NULL afterwards, in three "
+                "statements: " + _three_statements(node, definition)
             )
         _refuse_other_constraints(definition, table, line)
         key = require_batch_key(context, table, f"filling {table}.{name} for the existing rows")
@@ -267,6 +271,24 @@ def _default_of(definition: ast.ColumnDef) -> ast.Node | None:
                 return None
             return expression
     return None
+
+
+def _three_statements(node: ast.AlterTableStmt, definition: ast.ColumnDef) -> str:
+    """The file's own statement as the three that replace it: nullable, backfilled, then NOT NULL."""
+    nullable = with_changes(
+        definition,
+        is_not_null=False,
+        constraints=tuple(c for c in definition.constraints or () if c.contype != ConstrType.CONSTR_NOTNULL)
+        or None,
+    )
+    command = required(node.cmds, "AlterTableStmt.cmds")[0]
+    add = deparse(with_changes(node, cmds=(with_changes(command, def_=nullable),)))
+    table = deparse(required(node.relation, "AlterTableStmt.relation"))
+    name = maybe_double_quote_name(required(definition.colname, "ColumnDef.colname"))
+    return (
+        f"{add}; UPDATE {table} SET {name} = <value> WHERE {name} IS NULL (in batches on a large table); "
+        f"ALTER TABLE {table} ALTER COLUMN {name} SET NOT NULL (zdt plans it without a blocking scan)"
+    )
 
 
 def _refuse_other_constraints(definition: ast.ColumnDef, table: str, line: int) -> None:

@@ -276,8 +276,15 @@ def _default_name(context: PlanningContext, table: str, kind: ConstrType, keys: 
 
 
 def _index_exists(context: PlanningContext, table: str, index: str) -> bool:
+    """An index of that name in the snapshot that no earlier statement of the file removed: a DROP INDEX,
+    or a DROP CONSTRAINT of the key it backs (Prisma drops and re-adds a key under the same name)."""
     info = context.snapshot.table(table) if context.snapshot else None
-    return info is not None and any(known.name == index for known in info.indexes)
+    if info is None or not any(known.name == index for known in info.indexes):
+        return False
+    return (
+        index not in context.state.dropped
+        and context.constraint_change(table, split_name(index)[1]) is not False
+    )
 
 
 def _nullable(context: PlanningContext, table: str, keys: list[str]) -> list[str]:

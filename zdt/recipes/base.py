@@ -54,6 +54,10 @@ class PlanningContext:
     state: MigrationState
     settings: PlannerSettings = field(default_factory=PlannerSettings)
     prefix: str = "s1"
+    # How many constraint changes the script made before this statement (the state has moved past it).
+    constraint_changes_before: int | None = None
+    # What the planner should tell about this statement (a statement with nothing to do says why here).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def node(self) -> ast.Node:
@@ -73,6 +77,11 @@ class PlanningContext:
 
     def table(self, name: str) -> TableInfo | None:
         return self.state.table(name)
+
+    def constraint_change(self, table: str, name: str) -> bool | None:
+        """Whether the statements before this one left constraint ``name`` of ``table`` added (True) or
+        dropped (False); None when none of them touched it, and the snapshot tells."""
+        return self.state.constraint_change(table, name, within=self.constraint_changes_before)
 
     def is_existing(self, relation: str | None) -> bool:
         return relation is not None and not self.state.is_new(relation)

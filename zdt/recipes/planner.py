@@ -79,6 +79,7 @@ def plan_sources(
             text, state, source=name, settings=settings, notes=notes, first_number=len(planned) + 1
         ):
             planned.append(_plan_statement(context, where))
+            notes += context.notes
         step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
     ordered, held_back = order_steps(planned)
     notes += held_back
@@ -138,8 +139,16 @@ def planning_contexts(
     settings = settings or PlannerSettings()
     statements = _prepared_statements(parse_statements(sql_text, source), notes if notes is not None else [])
     for number, statement in enumerate(statements, start=first_number):
+        changes_before = len(state.constraint_changes)
         report = analyse_statement(statement, state)
-        yield PlanningContext(statement, report, state, settings, prefix=f"s{number:02d}")
+        yield PlanningContext(
+            statement,
+            report,
+            state,
+            settings,
+            prefix=f"s{number:02d}",
+            constraint_changes_before=changes_before,
+        )
 
 
 def _plan_id(sql_text: str) -> str:

@@ -87,6 +87,7 @@ def _apply_command(
     objtype: ObjectType | None,
 ) -> None:
     subtype = command.subtype
+    _record_constraint_change(command, table, effect)
     if subtype in _SHARE_UPDATE_EXCLUSIVE_COMMANDS:
         effect.lock(table, SUE)
         if subtype == AT.AT_ValidateConstraint:
@@ -140,6 +141,15 @@ def _apply_command(
         elif info is None or command.name != current:
             effect.rewrites_table = effect.scans_table = True
             effect.notes.append("SET TABLESPACE copies the table's files to the new tablespace")
+
+
+def _record_constraint_change(command: ast.AlterTableCmd, table: str, effect: Effect) -> None:
+    """A named constraint added or dropped: later statements must not trust the snapshot about it."""
+    if command.subtype == AT.AT_AddConstraint and isinstance(command.def_, ast.Constraint):
+        if command.def_.conname:
+            effect.constraint_changes.append((table, command.def_.conname, True))
+    elif command.subtype == AT.AT_DropConstraint and command.name:
+        effect.constraint_changes.append((table, command.name, False))
 
 
 def _is_partitioned(table: str, state: MigrationState) -> bool:

@@ -27,6 +27,8 @@ class Effect:
     index_columns: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # index -> (table, cols)
     not_null_checks: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (t, col, valid)
     validated: set[tuple[str, str]] = field(default_factory=set)  # (table, constraint name)
+    # Named constraints added (True) or dropped (False), in statement order: (table, name, exists after).
+    constraint_changes: list[tuple[str, str, bool]] = field(default_factory=list)
     # Set when a lock on one of the target's indexes makes plain SELECTs on the target wait: a query
     # locks every index of its table while it is planned (plain REINDEX holds AccessExclusiveLock on them).
     index_lock_blocks_reads: bool = False
