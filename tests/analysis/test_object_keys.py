@@ -49,6 +49,18 @@ def _keys(sql: str) -> ObjectKeys:
             "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
             ("function", "public.f"),
         ),
+        # A DO block has the keys of the statements in its body, EXECUTE of a constant included.
+        (
+            "DO $$ BEGIN CREATE TABLE tags (id int); END $$",
+            "CREATE INDEX tags_id ON tags (id)",
+            ("column", "public.tags.id"),
+        ),
+        (
+            "DO $$ BEGIN EXECUTE 'ALTER TABLE t DROP COLUMN b'; END $$",
+            "CREATE INDEX t_b ON t (b)",
+            ("column", "public.t.b"),
+        ),
+        ("DO $$ BEGIN UPDATE t SET b = 1; END $$", "ALTER TABLE t ADD COLUMN c int", None),
         # Different objects of one table: grouping them by phase is safe.
         ("ALTER TABLE t DROP COLUMN b", "ALTER TABLE t ADD COLUMN c int", None),
         ("ALTER TABLE t DROP COLUMN b", "CREATE INDEX t_c ON t (c)", None),

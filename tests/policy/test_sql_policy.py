@@ -61,3 +61,42 @@ def test_ordinary_migration_statements_pass() -> None:
         "CREATE TABLE t (id bigint); CREATE INDEX CONCURRENTLY t_id ON t (id); GRANT SELECT ON t TO app",
         phase="expand",
     )
+
+
+@pytest.mark.parametrize(("statement", "reason"), NEVER)
+@pytest.mark.parametrize("phase", ["expand", "migrate", "contract"])
+def test_a_do_block_cannot_smuggle_what_is_never_allowed(statement: str, reason: str, phase: str) -> None:
+    """Statically, or as the string constant EXECUTE runs: the body is read, not trusted."""
+    quoted = statement.replace("'", "''")
+    for block in (f"DO $$ BEGIN {statement}; END $$", f"DO $$ BEGIN EXECUTE '{quoted}'; END $$"):
+        with pytest.raises(PolicyViolation) as caught:
+            check_script(block, phase=phase)
+        assert reason in str(caught.value), block
+
+
+def test_a_do_block_is_judged_by_what_it_runs() -> None:
+    check_script("DO $$ BEGIN UPDATE posts SET title = 'x' WHERE id = 1; END $$", phase="contract")
+    check_script(
+        "DO $$ BEGIN CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'; END $$", phase="expand"
+    )
+    with pytest.raises(PolicyViolation, match="calls pg_terminate_backend"):
+        check_script("DO $$ DECLARE n boolean := pg_terminate_backend(42); BEGIN END $$", phase="contract")
+    with pytest.raises(PolicyViolation, match="contract phase, not expand"):
+        check_script("DO $$ BEGIN IF true THEN DROP TABLE posts; END IF; END $$", phase="expand")
+    check_script("DO $$ BEGIN IF true THEN DROP TABLE posts; END IF; END $$", phase="contract")
+
+
+def test_a_do_block_the_policy_cannot_read_is_refused() -> None:
+    with pytest.raises(PolicyViolation, match=r"built at run time \(EXECUTE format"):
+        check_script("DO $$ BEGIN EXECUTE format('DROP ROLE %I', 'app'); END $$", phase="contract")
+    with pytest.raises(PolicyViolation, match="LANGUAGE plperl"):
+        check_script("DO LANGUAGE plperl $$ system('rm -rf /') $$", phase="contract")
+    with pytest.raises(PolicyViolation, match="only queries"):
+        check_script("DO $$ BEGIN PERFORM 1; END $$", read_only=True)
+
+
+def test_functions_and_views_are_allowed_where_their_recipes_put_them() -> None:
+    check_script("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", phase="expand")
+    check_script("CREATE OR REPLACE VIEW v AS SELECT 1 AS one", phase="expand")
+    for statement in ("DROP FUNCTION f()", "DROP VIEW v", "DROP MATERIALIZED VIEW m"):
+        check_script(statement, phase="contract")

@@ -43,8 +43,15 @@ def test_unnamed_index_is_refused_with_its_line() -> None:
 
 
 def test_statement_without_recipe_is_refused_clearly() -> None:
-    with pytest.raises(PlanningError, match="line 1: zdt has no recipe for DoStmt"):
-        plan_sql("DO $$ BEGIN PERFORM 1; END $$;")
+    with pytest.raises(PlanningError, match="line 1: zdt has no recipe for CreateRoleStmt"):
+        plan_sql("CREATE ROLE reporting;")
+
+
+def test_do_block_that_cannot_be_analysed_is_refused_with_its_line() -> None:
+    """A DO block is planned only once every statement in it is known: SQL it builds at run time is
+    refused at the line of the EXECUTE, inside the block, not silently run."""
+    with pytest.raises(PlanningError, match=r"line 4: the DO block runs SQL built at run time"):
+        plan_sql("CREATE TABLE t (id int);\nDO $$\nBEGIN\n  EXECUTE 'DROP TABLE ' || 't';\nEND $$;")
 
 
 def test_plan_applies_and_rolls_back_to_the_same_fingerprint(

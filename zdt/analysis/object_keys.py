@@ -26,6 +26,7 @@ from pglast.stream import maybe_double_quote_name
 from pglast.visitors import Visitor
 
 from zdt.analysis import names
+from zdt.analysis.plpgsql import PlpgsqlError, read_do_block
 
 Key = tuple[str, str]  # (kind, qualified name): ("relation", "public.t"), ("column", "public.t.c"), ...
 
@@ -54,11 +55,31 @@ class ObjectKeys:
 
 
 def object_keys(node: ast.Node) -> ObjectKeys:
-    """The objects ``node`` defines and mentions (see the module docstring)."""
+    """The objects ``node`` defines and mentions (see the module docstring).
+
+    A DO block has the keys of the statements in its body, as if they were written out: no statement
+    about an object they define moves past it (a body zdt cannot read has no keys; the planner refuses
+    it anyway)."""
+    if isinstance(node, ast.DoStmt):
+        return _do_block_keys(node)
     defines = set(_defined(node))
     mentions = _Mentions(_primary_relation(node))
     mentions(node)
     return ObjectKeys(frozenset(defines), frozenset(mentions.found - defines))
+
+
+def _do_block_keys(node: ast.DoStmt) -> ObjectKeys:
+    try:
+        body = read_do_block(node)
+    except PlpgsqlError:
+        return ObjectKeys(frozenset(), frozenset())
+    defines: set[Key] = set()
+    mentions: set[Key] = set()
+    for item in body.embedded:
+        keys = object_keys(item.node)
+        defines |= keys.defines
+        mentions |= keys.mentions
+    return ObjectKeys(frozenset(defines), frozenset(mentions - defines))
 
 
 def describe(key: Key) -> str:

@@ -3,7 +3,9 @@
 Never allowed, in any phase: DROP/CREATE/ALTER DATABASE, role and privilege-system changes (CREATE/ALTER/
 DROP ROLE, GRANT role), ALTER SYSTEM, COPY ... PROGRAM, functions that kill or signal other backends or
 touch the server's files. Destructive statements (DROP TABLE, DROP COLUMN, TRUNCATE) only in the contract
-phase. ``read_only`` mode (planner and compatibility tools) allows queries only.
+phase. ``read_only`` mode (planner and compatibility tools) allows queries only. A DO block is judged by
+what it runs: every statement and expression in its PL/pgSQL body is checked like a statement of its
+own, in the same phase; a body zdt cannot read, or one that EXECUTEs SQL built at run time, is refused.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from zdt.analysis.plpgsql import PlpgsqlError, read_do_block
 from zdt.analysis.source import parse_statements
 from zdt.analysis.volatility import called_functions
 
@@ -75,12 +78,30 @@ def check_statement(node: ast.Node, sql: str, *, phase: str | None = None, read_
     forbidden = sorted({name.lower() for name in called_functions(node)} & FORBIDDEN_FUNCTIONS)
     if forbidden:
         raise PolicyViolation(sql, f"calls {', '.join(forbidden)}")
+    if isinstance(node, ast.DoStmt):
+        _check_do_block(node, sql, phase=phase, read_only=read_only)
     if read_only and not isinstance(node, _READ_ONLY_NODES):
         raise PolicyViolation(sql, "only queries are allowed here (read-only)")
     if read_only and isinstance(node, ast.SelectStmt) and (node.intoClause or node.lockingClause):
         raise PolicyViolation(sql, "SELECT INTO / FOR UPDATE writes or locks rows (read-only)")
     if phase is not None and phase != "contract" and _is_destructive(node):
         raise PolicyViolation(sql, f"destructive statements belong to the contract phase, not {phase}")
+
+
+def _check_do_block(node: ast.DoStmt, sql: str, *, phase: str | None, read_only: bool) -> None:
+    try:
+        body = read_do_block(node)
+    except PlpgsqlError as error:
+        raise PolicyViolation(sql, f"a DO block zdt cannot read ({error})") from None
+    if body.run_time:
+        raise PolicyViolation(
+            sql, f"the DO block runs SQL built at run time (EXECUTE {body.run_time[0].expression}), unchecked"
+        )
+    for item in body.embedded:
+        try:
+            check_statement(item.node, item.sql, phase=phase, read_only=read_only)
+        except PolicyViolation as inner:
+            raise PolicyViolation(sql, f"the DO block runs {item.sql}: {inner.reason}") from None
 
 
 def _is_destructive(node: ast.Node) -> bool:

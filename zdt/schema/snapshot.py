@@ -2,7 +2,10 @@
 
 The analyser consults it (current column types, valid CHECK constraints, table sizes, which casts are
 binary-coercible on this server, function volatility, dependent views) instead of guessing; the planner
-and executor use it for fingerprints. Names are schema-qualified (``public.users``).
+and executor use it for fingerprints. Names are schema-qualified (``public.users``). The definitions of
+functions and views (``pg_get_functiondef``, ``pg_get_viewdef``) are what recipes re-create them from
+when a step replacing or dropping one is rolled back; objects of extensions are left out (the extension
+owns them).
 """
 
 from __future__ import annotations
@@ -65,6 +68,38 @@ class TableInfo(BaseModel):
     tablespace: str | None = Field(default=None, description="None: the database's default tablespace.")
 
 
+class FunctionInfo(BaseModel):
+    """A function or procedure, with the definition that re-creates it exactly."""
+
+    signature: str = Field(description="'public.f(integer, text[])': name and input argument types.")
+    name: str = Field(description="'public.f'.")
+    argument_types: list[str] = Field(
+        default_factory=list, description="format_type() of each IN/INOUT/VARIADIC argument, in order."
+    )
+    kind: str = Field(description="pg_proc.prokind: f function, p procedure.")
+    language: str
+    returns: str = Field(
+        default="", description="pg_get_function_result(), e.g. 'trigger'; '' for procedures."
+    )
+    definition: str = Field(description="pg_get_functiondef(): a complete CREATE OR REPLACE statement.")
+
+
+class ViewInfo(BaseModel):
+    """A view or materialized view, with what re-creates it: the query, options, privileges."""
+
+    name: str
+    kind: str = Field(description="pg_class.relkind: v view, m materialized view.")
+    definition: str = Field(description="pg_get_viewdef(): the SELECT, ending in ';'.")
+    options: list[str] = Field(
+        default_factory=list, description="pg_class.reloptions, e.g. security_barrier=true."
+    )
+    populated: bool = True
+    grants: list[str] = Field(
+        default_factory=list,
+        description="GRANT statements re-granting what others hold on it (not its owner).",
+    )
+
+
 class CheckpointSettings(BaseModel):
     """The server settings that decide when WAL volume forces a checkpoint (see zdt/plan/wal_volume.py)."""
 
@@ -85,10 +120,21 @@ class SchemaSnapshot(BaseModel):
     function_volatility: dict[str, str] = Field(default_factory=dict)
     enums: dict[str, list[str]] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
+    # Not part of the fingerprint: pg_get_functiondef/pg_get_viewdef text is deparsed by the server, whose
+    # spelling may change between major versions, and fingerprints are compared across servers.
+    functions: dict[str, FunctionInfo] = Field(default_factory=dict, description="signature -> function")
+    views: dict[str, ViewInfo] = Field(default_factory=dict)
     checkpoints: CheckpointSettings | None = Field(default=None, description="None: not read.")
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
+
+    def view(self, name: str) -> ViewInfo | None:
+        return self.views.get(name)
+
+    def functions_named(self, name: str) -> list[FunctionInfo]:
+        """Every function and procedure called ``name`` ('public.f'), whatever its arguments."""
+        return [info for info in self.functions.values() if info.name == name]
 
     def is_binary_coercible(self, source: str, target: str) -> bool:
         return source == target or (source, target) in {tuple(pair) for pair in self.binary_casts}
@@ -222,6 +268,40 @@ WHERE {_USER_SCHEMA} AND c.relkind = 'S'
 """
 
 
+_NOT_FROM_EXTENSION = """
+    NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass AND e.objid = {oid}
+                AND e.deptype = 'e')
+"""
+
+_FUNCTIONS = f"""
+SELECT format('%I.%I', n.nspname, p.proname) AS name, p.prokind::text AS kind, l.lanname AS language,
+       ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i)
+             ORDER BY a.i) AS argument_types,
+       oidvectortypes(p.proargtypes) AS arguments,
+       coalesce(pg_get_function_result(p.oid), '') AS returns, pg_get_functiondef(p.oid) AS definition
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE {_USER_SCHEMA} AND p.prokind IN ('f', 'p')
+  AND {_NOT_FROM_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
+"""
+
+_VIEWS = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind,
+       pg_get_viewdef(c.oid) AS definition, coalesce(c.reloptions, '{{}}') AS options,
+       c.relispopulated AS populated,
+       ARRAY(SELECT format('GRANT %s ON %I.%I TO %s%s', a.privilege_type, n.nspname, c.relname,
+                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
+                           CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+             FROM aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+             WHERE a.grantee <> c.relowner ORDER BY 1) AS grants
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_SCHEMA} AND c.relkind IN ('v', 'm')
+  AND {_NOT_FROM_EXTENSION.format(catalog="pg_class", oid="c.oid")}
+"""
+
+
 def _not_null_column(definition: str) -> str | None:
     """'CHECK ((email IS NOT NULL))' -> 'email'; anything else -> None."""
     text = definition.removeprefix("CHECK").strip()
@@ -247,12 +327,15 @@ def fingerprint_of(conn: psycopg.Connection) -> str:
 
     pg_total_relation_size opens every table (AccessShareLock); skipping it leaves only pg_get_expr on
     tables with defaults, so reading the fingerprint rarely waits behind someone's AccessExclusiveLock.
+    View and function definitions are not part of the fingerprint and are skipped too: pg_get_viewdef
+    locks the tables a view reads (AccessShareLock).
     """
-    return introspect(conn, sizes=False).fingerprint()
+    return introspect(conn, sizes=False, definitions=False).fingerprint()
 
 
-def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapshot:
-    """Read the schema of the database ``conn`` is connected to; ``sizes`` False skips table sizes."""
+def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: bool = True) -> SchemaSnapshot:
+    """Read the schema of the database ``conn`` is connected to; ``sizes`` False skips table sizes,
+    ``definitions`` False the definitions of functions and views."""
     with conn.cursor(row_factory=dict_row) as cur:
         version_row = cur.execute("SHOW server_version_num").fetchone()
         timezone_row = cur.execute("SHOW TimeZone").fetchone()
@@ -326,6 +409,29 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapsho
         volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
         enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}
         sequences = [row["name"] for row in cur.execute(_SEQUENCES)]
+        functions = {
+            f"{row['name']}({row['arguments']})": FunctionInfo(
+                signature=f"{row['name']}({row['arguments']})",
+                name=row["name"],
+                argument_types=list(row["argument_types"]),
+                kind=row["kind"],
+                language=row["language"],
+                returns=row["returns"],
+                definition=row["definition"],
+            )
+            for row in (cur.execute(_FUNCTIONS) if definitions else ())
+        }
+        views = {
+            row["name"]: ViewInfo(
+                name=row["name"],
+                kind=row["kind"],
+                definition=row["definition"],
+                options=list(row["options"]),
+                populated=row["populated"],
+                grants=list(row["grants"]),
+            )
+            for row in (cur.execute(_VIEWS) if definitions else ())
+        }
         checkpoint_row = cur.execute(_CHECKPOINTS).fetchone()
         assert checkpoint_row is not None  # a SELECT without FROM returns one row
         checkpoints = CheckpointSettings(**checkpoint_row)
@@ -339,5 +445,7 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True) -> SchemaSnapsho
         function_volatility=volatility,
         enums=enums,
         sequences=sequences,
+        functions=functions,
+        views=views,
         checkpoints=checkpoints,
     )

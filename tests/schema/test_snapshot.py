@@ -1,0 +1,63 @@
+"""The snapshot's functions and views: the definitions recipes re-create them from, read from a real
+server, with extension-owned objects left out and the fingerprint untouched."""
+
+from __future__ import annotations
+
+import psycopg
+
+from zdt.schema import introspect
+from zdt.schema.snapshot import fingerprint_of
+
+
+def test_functions_are_read_with_their_signature_kind_language_and_definition(
+    conn: psycopg.Connection,
+) -> None:
+    conn.execute(
+        "CREATE FUNCTION label(a integer, OUT b text, VARIADIC c varchar[]) LANGUAGE sql "
+        "AS $$ SELECT a::text $$"
+    )
+    conn.execute("CREATE PROCEDURE tidy(days int) LANGUAGE plpgsql AS $$ BEGIN PERFORM days; END $$")
+    conn.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+    functions = introspect(conn).functions
+    assert set(functions) == {
+        "public.label(integer, character varying[])",
+        "public.tidy(integer)",
+        "public.touch()",
+    }
+    label = functions["public.label(integer, character varying[])"]
+    assert (label.name, label.kind, label.language) == ("public.label", "f", "sql")
+    assert label.argument_types == ["integer", "character varying[]"]  # OUT b is a result
+    assert label.definition.startswith("CREATE OR REPLACE FUNCTION public.label(")
+    assert functions["public.tidy(integer)"].kind == "p"
+    assert functions["public.touch()"].returns == "trigger"
+
+
+def test_views_are_read_with_their_query_options_and_grants(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, title text)")
+    conn.execute("CREATE VIEW titles WITH (security_barrier) AS SELECT id, title FROM posts")
+    conn.execute("GRANT SELECT ON titles TO PUBLIC")
+    conn.execute("CREATE MATERIALIZED VIEW counts AS SELECT count(*) AS n FROM posts WITH NO DATA")
+    snapshot = introspect(conn)
+    titles = snapshot.views["public.titles"]
+    assert titles.kind == "v" and "FROM posts" in titles.definition
+    assert titles.options == ["security_barrier=true"]
+    assert titles.grants == ["GRANT SELECT ON public.titles TO PUBLIC"]
+    counts = snapshot.views["public.counts"]
+    assert (counts.kind, counts.populated) == ("m", False)
+    assert snapshot.tables["public.titles"].kind == "v"  # still listed with its columns
+
+
+def test_extension_objects_are_left_out_and_the_fingerprint_ignores_definitions(
+    conn: psycopg.Connection,
+) -> None:
+    conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, title text)")
+    conn.execute("CREATE FUNCTION owned() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$")
+    conn.execute("ALTER EXTENSION plpgsql ADD FUNCTION owned()")  # now the extension's
+    conn.execute("CREATE VIEW titles AS SELECT id, title FROM posts")
+    before = fingerprint_of(conn)
+    assert "public.owned()" not in introspect(conn).functions
+    conn.execute("CREATE FUNCTION mine() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$")
+    conn.execute("CREATE OR REPLACE VIEW titles AS SELECT id, title FROM posts WHERE id > 0")
+    assert fingerprint_of(conn) == before == introspect(conn).fingerprint()
+    assert introspect(conn, definitions=False).views == {}
+    conn.execute("ALTER EXTENSION plpgsql DROP FUNCTION owned()")
