@@ -163,3 +163,33 @@ def test_create_table_if_not_exists_after_an_earlier_file_created_it(tmp_path: P
     assert result.exit_code == 1, result.output
     last = json.loads(result.stdout)["statements"][-1]
     assert "require-concurrent-index-creation" in {finding["rule"] for finding in last["findings"]}
+
+
+def test_a_folder_is_linted_the_way_its_tool_applies_it(tmp_path: Path) -> None:
+    """Down migrations are never run forward; a dbmate up section keeps its line numbers in the file."""
+    folder = tmp_path / "db"
+    _write(folder, "1_init.up.sql", "CREATE TABLE t (id bigint, a int);\n")
+    _write(folder, "1_init.down.sql", "DROP TABLE t;\n")
+    _write(folder, "2_index.up.sql", "\n\nCREATE INDEX t_a ON t (a);\n")
+    _write(folder, "2_index.down.sql", "DROP INDEX t_a;\n")
+    result = runner.invoke(app, ["lint", str(folder), "--format", "json"])
+    statements = json.loads(result.stdout)["statements"]
+    assert [(Path(s["file"]).name, s["line"]) for s in statements] == [
+        ("1_init.up.sql", 1),
+        ("2_index.up.sql", 3),
+    ]
+    assert result.exit_code == 1  # the index of a live table, from the second migration
+
+
+def test_a_dbmate_file_is_linted_from_its_up_section(tmp_path: Path) -> None:
+    folder = tmp_path / "db" / "migrations"
+    _write(
+        folder,
+        "20240101000000_posts.sql",
+        "-- migrate:up\nCREATE TABLE posts (id bigint);\n\nCREATE INDEX posts_id ON posts (id);\n\n"
+        "-- migrate:down\nDROP TABLE posts;\n",
+    )
+    result = runner.invoke(app, ["lint", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    statements = json.loads(result.stdout)["statements"]
+    assert [(s["kind"], s["line"]) for s in statements] == [("CreateStmt", 2), ("IndexStmt", 4)]

@@ -25,6 +25,7 @@ from zdt.cli.lint_trace import StatementTrace, trace_sources
 from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
 from zdt.config import Config, ConfigError, LintFormat, load_config
 from zdt.db.urls import redact
+from zdt.migrations import MigrationFolderError, read_folder
 from zdt.schema.snapshot import SchemaSnapshot, introspect
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
@@ -50,15 +51,13 @@ class LintInputError(Exception):
 
 
 def collect_sources(target: str) -> list[tuple[str, str]]:
-    """(name, text) of every script to lint: a file, every .sql file under a directory, or stdin."""
+    """(name, text) of every script to lint: a file, a migrations folder (its tool's order), or stdin."""
     if target == "-":
         return [("<stdin>", sys.stdin.read())]
     path = Path(target)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.sql") if p.is_file())
-        if not files:
-            raise LintInputError(f"{target}: no .sql files in this directory")
-    elif path.is_file():
+        return folder_sources(path)
+    if path.is_file():
         files = [path]
     else:
         raise LintInputError(f"{target}: no such file or directory")
@@ -68,6 +67,30 @@ def collect_sources(target: str) -> list[tuple[str, str]]:
             sources.append((str(file), file.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as error:
             raise LintInputError(f"{file}: cannot read: {error}") from error
+    return sources
+
+
+def folder_sources(path: Path) -> list[tuple[str, str]]:
+    """A migrations folder read the way its tool reads it: forward parts only, in the tool's order.
+
+    Down migrations are never applied forward, so they are not linted as if they were. Each part keeps
+    its line numbers in the file (a dbmate up section starts below its marker).
+    """
+    try:
+        folder = read_folder(path)
+    except MigrationFolderError as error:
+        raise LintInputError(str(error)) from error
+    if not folder.migrations:
+        raise LintInputError(f"{path}: no migrations in this directory")
+    sources = []
+    for migration in folder.migrations:
+        try:
+            text = migration.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LintInputError(f"{migration.path}: cannot read: {error}") from error
+        offset = text.find(migration.sql) if migration.sql else -1
+        padding = "\n" * text[:offset].count("\n") if offset > 0 else ""
+        sources.append((str(migration.path), padding + migration.sql))
     return sources
 
 
