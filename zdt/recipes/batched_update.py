@@ -30,9 +30,7 @@ from __future__ import annotations
 
 from pglast import ast, parser
 from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
-from pglast.visitors import Visitor
 
-from zdt.analysis import names
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
 from zdt.analysis.parse_tree import (
@@ -45,6 +43,7 @@ from zdt.analysis.parse_tree import (
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes._batch_key import require_batch_key
+from zdt.recipes._relations import relations_read
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
@@ -166,7 +165,7 @@ class BatchedUpdate(Recipe):
 def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
     """What a keyset backfill of ``UPDATE <table> SET ... WHERE ...`` cannot express, refused by name."""
     reasons = []
-    if table in _relations_read(node.fromClause):
+    if table in relations_read(node.fromClause):
         reasons.append(
             f"a FROM list that reads {table} itself (each batch would see the rows earlier batches "
             "changed: put the other rows in a temporary table first)"
@@ -260,23 +259,6 @@ def _qualified(relation: ast.RangeVar | None, name: str) -> tuple[ast.String, ..
     return tuple(
         ast.String(sval=part) for part in [*spelled, required(relation.relname, "RangeVar.relname"), name]
     )
-
-
-class _Relations(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: set[str] = set()
-
-    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
-        self.found.add(names.of_range_var(node))
-
-
-def _relations_read(from_list: tuple[ast.Node, ...] | None) -> set[str]:
-    """Every relation a FROM list names (joins and subqueries included)."""
-    visitor = _Relations()
-    for item in from_list or ():
-        visitor(item)
-    return visitor.found
 
 
 def _select_one(from_list: tuple[ast.Node, ...], where: ast.Node | None) -> ast.SelectStmt:
