@@ -12,6 +12,10 @@ NEVER = [
     ("ALTER ROLE app SUPERUSER", "altering a role"),
     ("CREATE ROLE intruder LOGIN", "creating a role"),
     ("GRANT pg_read_server_files TO app", "granting a role"),
+    ("GRANT app_admin TO app WITH ADMIN OPTION", "granting a role"),
+    ("REVOKE app_admin FROM app", "granting a role"),
+    ("GRANT USAGE ON LANGUAGE plpgsql TO app", "only GRANT/REVOKE of privileges on tables, sequences"),
+    ("GRANT CREATE ON DATABASE postgres TO app", "only GRANT/REVOKE of privileges on tables, sequences"),
     ("ALTER SYSTEM SET fsync = off", "ALTER SYSTEM"),
     ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", "pg_terminate_backend"),
     ("WITH x AS (SELECT pg_cancel_backend(42)) SELECT 1", "pg_cancel_backend"),
@@ -100,3 +104,21 @@ def test_functions_and_views_are_allowed_where_their_recipes_put_them() -> None:
     check_script("CREATE OR REPLACE VIEW v AS SELECT 1 AS one", phase="expand")
     for statement in ("DROP FUNCTION f()", "DROP VIEW v", "DROP MATERIALIZED VIEW m"):
         check_script(statement, phase="contract")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "GRANT SELECT, UPDATE (title) ON posts TO app",
+        "REVOKE INSERT ON TABLE posts FROM PUBLIC",
+        "GRANT USAGE, SELECT ON SEQUENCE posts_id_seq TO app WITH GRANT OPTION",
+        "GRANT USAGE ON SCHEMA reports TO app",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        "GRANT EXECUTE ON FUNCTION post_score(bigint) TO app",
+        "GRANT EXECUTE ON PROCEDURE touch_post(bigint) TO app",
+    ],
+)
+def test_privileges_on_objects_may_be_granted_and_revoked(statement: str) -> None:
+    """GRANT of privileges on objects is allowed in every phase; role membership never (NEVER above)."""
+    for phase in ("expand", "migrate", "contract"):
+        check_script(statement, phase=phase)

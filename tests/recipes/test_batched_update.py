@@ -16,6 +16,7 @@ from tests.recipes.lifecycle import (
     ROWS,
     SETTINGS,
     analyse_original,
+    apply_reversible_then_undo,
     create_posts,
     error_findings,
     execute,
@@ -29,6 +30,7 @@ from zdt.plan.model import Phase
 from zdt.recipes.batched_update import DATA_CHANGE
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
+from zdt.rehearsal.equivalence import prove_equivalence
 from zdt.schema import introspect
 
 NEW_COLUMN = "ALTER TABLE posts ADD COLUMN status text;\nUPDATE posts SET status = 'draft';"
@@ -125,7 +127,11 @@ def test_a_non_idempotent_set_updates_every_row_exactly_once(
     ("sql", "reason"),
     [
         ("UPDATE posts p SET score = 1 WHERE p.id > 0;", "a table alias"),
-        ("UPDATE posts SET score = 1 FROM authors WHERE authors.id = posts.author_id;", "UPDATE ... FROM"),
+        (
+            "UPDATE posts SET title = p.title FROM posts p WHERE p.id = posts.id + 1;",
+            "reads public.posts itself",
+        ),
+        ("UPDATE posts p SET score = 1 FROM authors a WHERE a.id = p.author_id;", "a table alias"),
         ("UPDATE posts SET score = 1 RETURNING id;", "RETURNING"),
         ("UPDATE ONLY posts SET score = 1;", "ONLY"),
         ("UPDATE posts SET (score, title) = (1, 'x');", "assignments (write one assignment per column)"),
@@ -138,3 +144,70 @@ def test_what_batches_cannot_express_is_refused(sql: str, reason: str, conn: psy
     conn.execute("CREATE TABLE authors_copy AS SELECT * FROM authors")
     with pytest.raises(PlanningError, match=re.escape(reason)):
         plan_sql(sql, snapshot=introspect(conn))
+
+
+FROM_AUTHORS = """
+ALTER TABLE posts ADD COLUMN author_name text;
+UPDATE posts SET author_name = authors.name FROM authors WHERE authors.id = posts.author_id;
+"""
+NICKNAMES = """
+CREATE TABLE nicknames (author_id bigint NOT NULL, nick text NOT NULL);
+INSERT INTO nicknames SELECT g, 'nick ' || g FROM generate_series(1, 60) g;
+INSERT INTO nicknames SELECT g, 'alias ' || g FROM generate_series(1, 30) g;
+"""
+FROM_NICKNAMES = """
+ALTER TABLE posts ADD COLUMN nick text;
+UPDATE posts SET nick = n.nick FROM nicknames AS n WHERE n.author_id = posts.author_id;
+"""
+
+
+def test_update_from_runs_in_batches_joined_to_its_from_list(
+    conn: psycopg.Connection, admin_url: str, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    planned = plan_against(database_url, FROM_AUTHORS)
+    _, backfill = planned.plan.steps
+    assert backfill.backfill is not None
+    assert backfill.backfill.from_sql == "authors"
+    assert backfill.backfill.where_sql == (
+        "authors.id = posts.author_id AND NOT EXISTS (SELECT 1 FROM authors WHERE authors.id = "
+        "posts.author_id AND NOT posts.author_name IS DISTINCT FROM CAST(authors.name AS text))"
+    )
+    assert backfill.rollback.not_needed and "re-runs do no work twice" in backfill.description
+
+    proof = prove_equivalence(planned.plan, schema_from=database_url, log_dir=tmp_path, server_url=admin_url)
+    assert proof.proven, proof.summary()
+    apply_reversible_then_undo(database_url, planned.plan, tmp_path / "undo")
+    execute(database_url, planned.plan, log_dir=tmp_path)
+    wrong = (
+        "SELECT count(*) FROM posts p LEFT JOIN authors a ON a.id = p.author_id "
+        "WHERE p.author_name IS DISTINCT FROM a.name"
+    )
+    assert scalar(database_url, wrong) == 0
+    assert scalar(database_url, "SELECT count(author_name) FROM posts") == ROWS
+
+
+def test_rows_with_several_matches_get_one_of_them_and_a_rerun_skips_them(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    """As the plain UPDATE ... FROM: a row matched twice is updated once, to either match; a row without
+    a match keeps its value. A row already holding one of its matches is done: the batches skip it."""
+    create_posts(conn)
+    conn.execute(NICKNAMES)
+    plan = plan_against(database_url, FROM_NICKNAMES).plan
+    execute(database_url, plan, Phase.EXPAND, log_dir=tmp_path)
+    # A first run that stopped early, as the plain statement (which picks one of two matches itself).
+    conn.execute(
+        "UPDATE posts SET nick = n.nick FROM nicknames n WHERE n.author_id = posts.author_id AND id <= 4000"
+    )
+    versions = "SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM posts WHERE id <= 4000"
+    done_before = scalar(database_url, versions)
+    execute(database_url, plan, Phase.MIGRATE, log_dir=tmp_path)
+    assert scalar(database_url, versions) == done_before  # not one of those rows was written again
+    not_a_match = (
+        "SELECT count(*) FROM posts p WHERE p.nick IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM nicknames n WHERE n.author_id = p.author_id AND n.nick = p.nick)"
+    )
+    assert scalar(database_url, not_a_match) == 0
+    matched = "SELECT count(*) FROM posts WHERE author_id IN (SELECT author_id FROM nicknames)"
+    assert scalar(database_url, "SELECT count(nick) FROM posts") == scalar(database_url, matched)

@@ -251,13 +251,11 @@ class StepApplier:
 
 
 def _shown_sql(step: Step) -> list[str]:
-    """The SQL a reader of the log should see for a step: its statements, or the backfill's UPDATE shape."""
+    """The SQL a reader of the log should see for a step: its statements, or the backfill's batch shape."""
     if step.backfill is None:
         return step.sql
     b = step.backfill
-    where = f" AND ({b.where_sql})" if b.where_sql else ""
-    keys = f"{b.key_column} > $last AND {b.key_column} <= $upper"
-    return [f"UPDATE {b.table} SET {b.set_sql} WHERE {keys}{where}"]
+    return [b.statement_sql(bounds=f"{b.key_column} > $last AND {b.key_column} <= $upper")]
 
 
 def _error_name(error: Exception) -> str:

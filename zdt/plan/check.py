@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pglast import ast
+
+from zdt.analysis import names
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity
-from zdt.analysis.source import SqlSyntaxError
+from zdt.analysis.source import SqlSyntaxError, parse_statements
 from zdt.analysis.state import MigrationState
 from zdt.plan.model import MigrationPlan, Phase, Step
 from zdt.policy import PolicyViolation, check_script
@@ -45,6 +48,7 @@ def check_plan(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> l
     for step in plan.steps:
         problems.extend(_check_step_shape(step))
         problems.extend(_check_policy(step))
+        problems.extend(_check_backfill_shape(step))
         problems.extend(_analyse_step(step, state))
     return problems
 
@@ -84,13 +88,36 @@ def _check_policy(step: Step) -> list[PlanProblem]:
 
 def backfill_batch_sql(step: Step) -> str:
     """One batch of the step's backfill as the executor runs it, for the policy and the parser to judge:
-    the SET and WHERE fragments must not smuggle in anything but one UPDATE of the named table."""
+    the SET, FROM and WHERE fragments must not smuggle in anything but one UPDATE (or DELETE) of the
+    named table."""
     backfill = step.backfill
     assert backfill is not None
-    where = f"{backfill.key_column} > 0 AND {backfill.key_column} <= 1"
-    if backfill.where_sql:
-        where += f" AND ({backfill.where_sql})"
-    return f"UPDATE {backfill.table} SET {backfill.set_sql} WHERE {where}"
+    key = backfill.key_sql()
+    return backfill.statement_sql(bounds=f"{key} > 0 AND {key} <= 1")
+
+
+def _check_backfill_shape(step: Step) -> list[PlanProblem]:
+    """A batch must parse as exactly one UPDATE (one DELETE, for a deleting backfill) of its table."""
+    backfill = step.backfill
+    if backfill is None:
+        return []
+    try:
+        statements = parse_statements(backfill_batch_sql(step))
+    except SqlSyntaxError:
+        return []  # the policy check reports it
+    kind, verb = (ast.DeleteStmt, "DELETE") if backfill.delete else (ast.UpdateStmt, "UPDATE")
+    node = statements[0].node if len(statements) == 1 else None
+    if (
+        not isinstance(node, kind)
+        or node.relation is None
+        or names.of_range_var(node.relation) != backfill.table
+        or node.returningClause
+        or node.withClause
+    ):
+        return [
+            PlanProblem(step.id, f"backfill: a batch must be one {verb} of {backfill.table}, nothing else")
+        ]
+    return []
 
 
 def _analyse_step(step: Step, state: MigrationState) -> list[PlanProblem]:

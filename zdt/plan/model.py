@@ -81,19 +81,51 @@ class Timeouts(BaseModel):
 
 
 class Backfill(BaseModel):
-    """A batched UPDATE by primary-key ranges, run instead of ``Step.sql``.
+    """A batched UPDATE (or DELETE) by primary-key ranges, run instead of ``Step.sql``.
 
     ``set_sql`` is the SET list (``new_col = old_col``); ``where_sql`` selects rows still to do
-    (``new_col IS NULL``), so a re-run never touches a row twice.
+    (``new_col IS NULL``), so a re-run never touches a row twice. ``from_sql`` is the FROM list of an
+    ``UPDATE ... FROM`` (the USING list of a ``DELETE ... USING``), which ``where_sql`` joins to the table.
+    With ``delete`` each batch deletes the rows ``where_sql`` selects instead (``set_sql`` stays empty).
     """
 
     table: str
     key_column: str
-    set_sql: str
+    set_sql: str = ""
     where_sql: str | None = None
+    from_sql: str | None = None
+    delete: bool = False
     batch_size: int = 2_000
     pause_ms: int = 5
     target_batch_ms: int | None = 50
+
+    @model_validator(mode="after")
+    def _update_or_delete(self) -> Backfill:
+        if bool(self.set_sql) == self.delete:
+            raise ValueError("a backfill either sets columns (set_sql) or deletes rows (delete), not both")
+        return self
+
+    def statement_sql(self, bounds: str | None = None) -> str:
+        """One batch as text: ``UPDATE t SET ... [FROM ...] WHERE <bounds> AND (<where>)`` (or the
+        DELETE), for the gate, the log and the docs; without ``bounds``, the statement every batch runs
+        a key range of. The executor builds the same statement with the identifiers the server resolved."""
+        conditions = [bounds] if bounds else []
+        if self.where_sql:
+            conditions.append(f"({self.where_sql})" if bounds else self.where_sql)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        if self.delete:
+            using = f" USING {self.from_sql}" if self.from_sql else ""
+            return f"DELETE FROM {self.table}{using}{where}"
+        from_ = f" FROM {self.from_sql}" if self.from_sql else ""
+        return f"UPDATE {self.table} SET {self.set_sql}{from_}{where}"
+
+    def key_sql(self) -> str:
+        """The key column qualified by the table (``public.posts."id"``): unambiguous next to a FROM list."""
+        return f"{self.table}.{_quoted(self.key_column)}"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Step(BaseModel):
@@ -174,8 +206,14 @@ class MigrationPlan(BaseModel):
         raise KeyError(step_id)
 
     def content_hash(self) -> str:
-        """SHA-256 of everything that decides what runs (not the stamp itself, not the creation time)."""
-        data = self.model_dump(mode="json", exclude={"checked_hash", "created_at"})
+        """SHA-256 of everything that decides what runs (not the stamp itself, not the creation time).
+
+        Fields at their default are left out, so that a zdt release adding an optional field (with a
+        default that changes nothing) does not turn every stamped or half-applied plan into an "edited"
+        one. A changed default cannot slip through: the plan's JSON holds the old value explicitly, which
+        then differs from the new default and is hashed.
+        """
+        data = self.model_dump(mode="json", exclude={"checked_hash", "created_at"}, exclude_defaults=True)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     @model_validator(mode="after")

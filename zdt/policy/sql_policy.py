@@ -1,7 +1,8 @@
 """The SQL policy: every statement from a plan or a model is parsed (pglast) and checked here first.
 
 Never allowed, in any phase: DROP/CREATE/ALTER DATABASE, role and privilege-system changes (CREATE/ALTER/
-DROP ROLE, GRANT role), ALTER SYSTEM, COPY ... PROGRAM, functions that kill or signal other backends or
+DROP ROLE, GRANT role TO role, GRANT/REVOKE on anything but tables, sequences, schemas and functions),
+ALTER SYSTEM, COPY ... PROGRAM, functions that kill or signal other backends or
 touch the server's files. Destructive statements (DROP TABLE, DROP COLUMN, TRUNCATE) only in the contract
 phase. ``read_only`` mode (planner and compatibility tools) allows queries only. A DO block is judged by
 what it runs: every statement and expression in its PL/pgSQL body is checked like a statement of its
@@ -53,6 +54,15 @@ _FORBIDDEN_NODES: dict[type[ast.Node], str] = {
     ast.CreateTableSpaceStmt: "creating a tablespace",
     ast.DropTableSpaceStmt: "dropping a tablespace",
 }
+# Privileges on objects of the database's schema; role membership (GrantRoleStmt) is never allowed.
+_GRANTABLE = {
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_SEQUENCE,
+    ObjectType.OBJECT_SCHEMA,
+    ObjectType.OBJECT_FUNCTION,
+    ObjectType.OBJECT_PROCEDURE,
+    ObjectType.OBJECT_ROUTINE,
+}
 _READ_ONLY_NODES = (ast.SelectStmt, ast.ExplainStmt, ast.VariableShowStmt)
 _CONTRACT_ONLY_DROPS = {ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SCHEMA}
 
@@ -73,8 +83,10 @@ def check_statement(node: ast.Node, sql: str, *, phase: str | None = None, read_
         raise PolicyViolation(sql, f"{reason} is never allowed")
     if isinstance(node, ast.CopyStmt) and node.is_program:
         raise PolicyViolation(sql, "COPY ... PROGRAM runs a shell command on the server")
-    if isinstance(node, ast.GrantStmt) and node.objtype not in (ObjectType.OBJECT_TABLE,):
-        raise PolicyViolation(sql, "only GRANT/REVOKE on tables is allowed")
+    if isinstance(node, ast.GrantStmt) and node.objtype not in _GRANTABLE:
+        raise PolicyViolation(
+            sql, "only GRANT/REVOKE of privileges on tables, sequences, schemas and functions"
+        )
     forbidden = sorted({name.lower() for name in called_functions(node)} & FORBIDDEN_FUNCTIONS)
     if forbidden:
         raise PolicyViolation(sql, f"calls {', '.join(forbidden)}")

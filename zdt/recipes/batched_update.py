@@ -12,13 +12,18 @@ migrate:  Backfill(set = the statement's SET list, where = its WHERE) by the tab
           state. Otherwise (random(), score + 1) the SET is not idempotent: the executor's keyset
           progress alone keeps a row from being updated twice, and verification can only check that the
           columns are there.
+          ``UPDATE t SET ... FROM <list> WHERE <join>``: the batches keep the FROM list (deparsed from the
+          parse tree) and walk t's key, so each row of t is in one batch and, matched by several rows of
+          the list, is updated once with one of them, as the plain statement does. "Still to do" is then
+          ``NOT EXISTS (SELECT 1 FROM <list> WHERE <join> AND NOT <pending>)``: a row already equal to
+          one of its matches is skipped, and the same test verifies the end state.
 rollback: not needed when every updated column was added by the same plan (undoing the ADD COLUMN takes
           the values with it); otherwise irreversible — an UPDATE overwrites the only copy of the old
           values — which the plan gate rejects in the migrate phase, deliberately: copy the column first.
 
-Refused, with the reason: UPDATE ... FROM / RETURNING / WITH / WHERE CURRENT OF / ONLY / a table alias,
-multi-column or subscripted assignments, assignments to the key itself, and tables without a
-single-column primary key.
+Refused, with the reason: RETURNING / WITH / WHERE CURRENT OF / ONLY / a table alias, a FROM list that
+reads the updated table itself (each batch would see what earlier batches wrote), multi-column or
+subscripted assignments, assignments to the key itself, and tables without a single-column primary key.
 """
 
 from __future__ import annotations
@@ -28,10 +33,17 @@ from pglast.enums import A_Expr_Kind, BoolExprType, SubLinkType
 
 from zdt.analysis.fields import required
 from zdt.analysis.locks import LockMode
-from zdt.analysis.parse_tree import CatalogueTextError, has_subquery, referenced_columns, type_name_of
+from zdt.analysis.parse_tree import (
+    CatalogueTextError,
+    column_refs,
+    has_subquery,
+    referenced_columns,
+    type_name_of,
+)
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes._batch_key import require_batch_key
+from zdt.recipes._relations import relations_read
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
@@ -101,18 +113,28 @@ class BatchedUpdate(Recipe):
                 f"line {context.statement.line}: the UPDATE assigns {table}.{key}, the key the batches walk "
                 "by: batches would chase moving keys. Change keys by hand"
             )
-        pending = _pending_condition(context, table, assignments)
-        where = _and(node.whereClause, pending)
+        relation = required(node.relation, "UpdateStmt.relation")
+        from_list = tuple(node.fromClause or ())
+        pending = _pending_condition(context, table, assignments, relation if from_list else None)
+        if from_list:
+            still_to_do = (
+                _none_matching(from_list, _and(node.whereClause, _not(pending))) if pending else None
+            )
+            selected: ast.Node | None = _matching(from_list, node.whereClause)
+        else:
+            still_to_do, selected = pending, node.whereClause
+        where = _and(node.whereClause, still_to_do)
         settings = context.settings
         set_sql = ", ".join(render("{c} = ", c=column(name)) + deparse(value) for name, value in assignments)
         listed = ", ".join(targets)
+        joined = " joined to its FROM list" if from_list else ""
         return [
             context.step(
                 "batched-update",
                 phase=Phase.MIGRATE,
                 description=(
-                    f"UPDATE {table} SET {listed} in batches of {settings.batch_size} rows by {key}, each "
-                    "in its own short transaction"
+                    f"UPDATE {table}{joined} SET {listed} in batches of {settings.batch_size} rows by {key}, "
+                    "each in its own short transaction"
                     + (
                         "; rows already up to date are skipped, so re-runs do no work twice"
                         if pending is not None
@@ -125,10 +147,11 @@ class BatchedUpdate(Recipe):
                     key_column=key,
                     set_sql=set_sql,
                     where_sql=deparse(where) if where is not None else None,
+                    from_sql=", ".join(deparse(item) for item in from_list) or None,
                     batch_size=settings.batch_size,
                     pause_ms=settings.batch_pause_ms,
                 ),
-                verify=_verification(table, node.whereClause, pending, targets),
+                verify=_verification(table, selected, still_to_do, targets),
                 rollback=_rollback(context, table, targets),
                 lock=LockMode.ROW_EXCLUSIVE,
                 lock_duration=LockDuration.BATCHED,
@@ -142,8 +165,11 @@ class BatchedUpdate(Recipe):
 def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
     """What a keyset backfill of ``UPDATE <table> SET ... WHERE ...`` cannot express, refused by name."""
     reasons = []
-    if node.fromClause:
-        reasons.append("UPDATE ... FROM (put the other table in a subquery of the SET or WHERE)")
+    if table in relations_read(node.fromClause):
+        reasons.append(
+            f"a FROM list that reads {table} itself (each batch would see the rows earlier batches "
+            "changed: put the other rows in a temporary table first)"
+        )
     if node.returningClause:
         reasons.append("RETURNING (batches return nothing to the caller)")
     if node.withClause:
@@ -169,13 +195,17 @@ def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
 
 
 def _pending_condition(
-    context: PlanningContext, table: str, assignments: list[tuple[str, ast.Node]]
+    context: PlanningContext,
+    table: str,
+    assignments: list[tuple[str, ast.Node]],
+    qualifier: ast.RangeVar | None = None,
 ) -> ast.Node | None:
     """``a IS DISTINCT FROM CAST(x AS type) OR ...``: rows not yet as the UPDATE leaves them.
 
     Only when that end state is fixed: every value non-volatile and reading none of the assigned
     columns (``score + 1`` is never "done"). The cast to the column's type makes the comparison see the
-    value as stored (1.5 stored in an integer column is 2). None when it cannot be derived.
+    value as stored (1.5 stored in an integer column is 2). None when it cannot be derived. With a FROM
+    list, ``qualifier`` is the table as the statement names it: ``posts.a``, never another table's ``a``.
     """
     targets = {name for name, _ in assignments}
     volatility = context.snapshot.function_volatility if context.snapshot else None
@@ -184,7 +214,8 @@ def _pending_condition(
         if isinstance(value, ast.SetToDefault) or is_volatile(value, volatility):
             return None
         # A value reading an assigned column (score + 1) or other rows (a subquery) is never "done".
-        if targets & set(referenced_columns(value)) or has_subquery(value):
+        read = _columns_of_the_table(value, qualifier)
+        if targets & read or "*" in read or has_subquery(value):
             return None
         type_name = _type_name(context.state.column_type(table, name))
         if type_name is None:
@@ -193,13 +224,69 @@ def _pending_condition(
             ast.A_Expr(
                 kind=A_Expr_Kind.AEXPR_DISTINCT,
                 name=(ast.String(sval="="),),
-                lexpr=ast.ColumnRef(fields=(ast.String(sval=name),)),
+                lexpr=ast.ColumnRef(fields=_qualified(qualifier, name)),
                 rexpr=ast.TypeCast(arg=value, typeName=type_name),
             )
         )
     if len(conditions) == 1:
         return conditions[0]
     return ast.BoolExpr(boolop=BoolExprType.OR_EXPR, args=tuple(conditions))
+
+
+def _columns_of_the_table(value: ast.Node, relation: ast.RangeVar | None) -> set[str]:
+    """The columns of the updated table that ``value`` reads. Beside a FROM list, ``n.nick`` is another
+    table's column; a bare ``nick`` may be the table's (the plain statement would know), so it counts.
+    ``*`` in the result: the value reads the table's whole row."""
+    if relation is None:
+        return set(referenced_columns(value))
+    read: set[str] = set()
+    for reference in column_refs(value):
+        fields = reference.fields or ()
+        parts = [str(field.sval) for field in fields if isinstance(field, ast.String)]
+        if len(parts) < len(fields):  # a star: n.* reads none of the table's columns, posts.* all of them
+            if not parts or parts[-1] == relation.relname:
+                read.add("*")
+        elif len(parts) == 1 or parts[-2] == relation.relname:
+            read.add(parts[-1])
+    return read
+
+
+def _qualified(relation: ast.RangeVar | None, name: str) -> tuple[ast.String, ...]:
+    """The fields of a reference to column ``name`` of ``relation`` (bare without a relation)."""
+    if relation is None:
+        return (ast.String(sval=name),)
+    spelled = [relation.schemaname] if relation.schemaname else []
+    return tuple(
+        ast.String(sval=part) for part in [*spelled, required(relation.relname, "RangeVar.relname"), name]
+    )
+
+
+def _select_one(from_list: tuple[ast.Node, ...], where: ast.Node | None) -> ast.SelectStmt:
+    return ast.SelectStmt(
+        targetList=(ast.ResTarget(val=ast.A_Const(isnull=False, val=ast.Integer(ival=1))),),
+        fromClause=from_list,
+        whereClause=where,
+    )
+
+
+def _exists(select: ast.SelectStmt) -> ast.SubLink:
+    return ast.SubLink(subLinkType=SubLinkType.EXISTS_SUBLINK, subselect=select)
+
+
+def _not(condition: ast.Node | None) -> ast.Node | None:
+    return None if condition is None else ast.BoolExpr(boolop=BoolExprType.NOT_EXPR, args=(condition,))
+
+
+def _matching(from_list: tuple[ast.Node, ...], where: ast.Node | None) -> ast.Node:
+    """``EXISTS (SELECT 1 FROM <list> WHERE <where>)``: the row of the table has a match. Inside the
+    subquery the list's names shadow the outer statement's, and the table's columns are the outer row's:
+    the plain UPDATE ... FROM accepted no name that both could mean."""
+    return _exists(_select_one(from_list, where))
+
+
+def _none_matching(from_list: tuple[ast.Node, ...], where: ast.Node | None) -> ast.Node:
+    """``NOT EXISTS (SELECT 1 FROM <list> WHERE <where>)``."""
+    return ast.BoolExpr(boolop=BoolExprType.NOT_EXPR, args=(_matching(from_list, where),))
 
 
 def _type_name(formatted: str | None) -> ast.TypeName | None:
@@ -219,19 +306,17 @@ def _and(left: ast.Node | None, right: ast.Node | None) -> ast.Node | None:
 
 
 def _verification(
-    table: str, where: ast.Node | None, pending: ast.Node | None, targets: list[str]
+    table: str, selected: ast.Node | None, still_to_do: ast.Node | None, targets: list[str]
 ) -> Verification:
-    if pending is not None:
+    """No row the UPDATE selects (``selected``: its WHERE, or that the row has a match in the FROM list)
+    is still to do; only that the columns exist when "still to do" cannot be said."""
+    if still_to_do is not None:
         schema, relname = split_name(table)
-        left_over = ast.SelectStmt(
-            targetList=(ast.ResTarget(val=ast.A_Const(isnull=False, val=ast.Integer(ival=1))),),
-            fromClause=(ast.RangeVar(schemaname=schema, relname=relname, inh=True, relpersistence="p"),),
-            whereClause=_and(where, pending),
+        left_over = _select_one(
+            (ast.RangeVar(schemaname=schema, relname=relname, inh=True, relpersistence="p"),),
+            _and(selected, still_to_do),
         )
-        none_left = ast.BoolExpr(
-            boolop=BoolExprType.NOT_EXPR,
-            args=(ast.SubLink(subLinkType=SubLinkType.EXISTS_SUBLINK, subselect=left_over),),
-        )
+        none_left = ast.BoolExpr(boolop=BoolExprType.NOT_EXPR, args=(_exists(left_over),))
         query = faithful_sql(ast.SelectStmt(targetList=(ast.ResTarget(val=none_left),)))
         if query is not None:
             return Verification(

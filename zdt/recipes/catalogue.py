@@ -54,10 +54,7 @@ def _work(step: Step) -> list[str]:
         statements.append(_flat(body))
     if step.backfill is not None:
         backfill = step.backfill
-        where = f" WHERE {backfill.where_sql}" if backfill.where_sql else ""
-        statements.append(
-            f"in batches by {backfill.key_column}: UPDATE {backfill.table} SET {backfill.set_sql}{where}"
-        )
+        statements.append(f"in batches by {backfill.key_column}: {backfill.statement_sql()}")
     return statements
 
 

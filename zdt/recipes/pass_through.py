@@ -1,8 +1,9 @@
 """Statements that are already safe run as written, each still under lock_timeout, verified and reversible.
 
 CREATE TABLE / VIEW / SEQUENCE / TYPE, a nullable ADD COLUMN (or one with a non-volatile default on
-PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, comments, grants,
-enum labels, triggers, and indexes on tables created by the same plan. A statement zdt cannot verify or
+PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, enum labels,
+triggers, and indexes on tables created by the same plan (comments, grants, extensions and data
+changes have recipes of their own). A statement zdt cannot verify or
 undo is refused with a clear error rather than run blind.
 """
 
@@ -17,7 +18,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from zdt.analysis import names, types
-from zdt.analysis.fields import node_of, nodes_of, required
+from zdt.analysis.fields import node_of, required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
@@ -206,22 +207,6 @@ def _alter_enum(node: ast.AlterEnumStmt, context: PlanningContext) -> _Shape:
     )
 
 
-def _comment(node: ast.CommentStmt, context: PlanningContext) -> _Shape:
-    if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW):
-        raise PlanningError("zdt verifies comments on tables and views only")
-    relation = names.of_name_list(nodes_of(node.object, ast.String, "COMMENT ON TABLE's CommentStmt.object"))
-    expected = node.comment
-    return _Shape(
-        f"set the comment of {relation}",
-        Verification(
-            sql=render("SELECT obj_description(to_regclass({r}), 'pg_class')", r=literal(relation)),
-            expect=expected,
-            description="the comment is in place",
-        ),
-        Rollback(not_needed="a comment changes no behaviour"),
-    )
-
-
 def _alter_table(node: ast.AlterTableStmt, context: PlanningContext) -> _Shape:
     commands = list(node.cmds or ())
     if len(commands) != 1:
@@ -331,7 +316,6 @@ _HANDLERS: dict[type[ast.Node], _Handler] = {
     ast.IndexStmt: _create_index_on_new_table,
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
-    ast.CommentStmt: _comment,
     ast.AlterTableStmt: _alter_table,
 }
 
