@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.graph.cli_support import SQL, column_exists, prepare_target, session_id_in, zdt
@@ -126,3 +127,42 @@ def test_run_with_yes_goes_through_and_says_so(urls: tuple[str, str], tmp_path: 
     assert "step done s01-create-index" in done.stdout
     [log] = (tmp_path / "pads").glob("s-*/MIGRATION-LOG.md")
     assert "WAL paced to 500.0 MB/s" in log.read_text()  # --max-wal-rate reached the production backfill
+
+
+def test_run_a_migrations_folder_applies_what_is_pending_and_records_it(
+    urls: tuple[str, str], tmp_path: Path
+) -> None:
+    """A session takes the team's folder: the pending migrations run, and the tool's history says so."""
+    target, staging = urls
+    folder = tmp_path / "migrations"
+    for name, sql in (
+        ("1_badges.up.sql", "ALTER TABLE users ADD COLUMN badge_count integer;\n"),
+        ("1_badges.down.sql", "ALTER TABLE users DROP COLUMN badge_count;\n"),
+        ("2_badge_index.up.sql", "CREATE INDEX users_badge_count_idx ON users (badge_count);\n"),
+    ):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(sql)
+    common = [
+        "--database-url",
+        target,
+        "--staging-url",
+        staging,
+        "--state-url",
+        f"sqlite:///{tmp_path}/s.sqlite",
+    ]
+
+    done = zdt(
+        "run", "--sql", "migrations", "--yes", "--brain", "offline", "--out", "pads", *common, cwd=tmp_path
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "golang-migrate folder" in done.stdout and "2 pending of 2" in done.stdout
+    assert column_exists(target, "users", "badge_count")
+    assert "recorded in schema_migrations" in done.stdout.replace("\n", " ")
+    with psycopg.connect(target) as conn:
+        assert conn.execute("SELECT version, dirty FROM schema_migrations").fetchall() == [(2, False)]
+
+    again = zdt(
+        "run", "--sql", "migrations", "--yes", "--brain", "offline", "--out", "pads", *common, cwd=tmp_path
+    )
+    assert again.returncode == 0 and "nothing to run" in again.stdout

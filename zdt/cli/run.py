@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 
 from zdt.agents.brains import select_brain
 from zdt.agents.brains.mode import BrainMode
 from zdt.agents.errors import AgentError
+from zdt.cli.folder_input import FolderInput, read_folder_input
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
     EXIT_BAD_INPUT,
@@ -33,6 +35,8 @@ from zdt.graph.checkpoint import describe_store
 from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.runner import initial_state, new_session_id
 from zdt.graph.state import SessionRequest
+from zdt.migrations import MigrationFolderError, MigrationHistoryError
+from zdt.recipes.planner import joined_sql
 from zdt.sessions.scratchpads import point_latest
 
 
@@ -45,9 +49,29 @@ def _read(path: Path | None, what: str) -> str | None:
         raise fail(f"cannot read the {what} file {path}: {error}", EXIT_BAD_INPUT) from None
 
 
+def _pending_folder(path: Path | None, database_url: str) -> FolderInput | None:
+    """A migrations folder given as --sql: its migrations still pending on the target (exit 0 if none)."""
+    if path is None or not path.is_dir():
+        return None
+    try:
+        folder = read_folder_input(path, database_url, None)
+    except (MigrationFolderError, MigrationHistoryError, psycopg.Error) as error:
+        raise fail(f"cannot read the migrations folder {path}: {error}", EXIT_BAD_INPUT) from None
+    if not folder.migrations:
+        typer.echo(f"nothing to run: {folder.summary()}")
+        raise typer.Exit(0)
+    typer.echo(folder.summary())
+    return folder
+
+
 def run_command(
     prompt: str = typer.Argument("", metavar="PROMPT", help="What to change, in words."),
-    sql_file: Path | None = typer.Option(None, "--sql", metavar="FILE", help="The migration SQL."),
+    sql_file: Path | None = typer.Option(
+        None,
+        "--sql",
+        metavar="FILE|DIR",
+        help="The migration SQL, or a migrations folder (its pending ones).",
+    ),
     queries_file: Path | None = typer.Option(
         None,
         "--queries",
@@ -83,7 +107,8 @@ def run_command(
     ),
 ) -> None:
     """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
-    sql = _read(sql_file, "SQL")
+    folder = _pending_folder(sql_file, database_url)
+    sql = joined_sql(text for _, text in folder.sources) if folder else _read(sql_file, "SQL")
     queries = _read(queries_file, "queries")
     if not prompt.strip() and not (sql and sql.strip()):
         raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
@@ -99,6 +124,8 @@ def run_command(
         sql=sql,
         sql_source=str(sql_file) if sql_file else None,
         queries=queries,
+        sources=folder.sources if folder else [],
+        migrations=folder.planned if folder else [],
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )

@@ -45,4 +45,4 @@ def _record(conn: psycopg.Connection, planned: FolderMigration, durations: dict[
         record_applied(conn, folder, migration, execution_ms=elapsed_ms)
     except (MigrationHistoryError, psycopg.Error) as error:
         return f"{where} not recorded in {folder.history_table}: {error}"
-    return f"{where} recorded in {folder.history_table}"
+    return f"{planned.tool} migration {planned.key} recorded in {folder.history_table}"

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypedDict
 from pydantic import BaseModel, Field
 
 from zdt.agents.brains.mode import BrainMode
-from zdt.plan.model import MigrationPlan
+from zdt.plan.model import FolderMigration, MigrationPlan
 
 
 def utc_now() -> str:
@@ -68,6 +68,12 @@ class SessionRequest(BaseModel):
     sql: str | None = None
     sql_source: str | None = Field(default=None, description="File the SQL came from, if any.")
     queries: str | None = Field(default=None, description="Application queries to check compatibility with.")
+    sources: list[tuple[str, str]] = Field(
+        default_factory=list, description="(file, SQL) of each pending migration when the SQL is a folder's."
+    )
+    migrations: list[FolderMigration] = Field(
+        default_factory=list, description="Those migrations, recorded in their tool's history once done."
+    )
     target: str = Field(description="The production database, redacted (no password).")
     staging: str = Field(description="Where rehearsals run, redacted; 'embedded' for a throwaway server.")
 

@@ -83,7 +83,7 @@ def plan_sources(
         step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
     ordered, held_back = order_steps(planned)
     notes += held_back
-    sql_text = _joined(text for _, text in sources)
+    sql_text = joined_sql(text for _, text in sources)
     return MigrationPlan(
         id=plan_id or _plan_id(sql_text),
         source=sql_text,
@@ -113,7 +113,7 @@ def _plan_statement(context: PlanningContext, where: str) -> PlannedStatement:
     return PlannedStatement(statement.line, object_keys(statement.node), steps)
 
 
-def _joined(texts: Iterable[str]) -> str:
+def joined_sql(texts: Iterable[str]) -> str:
     """The files as one script, each ended by a semicolon so that no statement runs into the next."""
     given = list(texts)
     if len(given) == 1:

@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 from langgraph.runtime import Runtime
 
-from zdt.executor import ExecutionEvent, ExecutorError, apply_plan
+from zdt.executor import ExecutionEvent, ExecutorError, MigrationStatus, apply_plan
+from zdt.executor.history import record_in_history
 from zdt.graph.approvals import refusal
 from zdt.graph.context import SessionContext
 from zdt.graph.monitoring import MonitorCritical, Watch
@@ -84,11 +85,16 @@ def _execute(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
     if not result.ok:
         return _to_rollback(progress, watch, result.message, execution, result.failed_step)
     progress("finished", message=result.message)
+    recorded = (
+        record_in_history(plan, ctx.target_url, result) if result.status is MigrationStatus.DONE else []
+    )
+    for line in recorded:
+        progress("note", reason=line)
     return {
         "route": Route.NEXT.value,
-        "execution": execution,
+        "execution": execution | {"history": recorded},
         "monitor_verdicts": [monitor],
-        "log": log_entry("execute", result.message),
+        "log": log_entry("execute", "; ".join([result.message, *recorded])),
     }
 
 

@@ -18,7 +18,7 @@ from zdt.graph.progress import Progress
 from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.plan.check import check_plan
 from zdt.recipes.errors import PlanningError
-from zdt.recipes.planner import plan_sql
+from zdt.recipes.planner import plan_sources, plan_sql
 from zdt.reports.plan_report import write_plan_files
 from zdt.schema.snapshot import introspect
 
@@ -32,9 +32,19 @@ def plan_gate(state: SessionState, runtime: Runtime[SessionContext]) -> SessionU
             snapshot = introspect(conn)
     except psycopg.Error as error:
         return _stop(progress, f"cannot read the schema of {redact(ctx.target_url)}: {error}")
-    source = state.session_request().sql_source or "proposal"
+    request = state.session_request()
+    source = request.sql_source or "proposal"
     try:
-        plan = plan_sql(state.draft_sql or "", source=source, snapshot=snapshot)
+        unrevised = (state.draft_sql or "").strip() == (request.sql or "").strip()
+        if request.sources and unrevised:  # a folder's migrations as they are: plan them file by file
+            plan = plan_sources(request.sources, snapshot=snapshot, migrations=request.migrations)
+        else:
+            plan = plan_sql(state.draft_sql or "", source=source, snapshot=snapshot)
+            if request.sources:
+                revised = (
+                    "the SQL was revised from the folder's migrations: the tool's history is not updated"
+                )
+                plan = plan.model_copy(update={"notes": [*plan.notes, revised]})
     except (SqlSyntaxError, PlanningError) as error:
         return _findings(progress, state, ctx, [str(error)])
     problems = check_plan(plan, snapshot)
