@@ -30,3 +30,25 @@ def relations_read(parts: Iterable[ast.Node] | None) -> set[str]:
     for part in parts or ():
         visitor(part)
     return visitor.found
+
+
+def unbatchable_parts(node: ast.UpdateStmt | ast.DeleteStmt, verb: str) -> list[str]:
+    """What a keyset-batched UPDATE or DELETE cannot carry over from the statement, each with why.
+
+    ``verb`` is "update" or "delete", for the messages. Batches name the table itself, walk its
+    children with it, run in their own transactions and return nothing, so RETURNING, WITH, a cursor,
+    ONLY and an alias have no batched equivalent.
+    """
+    reasons = []
+    if node.returningClause:
+        reasons.append("RETURNING (batches return nothing to the caller)")
+    if node.withClause:
+        reasons.append("WITH (move the CTE into a subquery)")
+    if isinstance(node.whereClause, ast.CurrentOfExpr):
+        reasons.append("WHERE CURRENT OF (a cursor cannot span batches)")
+    relation = node.relation
+    if relation is not None and not relation.inh:
+        reasons.append(f"ONLY (batches {verb} the table with its children)")
+    if relation is not None and relation.alias is not None:
+        reasons.append("a table alias (the batches name the table itself: drop the alias)")
+    return reasons

@@ -43,7 +43,7 @@ from zdt.analysis.parse_tree import (
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes._batch_key import require_batch_key
-from zdt.recipes._relations import relations_read
+from zdt.recipes._relations import relations_read, unbatchable_parts
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
@@ -170,17 +170,7 @@ def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:
             f"a FROM list that reads {table} itself (each batch would see the rows earlier batches "
             "changed: put the other rows in a temporary table first)"
         )
-    if node.returningClause:
-        reasons.append("RETURNING (batches return nothing to the caller)")
-    if node.withClause:
-        reasons.append("WITH (move the CTE into a subquery)")
-    if isinstance(node.whereClause, ast.CurrentOfExpr):
-        reasons.append("WHERE CURRENT OF (a cursor cannot span batches)")
-    relation = required(node.relation, "UpdateStmt.relation")
-    if not relation.inh:
-        reasons.append("ONLY (batches update the table with its children)")
-    if relation.alias is not None:
-        reasons.append("a table alias (the batches name the table itself: drop the alias)")
+    reasons += unbatchable_parts(node, "update")
     for target in required(node.targetList, "UpdateStmt.targetList"):
         if isinstance(target.val, ast.MultiAssignRef):
             reasons.append("(a, b) = (...) assignments (write one assignment per column)")

@@ -49,7 +49,7 @@ from zdt.analysis.volatility import called_functions, is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
 from zdt.recipes._batch_key import primary_key_column, require_batch_key
-from zdt.recipes._relations import relations_read
+from zdt.recipes._relations import relations_read, unbatchable_parts
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
@@ -385,18 +385,7 @@ def _is_small(context: PlanningContext, table: str) -> bool:
 
 
 def _refuse_unbatchable(node: ast.DeleteStmt, table: str, line: int) -> None:
-    reasons = []
-    if node.returningClause:
-        reasons.append("RETURNING (batches return nothing to the caller)")
-    if node.withClause:
-        reasons.append("WITH (move the CTE into a subquery)")
-    if isinstance(node.whereClause, ast.CurrentOfExpr):
-        reasons.append("WHERE CURRENT OF (a cursor cannot span batches)")
-    relation = required(node.relation, "DeleteStmt.relation")
-    if not relation.inh:
-        reasons.append("ONLY (batches delete from the table with its children)")
-    if relation.alias is not None:
-        reasons.append("a table alias (the batches name the table itself: drop the alias)")
+    reasons = unbatchable_parts(node, "delete from")
     if table in relations_read(node.usingClause):
         reasons.append(
             f"a USING list that reads {table} itself (each batch would see earlier batches' deletes)"
