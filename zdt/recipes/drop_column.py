@@ -62,7 +62,10 @@ RESTORE_FROM_BACKUP = "a dropped column's values cannot be read back: rollback m
 
 class DropColumnInContract(Recipe):
     id = "drop-column"
-    summary = "Drop columns in the contract phase, after a check that no index, view or constraint uses them."
+    summary = (
+        "Drop columns in the contract phase: their indexes and constraints first, one step each, then a "
+        "check that nothing uses them."
+    )
     examples = (
         RecipeExample(
             title="a column the new release no longer uses",
@@ -81,6 +84,38 @@ class DropColumnInContract(Recipe):
             old_queries=(
                 "SELECT id, title, legacy_flags FROM posts WHERE id = 1",
                 "INSERT INTO posts (id, title, legacy_flags) VALUES (12001, 'written by the old release', 0)",
+            ),
+            new_queries=(
+                "SELECT id, title FROM posts WHERE id = 1",
+                "INSERT INTO posts (id, title) VALUES (12001, 'written by the new release')",
+            ),
+        ),
+        RecipeExample(
+            title="a column an index and a foreign key use",
+            schema="""
+                CREATE TABLE authors (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO authors SELECT g, 'author ' || g FROM generate_series(1, 100) g;
+                CREATE TABLE posts (
+                    id bigint PRIMARY KEY, title text NOT NULL, author_id bigint REFERENCES authors (id)
+                );
+                INSERT INTO posts SELECT g, 'post ' || g, 1 + g % 100 FROM generate_series(1, 12000) g;
+                CREATE INDEX posts_author_id_idx ON posts (author_id);
+                ANALYZE authors, posts;
+            """,
+            sql="ALTER TABLE posts DROP COLUMN author_id;",
+            plan="""
+                contract s01-drop-index-posts_author_id_idx
+                    DROP INDEX CONCURRENTLY "public"."posts_author_id_idx"
+                contract s01-drop-constraint-posts_author_id_fkey
+                    ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_id_fkey"
+                contract s01-check-author_id-unused
+                    check: nothing in the database uses public.posts.author_id
+                contract s01-drop-author_id (irreversible)
+                    ALTER TABLE posts DROP COLUMN author_id
+            """,
+            old_queries=(
+                "SELECT p.id, a.name FROM posts p JOIN authors a ON a.id = p.author_id WHERE p.author_id = 1",
+                "INSERT INTO posts (id, title, author_id) VALUES (12001, 'written by the old release', 1)",
             ),
             new_queries=(
                 "SELECT id, title FROM posts WHERE id = 1",
