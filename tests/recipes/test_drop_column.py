@@ -192,6 +192,20 @@ def test_an_index_on_two_dropped_columns_is_dropped_once(
     assert scalar(database_url, checks.column_absent("public.posts", "body")) is True
 
 
+def test_later_statements_know_the_constraints_went_with_the_column(conn: psycopg.Connection) -> None:
+    create_posts(conn)
+    conn.execute(AUTHOR_ID_USERS)
+    plan = plan_sql(
+        "ALTER TABLE posts DROP COLUMN author_id;\n"
+        "ALTER TABLE posts DROP CONSTRAINT IF EXISTS posts_author_id_fkey;",
+        snapshot=introspect(conn),
+    )
+    assert [step.id for step in plan.steps if step.id.startswith("s02")] == []
+    assert any(
+        "posts_author_id_fkey of public.posts is dropped earlier in this file" in n for n in plan.notes
+    )
+
+
 @pytest.mark.parametrize(
     ("schema", "column", "refusal"),
     [

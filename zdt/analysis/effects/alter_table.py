@@ -16,7 +16,7 @@ from zdt.analysis import column_dependents, names, types
 from zdt.analysis.effects.base import Effect
 from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
-from zdt.analysis.parse_tree import parse_index
+from zdt.analysis.parse_tree import CatalogueTextError, parse_index
 from zdt.analysis.state import MigrationState
 from zdt.analysis.volatility import is_volatile
 
@@ -362,14 +362,24 @@ def _drop_column_dependents(column: str, table: str, state: MigrationState, effe
     info = state.table(table)
     if info is None:
         return
-    for index in column_dependents.indexes_using(info, column):
-        effect.dropped.add(index.name)
-        if index.constraint:  # a key or EXCLUDE constraint, named as its index
-            name = required(parse_index(index.definition).idxname, "pg_get_indexdef()'s IndexStmt.idxname")
-            effect.constraint_changes.append((table, name, False))
+    try:
+        indexes = column_dependents.indexes_using(info, column)
+        checks = column_dependents.checks_using(info, column)
+        key_names = [
+            required(parse_index(index.definition).idxname, "pg_get_indexdef()'s IndexStmt.idxname")
+            for index in indexes
+            if index.constraint  # a key or EXCLUDE constraint, named as its index
+        ]
+    except (CatalogueTextError, parser.ParseError):
+        effect.notes.append(
+            f"the catalog's definitions on {table} do not parse: what goes with {column} unknown"
+        )
+        return
+    effect.dropped.update(index.name for index in indexes)
+    effect.constraint_changes.extend((table, name, False) for name in key_names)
     for foreign_key in column_dependents.foreign_keys_using(info, column):
         effect.constraint_changes.append((table, foreign_key.name, False))
-    for check in column_dependents.checks_using(info, column):
+    for check in checks:
         effect.constraint_changes.append((table, check.name, False))
 
 
