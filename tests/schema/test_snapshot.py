@@ -61,3 +61,24 @@ def test_extension_objects_are_left_out_and_the_fingerprint_ignores_definitions(
     assert fingerprint_of(conn) == before == introspect(conn).fingerprint()
     assert introspect(conn, definitions=False).views == {}
     conn.execute("ALTER EXTENSION plpgsql DROP FUNCTION owned()")
+
+
+def test_what_uses_each_column_is_read_for_indexes_views_and_triggers(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int, c int, UNIQUE (a, c))")
+    conn.execute("CREATE INDEX t_c_idx ON t (c)")
+    conn.execute("CREATE VIEW v AS SELECT id, c FROM t")
+    conn.execute("CREATE VIEW w AS SELECT count(*) FROM t")
+    conn.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+    conn.execute("CREATE TRIGGER t_c BEFORE UPDATE OF c ON t FOR EACH ROW EXECUTE FUNCTION touch()")
+    conn.execute(
+        "CREATE TRIGGER t_a BEFORE UPDATE ON t FOR EACH ROW WHEN (NEW.a > 0) EXECUTE FUNCTION touch()"
+    )
+    conn.execute("CREATE TRIGGER t_any BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch()")
+    table = introspect(conn).tables["public.t"]
+    assert {index.name: index.constraint for index in table.indexes} == {
+        "public.t_pkey": "p",
+        "public.t_a_c_key": "u",
+        "public.t_c_idx": "",
+    }
+    assert table.view_columns == {"public.v": ["c", "id"], "public.w": []}
+    assert table.trigger_columns == {"t_c": ["c"], "t_a": ["a"]}  # UPDATE OF and WHEN; t_any uses none

@@ -56,6 +56,9 @@ class PlanningContext:
     prefix: str = "s1"
     # How many constraint changes the script made before this statement (the state has moved past it).
     constraint_changes_before: int | None = None
+    # The relations the script dropped before this statement (None: as the state has them now); a DROP
+    # COLUMN drops the indexes on the column, so the state alone would count them as dropped earlier.
+    dropped_before: frozenset[str] | None = None
     # What the planner should tell about this statement (a statement with nothing to do says why here).
     notes: list[str] = field(default_factory=list)
 
@@ -82,6 +85,11 @@ class PlanningContext:
         """Whether the statements before this one left constraint ``name`` of ``table`` added (True) or
         dropped (False); None when none of them touched it, and the snapshot tells."""
         return self.state.constraint_change(table, name, within=self.constraint_changes_before)
+
+    def dropped_earlier(self, relation: str) -> bool:
+        """Whether a statement before this one dropped ``relation`` (a table, view or index)."""
+        dropped = self.state.dropped if self.dropped_before is None else self.dropped_before
+        return relation in dropped
 
     def is_existing(self, relation: str | None) -> bool:
         return relation is not None and not self.state.is_new(relation)

@@ -44,7 +44,13 @@ from zdt.analysis.fields import node_of, required
 from zdt.analysis.locks import LockMode
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
-from zdt.recipes._not_null_route import drop_not_null_step, primary_key_columns
+from zdt.recipes._constraint_rebuild import (
+    foreign_keys_to,
+    re_add_constraint,
+    re_add_note,
+    referenced_columns,
+)
+from zdt.recipes._not_null_route import drop_not_null_step
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
     PlanningContext,
@@ -59,7 +65,7 @@ from zdt.recipes.base import (
     with_changes,
 )
 from zdt.recipes.errors import PlanningError
-from zdt.schema.snapshot import CheckInfo, ForeignKeyInfo, IndexInfo, SchemaSnapshot, TableInfo
+from zdt.schema.snapshot import CheckInfo, ForeignKeyInfo, IndexInfo, TableInfo
 
 CHECK, FOREIGN_KEY, NOT_NULL, UNIQUE, PRIMARY_KEY = (
     "CHECK",
@@ -208,7 +214,8 @@ class DropConstraint(Recipe):
         if found.kind in _LOOSENING:
             phase = Phase.EXPAND
             why = "only a loosening: whatever the running release writes still passes"
-            rollback = _re_add(context, table, name, found)
+            assert isinstance(found.known, CheckInfo | ForeignKeyInfo)
+            rollback = re_add_constraint(context.statement.line, table, name, found.known)
         else:
             phase = Phase.CONTRACT
             why = (
@@ -336,34 +343,6 @@ def _find(context: PlanningContext, info: TableInfo | None, name: str) -> _Const
     return None
 
 
-def _re_add(context: PlanningContext, table: str, name: str, found: _Constraint) -> Rollback:
-    """CHECK / FOREIGN KEY back from its definition: NOT VALID, then VALIDATE (if it was valid)."""
-    known = found.known
-    assert isinstance(known, CheckInfo | ForeignKeyInfo)
-    t, n = ident(table), column(name)
-    text = render("ALTER TABLE {t} ADD CONSTRAINT {n} ", t=t, n=n) + known.definition
-    statement = node_of(parser.parse_sql(text)[0].stmt, ast.AlterTableStmt, "pg_get_constraintdef()")
-    command = required(statement.cmds, "AlterTableStmt.cmds")[0]
-    constraint = node_of(command.def_, ast.Constraint, "pg_get_constraintdef()")
-    changes: dict[str, object] = {"skip_validation": True, "initially_valid": False}
-    if isinstance(known, ForeignKeyInfo):  # printed unqualified when its schema is on the search_path
-        schema, relname = split_name(known.referenced_table)
-        pktable = required(constraint.pktable, "FOREIGN KEY's Constraint.pktable")
-        changes["pktable"] = with_changes(pktable, schemaname=schema, relname=relname)
-    add = faithful_sql(
-        with_changes(statement, cmds=(with_changes(command, def_=with_changes(constraint, **changes)),))
-    )
-    if add is None:
-        raise PlanningError(
-            f"line {context.statement.line}: zdt cannot print ADD CONSTRAINT {name} ({known.definition}) "
-            "faithfully, so dropping it could not be undone; drop it by hand"
-        )
-    statements = [render("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {n}", t=t, n=n), add]
-    if known.validated:
-        statements.append(render("ALTER TABLE {t} VALIDATE CONSTRAINT {n}", t=t, n=n))
-    return Rollback(sql=statements, transactional=False)
-
-
 def _rebuild_key(table: str, name: str, found: _Constraint) -> Rollback:
     """UNIQUE / PRIMARY KEY back: its index rebuilt CONCURRENTLY from pg_get_indexdef, then attached."""
     known = found.known
@@ -395,9 +374,8 @@ def _rollback_note(found: _Constraint) -> str:
             "rollback: the unique index rebuilt CONCURRENTLY from its definition, then attached USING INDEX "
             "(the build fails if duplicates arrived meanwhile)"
         )
-    validated = isinstance(found.known, CheckInfo | ForeignKeyInfo) and found.known.validated
-    then = ", then VALIDATE (the validation fails if violating rows arrived meanwhile)" if validated else ""
-    return f"rollback: re-added NOT VALID from its definition{then}"
+    assert isinstance(found.known, CheckInfo | ForeignKeyInfo)
+    return re_add_note(found.known)
 
 
 def _refuse_referenced_key(context: PlanningContext, table: str, name: str, found: _Constraint) -> None:
@@ -407,28 +385,9 @@ def _refuse_referenced_key(context: PlanningContext, table: str, name: str, foun
     assert isinstance(known, IndexInfo) and snapshot is not None
     index = node_of(parser.parse_sql(known.definition)[0].stmt, ast.IndexStmt, "pg_get_indexdef()")
     key = [param.name for param in index.indexParams or ()]
-    for referencing, foreign_key in _foreign_keys_to(snapshot, table):
-        if _referenced_columns(snapshot, table, foreign_key) == key:
+    for referencing, foreign_key in foreign_keys_to(snapshot, table):
+        if referenced_columns(snapshot, table, foreign_key) == key:
             raise PlanningError(
                 f"line {context.statement.line}: {name} is the key foreign key {foreign_key.name} of "
                 f"{referencing} references: drop that foreign key first, in its own statement"
             )
-
-
-def _foreign_keys_to(snapshot: SchemaSnapshot, table: str) -> list[tuple[str, ForeignKeyInfo]]:
-    return [
-        (info.name, foreign_key)
-        for info in snapshot.tables.values()
-        for foreign_key in info.foreign_keys
-        if foreign_key.referenced_table == table
-    ]
-
-
-def _referenced_columns(snapshot: SchemaSnapshot, table: str, foreign_key: ForeignKeyInfo) -> list[str]:
-    """The columns of ``table`` a foreign key references (its primary key's, when it names none)."""
-    text = "ALTER TABLE t ADD CONSTRAINT c " + foreign_key.definition
-    statement = node_of(parser.parse_sql(text)[0].stmt, ast.AlterTableStmt, "pg_get_constraintdef()")
-    constraint = node_of(required(statement.cmds, "AlterTableStmt.cmds")[0].def_, ast.Constraint, "FK")
-    columns = [attr.sval for attr in constraint.pk_attrs or ()]
-    info = snapshot.table(table)
-    return columns or (primary_key_columns(info) if info else [])

@@ -19,16 +19,14 @@ rollback: DROP INDEX CONCURRENTLY IF EXISTS (an INVALID leftover of a failed run
 
 from __future__ import annotations
 
-from pglast import ast, parser
+from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
 from zdt.analysis import names
-from zdt.analysis.fields import node_of
-from zdt.analysis.locks import LockMode
-from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
-from zdt.recipes import _checks as checks
-from zdt.recipes._reprint import faithful_sql, required_sql
-from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, ident, render, with_changes
+from zdt.plan.model import Step
+from zdt.recipes._index_drop import drop_index_step
+from zdt.recipes._reprint import required_sql
+from zdt.recipes.base import PlanningContext, Recipe, RecipeExample, with_changes
 from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import IndexInfo
 
@@ -102,21 +100,14 @@ class DropIndexConcurrently(Recipe):
                 "constraint (ALTER TABLE ... DROP CONSTRAINT), not the index"
             )
         single = with_changes(node, objects=(object_names,), concurrent=True)
-        on = f" on {table}" if table else ""
-        return context.step(
-            suffix,
-            phase=Phase.CONTRACT,
-            description=(
-                f"drop index {index}{on} concurrently (ShareUpdateExclusiveLock: reads and writes go on); "
-                "only once no running release needs it for speed or, if unique, for correctness"
-            ),
-            sql=[required_sql(single, context.statement.line, f"DROP INDEX CONCURRENTLY {index}")],
-            transactional=False,
-            verify=Verification(sql=checks.relation_absent(index), description=f"{index} is gone"),
-            rollback=_rebuild(index, known),
-            lock=LockMode.SHARE_UPDATE_EXCLUSIVE,
-            lock_duration=LockDuration.NONE,
-            tables=[table] if table else [],
+        return drop_index_step(
+            context,
+            suffix=suffix,
+            index=index,
+            table=table,
+            drop_sql=required_sql(single, context.statement.line, f"DROP INDEX CONCURRENTLY {index}"),
+            known=known,
+            why="only once no running release needs it for speed or, if unique, for correctness",
             recipe=self.id,
         )
 
@@ -134,27 +125,3 @@ def _snapshot_index(context: PlanningContext, table: str | None, index: str) -> 
     if info is None:
         return None
     return next((known for known in info.indexes if known.name == index), None)
-
-
-def _rebuild(index: str, known: IndexInfo | None) -> Rollback:
-    """CREATE INDEX CONCURRENTLY from the definition PostgreSQL itself printed before the drop."""
-    if known is None:
-        return Rollback(
-            irreversible=(
-                f"the definition of {index} is unknown without a schema snapshot: plan against the "
-                "database to get a rebuild as rollback"
-            )
-        )
-    definition = node_of(parser.parse_sql(known.definition)[0].stmt, ast.IndexStmt, "pg_get_indexdef()")
-    rebuild = faithful_sql(with_changes(definition, concurrent=True))
-    if rebuild is None:
-        return Rollback(
-            irreversible=(
-                f"zdt cannot print a faithful CREATE INDEX CONCURRENTLY for {index} ({known.definition}); "
-                "recreate it by hand from that definition if needed"
-            )
-        )
-    # A failed concurrent drop or build leaves an INVALID index under the name: clear it first, so the
-    # rebuild never stops at IF NOT EXISTS in front of a useless index.
-    leftover = render("DROP INDEX CONCURRENTLY IF EXISTS {i}", i=ident(index))
-    return Rollback(sql=[leftover, rebuild], transactional=False)

@@ -140,6 +140,7 @@ def planning_contexts(
     statements = _prepared_statements(parse_statements(sql_text, source), notes if notes is not None else [])
     for number, statement in enumerate(statements, start=first_number):
         changes_before = len(state.constraint_changes)
+        dropped_before = frozenset(state.dropped)
         report = analyse_statement(statement, state)
         yield PlanningContext(
             statement,
@@ -148,6 +149,7 @@ def planning_contexts(
             settings,
             prefix=f"s{number:02d}",
             constraint_changes_before=changes_before,
+            dropped_before=dropped_before,
         )
 
 

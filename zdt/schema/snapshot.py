@@ -42,6 +42,10 @@ class IndexInfo(BaseModel):
     unique: bool
     primary: bool
     valid: bool
+    constraint: str = Field(
+        default="",
+        description="pg_constraint.contype of the constraint the index backs: p, u or x; '' for none.",
+    )
 
 
 class ForeignKeyInfo(BaseModel):
@@ -63,7 +67,15 @@ class TableInfo(BaseModel):
     foreign_keys: list[ForeignKeyInfo] = Field(default_factory=list)
     referenced_by: list[str] = Field(default_factory=list)
     dependent_views: list[str] = Field(default_factory=list)
+    view_columns: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Each dependent view -> the columns of this table it reads (pg_depend), by name.",
+    )
     triggers: list[str] = Field(default_factory=list)
+    trigger_columns: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Each trigger using columns (UPDATE OF, WHEN) -> those columns (pg_depend).",
+    )
     partitions: list[str] = Field(default_factory=list)
     tablespace: str | None = Field(default=None, description="None: the database's default tablespace.")
 
@@ -214,7 +226,10 @@ _INDEXES = f"""
 SELECT format('%I.%I', n.nspname, t.relname) AS table_name,
        format('%I.%I', n.nspname, c.relname) AS name,
        pg_get_indexdef(i.indexrelid) AS definition, i.indisunique AS unique,
-       i.indisprimary AS primary, i.indisvalid AS valid
+       i.indisprimary AS primary, i.indisvalid AS valid,
+       coalesce((SELECT con.contype::text FROM pg_constraint con
+                 WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                   AND con.contype IN ('p', 'u', 'x') LIMIT 1), '') AS constraint
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_index i ON i.indexrelid = c.oid
@@ -223,19 +238,27 @@ WHERE {_USER_SCHEMA}
 """
 
 _VIEW_DEPENDENCIES = f"""
-SELECT DISTINCT format('%I.%I', n.nspname, c.relname) AS table_name,
-       format('%I.%I', vn.nspname, v.relname) AS view_name
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name,
+       format('%I.%I', vn.nspname, v.relname) AS view_name,
+       coalesce(array_agg(DISTINCT a.attname) FILTER (WHERE a.attname IS NOT NULL), '{{}}') AS columns
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_depend d ON d.refobjid = c.oid AND d.classid = 'pg_rewrite'::regclass
 JOIN pg_rewrite r ON r.oid = d.objid
 JOIN pg_class v ON v.oid = r.ev_class
 JOIN pg_namespace vn ON vn.oid = v.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
 WHERE {_USER_SCHEMA} AND v.oid <> c.oid
+GROUP BY 1, 2
 """
 
 _TRIGGERS = f"""
-SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name,
+       ARRAY(SELECT a.attname FROM pg_depend d
+             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = tg.oid
+               AND d.refclassid = 'pg_class'::regclass AND d.refobjid = tg.tgrelid AND d.refobjsubid > 0
+             ORDER BY a.attnum) AS columns
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_trigger tg ON tg.tgrelid = c.oid
@@ -395,16 +418,20 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: boo
                         unique=row["unique"],
                         primary=row["primary"],
                         valid=row["valid"],
+                        constraint=row["constraint"],
                     )
                 )
         for row in cur.execute(_VIEW_DEPENDENCIES):
             table = tables.get(row["table_name"])
             if table is not None:
                 table.dependent_views.append(row["view_name"])
+                table.view_columns[row["view_name"]] = list(row["columns"])
         for row in cur.execute(_TRIGGERS):
             table = tables.get(row["table_name"])
             if table is not None:
                 table.triggers.append(row["name"])
+                if row["columns"]:
+                    table.trigger_columns[row["name"]] = list(row["columns"])
         casts = [(row["source"], row["target"]) for row in cur.execute(_BINARY_CASTS)]
         volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
         enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}

@@ -12,10 +12,11 @@ from pglast import ast, parser
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, NullTestType, ObjectType
 
-from zdt.analysis import names, types
+from zdt.analysis import column_dependents, names, types
 from zdt.analysis.effects.base import Effect
 from zdt.analysis.fields import node_of, nodes_of, required
 from zdt.analysis.locks import LockMode
+from zdt.analysis.parse_tree import CatalogueTextError, parse_index
 from zdt.analysis.state import MigrationState
 from zdt.analysis.volatility import is_volatile
 
@@ -129,6 +130,7 @@ def _apply_command(
     elif subtype == AT.AT_DropColumn:
         column = required(command.name, "DROP COLUMN's AlterTableCmd.name")
         _lock_referenced_by_column_fks(column, table, state, effect)
+        _drop_column_dependents(column, table, state, effect)
     elif subtype in _REWRITING_COMMANDS and _is_partitioned(table, state):
         effect.notes.append(f"{table} is partitioned: only the default for future partitions changes")
     elif subtype in _REWRITING_COMMANDS or subtype == AT.AT_SetExpression:
@@ -353,6 +355,32 @@ def _lock_referenced_by_column_fks(column: str, table: str, state: MigrationStat
     for foreign_key in info.foreign_keys if info else ():
         if column in foreign_key.columns and foreign_key.referenced_table != table:
             effect.lock(foreign_key.referenced_table, AE)
+
+
+def _drop_column_dependents(column: str, table: str, state: MigrationState, effect: Effect) -> None:
+    """The indexes and constraints PostgreSQL drops with the column are gone for later statements too."""
+    info = state.table(table)
+    if info is None:
+        return
+    try:
+        indexes = column_dependents.indexes_using(info, column)
+        checks = column_dependents.checks_using(info, column)
+        key_names = [
+            required(parse_index(index.definition).idxname, "pg_get_indexdef()'s IndexStmt.idxname")
+            for index in indexes
+            if index.constraint  # a key or EXCLUDE constraint, named as its index
+        ]
+    except (CatalogueTextError, parser.ParseError):
+        effect.notes.append(
+            f"the catalog's definitions on {table} do not parse: what goes with {column} unknown"
+        )
+        return
+    effect.dropped.update(index.name for index in indexes)
+    effect.constraint_changes.extend((table, name, False) for name in key_names)
+    for foreign_key in column_dependents.foreign_keys_using(info, column):
+        effect.constraint_changes.append((table, foreign_key.name, False))
+    for check in checks:
+        effect.constraint_changes.append((table, check.name, False))
 
 
 def _validate_constraint(
