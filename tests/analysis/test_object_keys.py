@@ -20,7 +20,11 @@ def _keys(sql: str) -> ObjectKeys:
         ("DROP INDEX IF EXISTS t_a_idx", "CREATE INDEX t_a_idx ON t (a, b)", ("relation", "public.t_a_idx")),
         ("ALTER TABLE t DROP COLUMN b", "ALTER TABLE t ADD COLUMN b int", ("column", "public.t.b")),
         ("ALTER TABLE t DROP COLUMN b", "CREATE INDEX t_b ON t (b)", ("column", "public.t.b")),
-        ("ALTER TABLE t DROP CONSTRAINT t_pkey", "ALTER TABLE t ADD PRIMARY KEY (id)", None),
+        (
+            "ALTER TABLE t DROP CONSTRAINT t_pkey",
+            "ALTER TABLE t ADD PRIMARY KEY (id)",
+            ("constraint", "public.t.t_pkey"),
+        ),
         (
             "ALTER TABLE t DROP CONSTRAINT t_pkey",
             "ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (id)",

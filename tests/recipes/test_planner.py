@@ -82,3 +82,21 @@ def test_every_refusal_names_its_line() -> None:
     sql = "CREATE TABLE t (id int);\n\nALTER TABLE t ADD CHECK (id > 0);"
     with pytest.raises(PlanningError, match=r"^line 3: "):
         plan_sql(sql)
+
+
+def test_a_statement_using_a_column_an_earlier_type_change_renames_is_refused(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    """crates.io's use_jsonb_for_features: the type change ends with features_zdt_new, so the next
+    statement's ``features`` would not exist when it runs; the refusal says why and what to write."""
+    conn.execute("CREATE TABLE versions (id bigint PRIMARY KEY, features text)")
+    conn.execute("INSERT INTO versions SELECT g, '{}' FROM generate_series(1, 12000) g")
+    conn.execute("ANALYZE versions")
+    sql = (
+        "ALTER TABLE versions ALTER COLUMN features SET DATA TYPE jsonb USING features::jsonb;\n"
+        "ALTER TABLE versions ALTER COLUMN features SET DEFAULT '{}';\n"
+    )
+    with psycopg.connect(database_url) as reader:
+        snapshot = introspect(reader)
+    with pytest.raises(PlanningError, match=r"^line 2: uses column public\.versions\.features, but line 1 "):
+        plan_sql(sql, snapshot=snapshot)

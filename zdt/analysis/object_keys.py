@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
-from pglast.enums import ObjectType
+from pglast.enums import ConstrType, ObjectType
 from pglast.stream import maybe_double_quote_name
 from pglast.visitors import Visitor
 
@@ -174,6 +174,9 @@ def _altered(table: str, node: ast.AlterTableStmt) -> list[Key]:
         if command.subtype in CONSTRAINT_COMMANDS:
             constraint = command.def_ if isinstance(command.def_, ast.Constraint) else None
             name = constraint.conname if constraint is not None else command.name
+            if not name and constraint is not None and constraint.contype == ConstrType.CONSTR_PRIMARY:
+                relname = node.relation.relname if node.relation is not None else None
+                name = names.stored_name(f"{relname}_pkey") if relname else None  # PostgreSQL's own name
             keys += _in_table("constraint", table, name)
             if name:  # a UNIQUE / PRIMARY KEY constraint's index shares its name, in the table's schema
                 keys.append(("relation", f"{table.rsplit('.', 1)[0]}.{maybe_double_quote_name(name)}"))

@@ -13,10 +13,12 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 
 from pglast import ast, parser
+from pglast.stream import maybe_double_quote_name
 
+from zdt.analysis import names
 from zdt.analysis.analyser import analyse_statement, new_state
 from zdt.analysis.fields import ParseTreeShapeError, required
-from zdt.analysis.object_keys import object_keys
+from zdt.analysis.object_keys import Key, describe, object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.analysis.state import MigrationState
@@ -72,13 +74,17 @@ def plan_sources(
     planned: list[PlannedStatement] = []
     several = len(sources) > 1
     step_ids: list[list[str]] = []
+    renamed: dict[Key, str] = {}  # columns an earlier statement's recipe leaves under another name
     for name, text in sources:
         where = f"{name}: " if several else ""
         first = len(planned)
         for context in planning_contexts(
             text, state, source=name, settings=settings, notes=notes, first_number=len(planned) + 1
         ):
-            planned.append(_plan_statement(context, where))
+            statement = _plan_statement(context, where)
+            _refuse_uses_of_renamed(statement, renamed, where)
+            renamed.update(_renamed_by(statement))
+            planned.append(statement)
             notes += context.notes
         step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
     ordered, held_back = order_steps(planned)
@@ -96,6 +102,31 @@ def plan_sources(
             for migration, ids in zip(migrations, step_ids, strict=False)
         ],
     )
+
+
+def _renamed_by(statement: PlannedStatement) -> dict[Key, str]:
+    """The columns whose recipe ends with them under a new name (a type change: ``c`` -> ``c_zdt_new``)."""
+    found: dict[Key, str] = {}
+    for step in statement.steps:
+        for sql_text in step.end_state_sql:
+            for raw in parser.parse_sql(sql_text):
+                node = raw.stmt
+                if isinstance(node, ast.RenameStmt) and node.relation is not None and node.subname:
+                    table = names.of_range_var(node.relation)
+                    key = ("column", f"{table}.{maybe_double_quote_name(node.subname)}")
+                    found[key] = f"line {statement.line} leaves it as {node.newname}"
+    return found
+
+
+def _refuse_uses_of_renamed(statement: PlannedStatement, renamed: dict[Key, str], where: str) -> None:
+    """A later statement naming a column an earlier type change renamed would run against a column that
+    no longer exists by then: refuse it, saying how to write the file instead."""
+    for key in sorted((statement.keys.defines | statement.keys.mentions) & renamed.keys()):
+        raise PlanningError(
+            f"{where}line {statement.line}: uses {describe(key)}, but {renamed[key]} (zdt changes a type "
+            "through a new column that the new release uses): put that statement in a migration of its "
+            "own, after this one is contracted, or name the new column"
+        )
 
 
 def _plan_statement(context: PlanningContext, where: str) -> PlannedStatement:
