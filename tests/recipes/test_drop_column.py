@@ -10,6 +10,7 @@ import pytest
 
 from tests.db_checks import fingerprint, table_checksum
 from tests.recipes.lifecycle import (
+    SETTINGS,
     analyse_original,
     before_step,
     create_posts,
@@ -281,3 +282,26 @@ def test_without_a_snapshot_the_guard_alone_decides_and_says_so() -> None:
 def execute_sql(url: str, statement: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement)
+
+
+def test_a_key_dropped_earlier_in_the_file_is_not_dropped_again_with_its_column(
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    """conductor's V5__new_queue_message_pk: drop the id key, then the id column, then key on others."""
+    conn.execute(
+        "CREATE TABLE queue_message (id bigint PRIMARY KEY, queue_name text NOT NULL, "
+        "message_id text NOT NULL)"
+    )
+    conn.execute("INSERT INTO queue_message SELECT g, 'q', 'm' || g FROM generate_series(1, 12000) g")
+    conn.execute("ANALYZE queue_message")
+    sql = (
+        "ALTER TABLE queue_message DROP CONSTRAINT IF EXISTS queue_message_pkey;\n"
+        "ALTER TABLE queue_message DROP COLUMN IF EXISTS id;\n"
+        "ALTER TABLE queue_message ADD PRIMARY KEY (queue_name, message_id);\n"
+    )
+    with psycopg.connect(database_url) as reader:
+        snapshot = introspect(reader)
+    plan = plan_sql(sql, snapshot=snapshot, settings=SETTINGS)
+    assert not any("drop-index-queue_message_pkey" in step.id for step in plan.steps)
+    outcome = prove_equivalence(plan, schema_from=database_url, log_dir=tmp_path, server_url=admin_url)
+    assert outcome.proven, outcome.summary()

@@ -195,9 +195,11 @@ class DropColumnInContract(Recipe):
         table = info.name
         steps = []
         for index in column_dependents.indexes_using(info, name):
-            if context.dropped_earlier(index.name):
-                continue
             relname = split_name(index.name)[1]
+            if context.dropped_earlier(index.name) or (
+                index.constraint and context.constraint_change(table, relname) is False
+            ):
+                continue  # gone already, with the constraint an earlier statement dropped
             steps.append(
                 drop_index_step(
                     context,
