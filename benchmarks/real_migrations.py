@@ -41,7 +41,8 @@ from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.urls import with_database
 from zdt.executor import ExecutorSettings, apply_plan
 from zdt.migrations import read_folder
-from zdt.plan.check import check_plan
+from zdt.plan.check import check_plan, for_a_copy
+from zdt.plan.model import MigrationPlan
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
@@ -184,19 +185,16 @@ def _one_file(
     return None
 
 
-def _equivalence(server: Server, current: str, plan: object, text: str, log_dir: Path) -> str | None:
-    from zdt.plan.model import MigrationPlan
-
-    assert isinstance(plan, MigrationPlan)
+def _equivalence(server: Server, current: str, plan: MigrationPlan, text: str, log_dir: Path) -> str | None:
     written, planned = server.create(template=current), server.create(template=current)
     try:
         failure = run_as_written(text, server.url(written))
         if failure is not None:
             return None  # the folder stops at this file; not a plan's fault
         run_declared_end_state(plan, server.url(written))
-        unbound = plan.model_copy(update={"schema_fingerprint": None})
-        unbound = unbound.model_copy(update={"checked_hash": unbound.content_hash()})
-        result = apply_plan(unbound, server.url(planned), settings=EXECUTOR, log_path=log_dir / "log.md")
+        result = apply_plan(
+            for_a_copy(plan), server.url(planned), settings=EXECUTOR, log_path=log_dir / "log.md"
+        )
         if not result.ok:
             return f"the plan fails where the file runs: {result.message}"
         differences = schema_differences(

@@ -31,6 +31,7 @@ from zdt.executor import (
     rollback_migration,
 )
 from zdt.graph.monitoring import MonitorCritical
+from zdt.plan.check import for_a_copy
 from zdt.plan.model import MigrationPlan
 from zdt.rehearsal.loaded_run import apply_under_traffic
 from zdt.rehearsal.sample import copy_sample
@@ -75,8 +76,7 @@ def rehearsal_database(
 
 def for_rehearsal(plan: MigrationPlan) -> MigrationPlan:
     """The plan without the target's fingerprint (a copy or staging is another database), re-stamped."""
-    copy = plan.model_copy(update={"schema_fingerprint": None})
-    return copy.model_copy(update={"checked_hash": copy.content_hash()})
+    return for_a_copy(plan)
 
 
 @dataclass

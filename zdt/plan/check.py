@@ -149,6 +149,16 @@ def stamp(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> Migrat
     return plan.model_copy(update={"checked_hash": plan.content_hash()})
 
 
+def for_a_copy(plan: MigrationPlan) -> MigrationPlan:
+    """The plan as run on a copy of its database (a rehearsal, a scratch copy, staging), stamped again.
+
+    The copy is another database, often on another server version, so the target's schema fingerprint
+    would refuse it; the content is otherwise unchanged. Not for the target: the gate is not run again.
+    """
+    unbound = plan.model_copy(update={"schema_fingerprint": None})
+    return unbound.model_copy(update={"checked_hash": unbound.content_hash()})
+
+
 def ensure_unchanged(plan: MigrationPlan) -> None:
     """Refuse a plan that was never checked or was edited after its check."""
     if plan.checked_hash is None:

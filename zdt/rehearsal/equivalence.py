@@ -28,6 +28,7 @@ from zdt.analysis.source import parse_statements
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.executor import ExecutorSettings, apply_plan
+from zdt.plan.check import for_a_copy
 from zdt.plan.model import MigrationPlan
 from zdt.schema import SchemaSnapshot, introspect
 from zdt.schema.diff import schema_differences
@@ -78,8 +79,7 @@ def prove_equivalence(
         with scratch_database(admin_url, prefix="zdt_planned") as planned_url:
             if schema_from is not None:
                 copy_schema(schema_from, planned_url)
-            unbound = plan.model_copy(update={"schema_fingerprint": None})  # the copy is another database
-            unbound = unbound.model_copy(update={"checked_hash": unbound.content_hash()})
+            unbound = for_a_copy(plan)
             settings = ExecutorSettings(batch_pause_ms=0, application_name="zdt-equivalence")
             result = apply_plan(
                 unbound, planned_url, settings=settings, log_path=log_dir / "EQUIVALENCE-LOG.md"

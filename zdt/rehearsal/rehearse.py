@@ -27,6 +27,7 @@ from zdt.executor import (
     apply_plan,
     rollback_migration,
 )
+from zdt.plan.check import for_a_copy
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.rehearsal.loaded_run import apply_under_traffic
 from zdt.rehearsal.sample import copy_sample
@@ -76,8 +77,7 @@ def rehearse_plan(
         result = RehearsalResult(server_version=version)
         if sample_rows > 0:
             result.sampled_rows = copy_sample(target_url, url, snapshot, sample_rows)
-        rehearsal = plan.model_copy(update={"schema_fingerprint": None})  # the copy is on another version
-        rehearsal = rehearsal.model_copy(update={"checked_hash": rehearsal.content_hash()})
+        rehearsal = for_a_copy(plan)
         if traffic is not None and traffic.enabled:
             run = apply_under_traffic(
                 rehearsal,
