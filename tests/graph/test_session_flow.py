@@ -38,7 +38,7 @@ def test_session_from_sql_to_done(harness: Harness) -> None:
     with psycopg.connect(harness.target_url) as conn:
         indexes = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'users'").fetchall()
     assert ("idx_users_email",) in indexes
-    assert harness.nodes_run()[-4:] == ["approval", "execute", "verify", "done"]
+    assert harness.nodes_run()[-5:] == ["approval", "execute", "verify", "deploy_gate", "done"]
     assert done.values["approvals"][0]["plan_hash"] == done.values["plan_hash"]
     out = harness.context.session_dir(harness.session_id)
     for name in (PLAN_MD, PLAN_JSON, LOG_MD, COMPATIBILITY_MD, MONITORING_MD):

@@ -3,7 +3,9 @@
 Why: the seed workflow was four terminals and a hope; the demo is the same migration (the seed's
 ``user_badges`` table and its indexes) run as one session on a real PostgreSQL holding the civic/social
 example with data — planned, gated, rehearsed, checked, approved, executed with the monitor watching,
-verified — in well under a minute, so anyone can see what a session does before pointing it at theirs.
+verified — then a second, shorter act: a column rename, whose contract (dropping the old column the
+running release reads) stops at the deploy gate and is approved there by the demo itself, visibly —
+in about a minute, so anyone can see what a session does before pointing it at theirs.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
 import typer
 from rich.console import Console
 
 from zdt.agents.brains import OfflineBrain
 from zdt.agents.brains.mode import BrainMode
 from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph
-from zdt.cli.session_render import SessionRenderer
+from zdt.cli.session_render import SessionRenderer, render_summary
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 from zdt.examples import load_example
-from zdt.graph.context import DEFAULT_OUT, SessionContext
-from zdt.graph.runner import initial_state, new_session_id
+from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
+from zdt.graph.runner import Outcome, initial_state, new_session_id
 from zdt.graph.state import SessionRequest
 from zdt.sessions.scratchpads import point_latest
 
@@ -54,6 +57,10 @@ SELECT id, body FROM posts WHERE author_id = 1 ORDER BY created_at DESC LIMIT 20
 
 DEMO_PROMPT = "Add a user_badges table for the reputation system (the seed's example migration)."
 
+#: The second act: a rename keeps both releases working until the deploy gate, then contracts.
+RENAME_SQL = "ALTER TABLE users RENAME COLUMN bio TO about;\n"
+RENAME_PROMPT = "Rename users.bio to about (the new release reads `about`)."
+
 
 def demo_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Approve without asking."),
@@ -78,35 +85,72 @@ def demo_command(
         "starting an embedded PostgreSQL and loading the United We Rise example...", highlight=False
     )
     with (
-        EmbeddedPostgres() as server,
+        EmbeddedPostgres(preload=["pg_stat_statements"]) as server,
         scratch_database(server.url, prefix="zdt_demo") as url,
         tempfile.TemporaryDirectory(prefix="zdt-demo-state-") as state_dir,
     ):
+        with psycopg.connect(url, autocommit=True) as conn:  # the deploy gate reads it for the old release
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         counts = load_example(url, scale=scale)
         console.print(
             "loaded " + ", ".join(f"{table} {rows:,}" for table, rows in counts.items()), highlight=False
         )
-        session_id = new_session_id()
-        request = SessionRequest(
-            prompt=DEMO_PROMPT,
-            sql=SEED_USER_BADGES_SQL,
-            sql_source="examples/migrations/seed_user_badges.sql",
-            queries=DEMO_QUERIES,
-            target=redact(url),
-            staging="embedded",
-        )
-        brain = OfflineBrain()
-        context = SessionContext(target_url=url, brain=brain, out_dir=out)
-        point_latest(out, session_id)
-        console.print(
-            f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — scratchpads {out / session_id} "
-            "(follow them with `zdt watch` in another terminal)",
-            highlight=False,
-            soft_wrap=True,
-        )
         state_url = f"sqlite:///{Path(state_dir) / 'state.sqlite'}"
-        with session_graph(state_url) as graph:
-            state = initial_state(session_id, brain.name, BrainMode.OFFLINE, request)
-            hint = ResumeHint(url, None, state_url, out)
-            result = follow(graph, state, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
+        acts = [
+            (DEMO_PROMPT, SEED_USER_BADGES_SQL, "examples/migrations/seed_user_badges.sql"),
+            (RENAME_PROMPT, RENAME_SQL, None),
+        ]
+        for number, (prompt, sql_text, source) in enumerate(acts, start=1):
+            if number > 1:
+                console.rule(f"act {number}: {prompt}")
+            request = SessionRequest(
+                prompt=prompt,
+                sql=sql_text,
+                sql_source=source,
+                queries=DEMO_QUERIES,
+                target=redact(url),
+                staging="embedded",
+            )
+            result = _session(console, renderer, request, url, state_url, out, yes)
+            if result.status != "done" or number == len(acts):
+                break
+            render_summary(console, result.values, out / result.session_id)
     finish(console, result, out)
+
+
+def _session(
+    console: Console,
+    renderer: SessionRenderer,
+    request: SessionRequest,
+    url: str,
+    state_url: str,
+    out: Path,
+    yes: bool,
+) -> Outcome:
+    """One session of the demo, approved at each gate (its contract too: the demo has no old release)."""
+    session_id = new_session_id()
+    brain = OfflineBrain()
+    # no old release runs in the demo: a short look at pg_stat_statements is enough to show the check
+    settings = SessionSettings(rollout=RolloutSettings(observe_s=0.5))
+    context = SessionContext(target_url=url, brain=brain, out_dir=out, settings=settings)
+    point_latest(out, session_id)
+    console.print(
+        f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — scratchpads {out / session_id} "
+        "(follow them with `zdt watch` in another terminal)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    with session_graph(state_url) as graph:
+        state = initial_state(session_id, brain.name, BrainMode.OFFLINE, request)
+        hint = ResumeHint(url, None, state_url, out)
+        return follow(
+            graph,
+            state,
+            session_id,
+            context,
+            console,
+            yes=yes,
+            hint=hint,
+            renderer=renderer,
+            approve_contract=True,
+        )

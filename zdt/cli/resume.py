@@ -3,7 +3,10 @@
 The connection strings are not in the session store (it is a file anyone with the folder can read), so
 they are supplied again; the target must be the one the session was started for — compared by its
 redacted form, which is what the session recorded. ``--approve`` approves the plan that is waiting (its
-hash is what gets recorded; ``--plan-hash`` makes sure it is the one you reviewed).
+hash is what gets recorded; ``--plan-hash`` makes sure it is the one you reviewed). At the deploy gate
+the decision is about contract and says so: ``--contract --approve`` (the old release is gone; zdt checks
+it on the target), ``--contract --reject`` (roll back), ``--old-release-gone`` (the operator's word when
+the target cannot show it), ``--force-contract REASON`` (despite the evidence, recorded).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from zdt.cli.session_flow import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
     MAX_WAL_RATE_HELP,
+    OBSERVE_HELP,
+    OLD_APP_HELP,
     ResumeHint,
     ask,
     finish,
@@ -32,7 +37,7 @@ from zdt.cli.session_flow import (
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
 from zdt.graph.context import DEFAULT_OUT
-from zdt.graph.runner import Outcome, decision, outcome
+from zdt.graph.runner import Outcome, contract_decision, decision, outcome
 from zdt.graph.state import FINAL_STATUSES
 
 
@@ -83,13 +88,38 @@ def resume_command(
     max_wal_rate: float | None = typer.Option(
         None, "--max-wal-rate", min=0.1, metavar="MB/S", help=MAX_WAL_RATE_HELP
     ),
+    contract: bool = typer.Option(
+        False,
+        "--contract",
+        help="The decision is the contract's, at the deploy gate (with --approve/--reject).",
+    ),
+    old_release_gone: bool = typer.Option(
+        False,
+        "--old-release-gone",
+        help="Your word that the old release is gone, when the target cannot show it.",
+    ),
+    force_contract: str | None = typer.Option(
+        None,
+        "--force-contract",
+        metavar="REASON",
+        help="Contract despite the evidence; the reason is logged.",
+    ),
+    old_app_name: str | None = typer.Option(None, "--old-app-name", metavar="NAME", help=OLD_APP_HELP),
+    observe_s: float | None = typer.Option(None, "--observe-seconds", min=0, help=OBSERVE_HELP),
 ) -> None:
     """Resume a session: approve or reject the waiting plan, or continue a session that was interrupted."""
     if approve and reject:
         raise fail("--approve or --reject, not both", EXIT_BAD_INPUT)
+    if (old_release_gone or force_contract) and not contract:
+        raise fail(
+            "--old-release-gone and --force-contract answer the deploy gate: add --contract", EXIT_BAD_INPUT
+        )
+    if force_contract is not None and not force_contract.strip():
+        raise fail("--force-contract needs a reason, recorded in the log", EXIT_BAD_INPUT)
+    approve = approve or force_contract is not None
     console = Console()
     renderer = SessionRenderer(console)
-    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate)
+    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate, old_app_name, observe_s)
     with session_graph(state_url) as graph:
         current = outcome(graph, session_id)
         if not current.values:
@@ -110,8 +140,20 @@ def resume_command(
             pending_hash = str(current.pending["plan_hash"])
             if plan_hash and not pending_hash.startswith(plan_hash):
                 raise fail(f"the waiting plan's hash is {pending_hash[:12]}, not {plan_hash}", EXIT_BAD_INPUT)
-            if approve or reject:
-                payload = decision(approve, pending_hash, by or getpass.getuser(), comment)
+            if (approve or reject) and contract != current.at_deploy_gate:
+                raise fail(_wrong_gate(session_id, current.at_deploy_gate), EXIT_BAD_INPUT)
+            who = by or getpass.getuser()
+            if (approve or reject) and contract:
+                payload = contract_decision(
+                    approve,
+                    current.pending,
+                    who,
+                    comment,
+                    old_release_gone=old_release_gone,
+                    force_reason=(force_contract or "").strip(),
+                )
+            elif approve or reject:
+                payload = decision(approve, pending_hash, who, comment)
             else:
                 payload = ask(current, console, yes, hint)
         elif approve or reject:
@@ -120,6 +162,15 @@ def resume_command(
             )
         result = follow(graph, payload, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
     finish(console, result, out)
+
+
+def _wrong_gate(session_id: str, at_deploy_gate: bool) -> str:
+    if at_deploy_gate:
+        return (
+            f"session {session_id} is at the deploy gate: the decision is about contract; "
+            "say so with --contract (--contract --approve, or --contract --reject to roll back)"
+        )
+    return f"session {session_id} waits for the approval of its plan, not at the deploy gate: drop --contract"
 
 
 resume_command.__doc__ = f"{resume_command.__doc__}\n\n{EXIT_CODES_HELP}"

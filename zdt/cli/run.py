@@ -23,6 +23,8 @@ from zdt.cli.session_flow import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
     MAX_WAL_RATE_HELP,
+    OBSERVE_HELP,
+    OLD_APP_HELP,
     ResumeHint,
     finish,
     follow,
@@ -105,6 +107,8 @@ def run_command(
     max_wal_rate: float | None = typer.Option(
         None, "--max-wal-rate", min=0.1, metavar="MB/S", help=MAX_WAL_RATE_HELP
     ),
+    old_app_name: str | None = typer.Option(None, "--old-app-name", metavar="NAME", help=OLD_APP_HELP),
+    observe_s: float | None = typer.Option(None, "--observe-seconds", min=0, help=OBSERVE_HELP),
 ) -> None:
     """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
     folder = _pending_folder(sql_file, database_url)
@@ -129,7 +133,7 @@ def run_command(
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )
-    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate)
+    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate, old_app_name, observe_s)
     context = session_context(hint, brain)
     point_latest(out, session_id)
     console.print(

@@ -23,25 +23,26 @@ from rich.console import Console
 
 from zdt.agents.base import Brain
 from zdt.cli.run_guard import fail
-from zdt.cli.session_render import SessionRenderer, render_approval, render_summary
+from zdt.cli.session_render import SessionRenderer, render_approval, render_deploy_gate, render_summary
 from zdt.executor import ExecutorSettings
 from zdt.graph.build import build_graph
 from zdt.graph.checkpoint import StateStoreError, open_checkpointer
-from zdt.graph.context import DEFAULT_OUT, SessionContext, SessionSettings
+from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
 from zdt.graph.extra import discover_extra_nodes
-from zdt.graph.runner import Outcome, decision, drive
+from zdt.graph.runner import Outcome, contract_decision, decision, drive
 from zdt.graph.state import SessionStatus
 
 EXIT_DONE = 0
 EXIT_FAILED = 1  # failed, or rolled back: the message says which and why
 EXIT_BAD_INPUT = 2
-EXIT_WAITING = 3  # waiting for an approval; nothing was done in production
+EXIT_WAITING = 3  # waiting for an approval (nothing done in production) or at the deploy gate
 EXIT_REJECTED = 5
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done; 1 failed or rolled back (the summary says which); 2 bad input; 3 waiting for an "
-    "approval (production untouched; the exact `zdt resume` command is printed); 5 rejected; "
+    "approval (production untouched) or at the deploy gate (expand and migrate done, contract waits for the "
+    "old release to be gone); the exact `zdt resume` command is printed; 5 rejected; "
     "130 interrupted (resume it with `zdt resume`)."
 )
 
@@ -71,10 +72,18 @@ MAX_WAL_RATE_HELP = (
 )
 
 
-def session_settings(max_wal_rate: float | None) -> SessionSettings:
-    """The session's settings from the CLI options that tune the executor."""
+OLD_APP_HELP = (
+    "The old release's application_name: while a session of that name is connected, contract waits."
+)
+OBSERVE_HELP = "Seconds the deploy gate watches pg_stat_statements for the old release's statements."
+
+
+def session_settings(max_wal_rate: float | None, rollout: RolloutSettings | None = None) -> SessionSettings:
+    """The session's settings from the CLI options that tune the executor and the deploy gate."""
     wal = int(max_wal_rate * 1_000_000) if max_wal_rate else None
-    return SessionSettings(executor=ExecutorSettings(max_wal_bytes_per_s=wal))
+    return SessionSettings(
+        executor=ExecutorSettings(max_wal_bytes_per_s=wal), rollout=rollout or RolloutSettings()
+    )
 
 
 def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
@@ -84,7 +93,7 @@ def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
         brain=brain,
         staging_url=hint.staging_url,
         out_dir=hint.out_dir,
-        settings=session_settings(hint.max_wal_rate),
+        settings=session_settings(hint.max_wal_rate, hint.rollout()),
     )
 
 
@@ -97,9 +106,18 @@ class ResumeHint:
     state_url: str | None = None
     out_dir: Path = DEFAULT_OUT
     max_wal_rate: float | None = None  # MB/s, see session_settings
+    old_app_name: str | None = None  # see RolloutSettings
+    observe_s: float | None = None
+
+    def rollout(self) -> RolloutSettings:
+        defaults = RolloutSettings()
+        return RolloutSettings(
+            old_application_name=self.old_app_name,
+            observe_s=defaults.observe_s if self.observe_s is None else self.observe_s,
+        )
 
     def command(self, session_id: str, action: str = "--approve") -> str:
-        parts = ["zdt", "resume", session_id, *([action] if action else [])]
+        parts = ["zdt", "resume", session_id, *action.split()]
         parts += ["--database-url", self._url(self.database_url, "DATABASE")]
         if self.staging_url:
             parts += ["--staging-url", self._url(self.staging_url, "STAGING")]
@@ -109,6 +127,10 @@ class ResumeHint:
             parts += ["--out", str(self.out_dir)]
         if self.max_wal_rate:
             parts += ["--max-wal-rate", f"{self.max_wal_rate:g}"]
+        if self.old_app_name:
+            parts += ["--old-app-name", self.old_app_name]
+        if self.observe_s is not None:
+            parts += ["--observe-seconds", f"{self.observe_s:g}"]
         return " ".join(part if part.startswith('"$') else shlex.quote(part) for part in parts)
 
     @staticmethod
@@ -126,13 +148,18 @@ def follow(
     yes: bool,
     hint: ResumeHint,
     renderer: SessionRenderer | None = None,
+    approve_contract: bool = False,
 ) -> Outcome:
-    """Drive the session until it ends, asking at each approval (or leaving it waiting: exit 3)."""
+    """Drive the session until it ends, asking at each gate (or leaving it waiting: exit 3).
+
+    ``yes`` approves plans, never a contract; only ``approve_contract`` (the demo, visibly) does that.
+    """
     render = renderer or SessionRenderer(console)
     try:
         result = drive(graph, payload, session_id, context, render)
         while result.pending is not None:
-            result = drive(graph, ask(result, console, yes, hint), session_id, context, render)
+            answer = ask(result, console, yes, hint, approve_contract=approve_contract)
+            result = drive(graph, answer, session_id, context, render)
     except KeyboardInterrupt:
         console.print(
             f"\ninterrupted. The session is saved; continue it with:\n  {hint.command(session_id, '')}",
@@ -142,13 +169,58 @@ def follow(
     return result
 
 
-def ask(result: Outcome, console: Console, yes: bool, hint: ResumeHint) -> Any:
-    """The decision on the pending approval: --yes, a person at the terminal, or exit 3 waiting."""
+def ask(
+    result: Outcome, console: Console, yes: bool, hint: ResumeHint, *, approve_contract: bool = False
+) -> Any:
+    """The decision on the pending gate: --yes, a person at the terminal, or exit 3 waiting."""
     assert result.pending is not None
+    if result.at_deploy_gate:
+        answer = _decide_contract(result.pending, console, yes, approve_contract)
+        if answer is None:
+            _leave_at_deploy_gate(result, console, hint)
+        return answer
     answer = _decide(result.pending, console, yes)
     if answer is None:
         _leave_waiting(result, console, hint)
     return answer
+
+
+def _decide_contract(pending: dict[str, Any], console: Console, yes: bool, approve_contract: bool) -> Any:
+    """The demo's automatic yes is given once: a gate that comes back (refused, failed) waits for a person."""
+    if approve_contract and not (pending.get("evidence") or pending.get("error")):
+        console.print(
+            f"[bold yellow]demo: approving the contract of plan {pending.get('plan_id')} without asking "
+            "(the demo has no old release running; a real session waits here for one to be gone)[/]",
+            highlight=False,
+        )
+        return contract_decision(True, pending, f"{getpass.getuser()} (demo)")
+    if yes:
+        console.print(
+            "[bold yellow]--yes approves plans, never a contract: the session stops at the deploy gate[/]",
+            highlight=False,
+        )
+        return None
+    if not sys.stdin.isatty():
+        return None
+    render_deploy_gate(console, pending)
+    if typer.confirm("Is the new release deployed and the old one gone? Run the contract?", default=False):
+        return contract_decision(True, pending, getpass.getuser())
+    return None
+
+
+def _leave_at_deploy_gate(result: Outcome, console: Console, hint: ResumeHint) -> None:
+    pending = result.pending or {}
+    render_deploy_gate(console, pending)
+    console.print(
+        f"\nSession {result.session_id} is at the deploy gate: expand and migrate are done and verified; "
+        "the old and the new release both work. Deploy the new release, stop the old one, then run:\n"
+        f"  {hint.command(result.session_id, '--contract --approve')}\n"
+        "or roll back now (nothing was removed, the rollback is complete):\n"
+        f"  {hint.command(result.session_id, '--contract --reject')} --comment 'WHY'",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_WAITING)
 
 
 def _decide(pending: dict[str, Any], console: Console, yes: bool) -> Any:

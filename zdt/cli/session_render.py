@@ -123,6 +123,35 @@ def render_approval(console: Console, request: dict[str, Any]) -> None:
     console.print(Panel("\n".join(escape(line) for line in lines), title="approval needed"), highlight=False)
 
 
+def render_deploy_gate(console: Console, request: dict[str, Any]) -> None:
+    """The question at the deploy gate: what to deploy, what must be gone, what contract will run."""
+    table = Table("step", "what", "lock", "undo", title=f"contract of plan {request.get('plan_id')}")
+    for step in request.get("steps", []):
+        table.add_row(
+            step["id"],
+            step["description"],
+            step.get("lock") or "none",
+            "yes" if step.get("reversible") else "[red]no[/]",
+        )
+    console.print(table)
+    retired = request.get("retired") or []
+    lines = [
+        f"target: {request.get('target')}",
+        f"plan hash: {request.get('plan_hash')}",
+        f"contract hash: {request.get('contract_hash')}",
+        "expand and migrate are done: the old and the new release both work now.",
+        "deploy the new release, then stop every instance of the old one.",
+        "contract removes: " + (", ".join(retired) or "nothing a query names"),
+        "before contract, zdt watches the target for statements using those and for old-release sessions.",
+    ]
+    evidence = request.get("evidence") or {}
+    if evidence.get("summary"):
+        lines.append(f"last check: {evidence['summary']}")
+    if request.get("error"):
+        lines.append(f"last attempt: {request['error']}")
+    console.print(Panel("\n".join(escape(line) for line in lines), title="deploy gate"), highlight=False)
+
+
 def render_summary(console: Console, values: dict[str, Any], out_dir: Path) -> None:
     """The end of a session: status, steps, locks held, the monitor's verdict, where the documents are."""
     plan = values.get("plan") or {}

@@ -26,13 +26,15 @@ def status_command(
     ),
     output_format: StatusFormat = typer.Option(StatusFormat.TEXT, "--format", help="text or json."),
 ) -> None:
-    """Show every migration applied to a database: status, steps, attempts, backfill progress."""
+    """Show every migration applied to a database: its stage (expanded, migrated, waiting for deploy,
+    contracted, rolled back), steps, attempts, backfill progress."""
     try:
         records = migration_status(database_url)
     except psycopg.Error as error:
         raise fail(f"cannot read the status of {redact(database_url)}: {error}", EXIT_BAD_INPUT) from None
     if output_format is StatusFormat.JSON:
-        typer.echo(json.dumps({"migrations": [r.model_dump(mode="json") for r in records]}, indent=2))
+        migrations = [r.model_dump(mode="json") | {"stage": r.stage} for r in records]
+        typer.echo(json.dumps({"migrations": migrations}, indent=2))
         raise typer.Exit(EXIT_OK)
     console = Console()
     if not records:
@@ -44,7 +46,7 @@ def status_command(
 
 def _render(console: Console, record: MigrationRecord) -> None:
     running = " (an executor is running it now)" if record.executor_running else ""
-    console.print(f"[bold]{record.id}[/]: {record.status}{running}", highlight=False)
+    console.print(f"[bold]{record.id}[/]: {record.stage}{running}", highlight=False)
     if record.error:
         console.print(f"  {record.error}", highlight=False, soft_wrap=True)
     table = Table("step", "phase", "status", "attempts", "rows", "progress", "error")

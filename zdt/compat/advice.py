@@ -71,7 +71,9 @@ def deployment_order(result: CompatibilityResult) -> list[str]:
             "Deploy the new application version (gradually or behind a feature flag); check its queries "
             "against this schema too before it takes traffic.",
             "Run the contract phase only when no instance of the old version is left, and check the new "
-            "version's queries against the schema after contract first.",
+            "version's queries against the schema after contract first: a session waits at the deploy "
+            "gate for it (`zdt resume SESSION --contract --approve`) and looks for the old version's "
+            "statements on the target before it removes anything.",
         ]
     if result.verdict == "incompatible":
         return [

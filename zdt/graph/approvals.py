@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from zdt.graph.state import Approval, SessionState
-from zdt.plan.model import MigrationPlan
+from zdt.graph.state import Approval, ApprovalPhase, SessionState
+from zdt.plan.model import MigrationPlan, Phase
+from zdt.rollout import contract_hash, retired_objects
 
 APPROVAL_KIND = "approval"
+DEPLOY_GATE_KIND = "deploy_gate"
 
 
 def approval_request(state: SessionState) -> dict[str, Any]:
@@ -49,12 +51,41 @@ def approval_request(state: SessionState) -> dict[str, Any]:
     }
 
 
+def deploy_request(state: SessionState) -> dict[str, Any]:
+    """The deploy gate's interrupt payload: what to deploy now, what must be gone, what contract runs."""
+    plan = state.migration_plan()
+    assert plan is not None, "the deploy gate comes after the run"
+    contract = plan.steps_in(Phase.CONTRACT)
+    return {
+        "kind": DEPLOY_GATE_KIND,
+        "session_id": state.session_id,
+        "plan_id": plan.id,
+        "plan_hash": state.plan_hash,
+        "contract_hash": contract_hash(plan),
+        "target": state.session_request().target,
+        "retired": [item.label() for item in retired_objects(plan)],
+        "steps": [
+            {
+                "id": step.id,
+                "description": step.description,
+                "lock": step.lock.value if step.lock else None,
+                "reversible": step.rollback.is_reversible,
+            }
+            for step in contract
+        ],
+        "evidence": state.release_evidence,
+        "error": state.error,
+    }
+
+
 def refusal(plan: MigrationPlan | None, approval: Approval | None, stamped_hash: str | None) -> str | None:
     """Why this plan may NOT run in production under this approval; None when it may."""
     if plan is None:
         return "there is no plan to run"
     if approval is None:
         return "no approval is recorded for this session"
+    if approval.phase is not ApprovalPhase.PLAN:
+        return f"the decision of {approval.by} answers the {approval.phase} gate, not the plan's"
     if not approval.approved:
         return f"the last decision ({approval.by}, {approval.at}) was a rejection"
     actual = plan.content_hash()
@@ -65,4 +96,29 @@ def refusal(plan: MigrationPlan | None, approval: Approval | None, stamped_hash:
         )
     if plan.checked_hash != actual or stamped_hash != actual:
         return f"the plan changed after the gate checked it (hash {actual[:12]}): plan and approve it again"
+    return None
+
+
+def contract_refusal(
+    plan: MigrationPlan | None, approval: Approval | None, stamped_hash: str | None
+) -> str | None:
+    """Why contract may NOT run under this approval; None when it may.
+
+    A contract approval must answer the contract gate, approve, and name both the plan's hash and the
+    hash of its contract steps, so a plan edited since (or another plan) never contracts on an old yes.
+    """
+    if approval is None or approval.phase is not ApprovalPhase.CONTRACT:
+        return "no contract approval is recorded for this session"
+    if not approval.approved:
+        return f"the last contract decision ({approval.by}, {approval.at}) was a rejection"
+    as_plan = approval.model_copy(update={"phase": ApprovalPhase.PLAN})
+    reason = refusal(plan, as_plan, stamped_hash)
+    if reason is not None or plan is None:
+        return reason
+    expected = contract_hash(plan)
+    if approval.contract_hash != expected:
+        return (
+            f"the contract approval ({approval.by}) is for contract hash {str(approval.contract_hash)[:12]}, "
+            f"but the contract steps hash to {expected[:12]}"
+        )
     return None

@@ -21,6 +21,14 @@ DEFAULT_OUT = Path("scratchpads")
 
 
 @dataclass(frozen=True)
+class RolloutSettings:
+    """How the contract gate looks for the old release before contract removes what it uses."""
+
+    old_application_name: str | None = None  # the old release's application_name, if the team sets one
+    observe_s: float = 30.0  # how long pg_stat_statements is watched for the old release's statements
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     """Knobs of a session that are configuration, not state."""
 
@@ -30,6 +38,7 @@ class SessionSettings:
     critical_grace_s: float = 5.0  # a critical verdict lasting this long stops the run (then rollback)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     traffic: TrafficSettings = field(default_factory=TrafficSettings)  # the load the rehearsal runs under
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
 
 @dataclass(frozen=True)

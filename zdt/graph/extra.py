@@ -19,7 +19,7 @@ from typing import Any
 ENTRY_POINT_GROUP = "zdt.nodes"
 
 #: Nodes after which nothing may be spliced in: the approval leads straight to the production step.
-NO_EXTRA_AFTER = frozenset({"approval"})
+NO_EXTRA_AFTER = frozenset({"approval", "deploy_gate", "release_check"})
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from zdt.agents.brains.mode import BrainMode
-from zdt.graph.approvals import APPROVAL_KIND
+from zdt.graph.approvals import APPROVAL_KIND, DEPLOY_GATE_KIND
 from zdt.graph.context import SessionContext
-from zdt.graph.state import Approval, SessionRequest, SessionState
+from zdt.graph.state import Approval, ApprovalPhase, SessionRequest, SessionState
 
 #: One update or progress event as streamed: ("updates", {node: update}) or ("custom", {...}).
 StreamObserver = Callable[[str, Any], None]
@@ -43,6 +43,11 @@ class Outcome:
     @property
     def waiting(self) -> bool:
         return self.pending is not None
+
+    @property
+    def at_deploy_gate(self) -> bool:
+        """Waiting for the contract decision (the old release must be gone), not for the plan's."""
+        return self.pending is not None and self.pending.get("kind") == DEPLOY_GATE_KIND
 
 
 def new_session_id() -> str:
@@ -93,7 +98,7 @@ def outcome(graph: CompiledStateGraph[Any, Any, Any, Any], session_id: str) -> O
         (
             intr.value
             for intr in snapshot.interrupts
-            if isinstance(intr.value, dict) and intr.value.get("kind") == APPROVAL_KIND
+            if isinstance(intr.value, dict) and intr.value.get("kind") in (APPROVAL_KIND, DEPLOY_GATE_KIND)
         ),
         None,
     )
@@ -103,4 +108,27 @@ def outcome(graph: CompiledStateGraph[Any, Any, Any, Any], session_id: str) -> O
 def decision(approved: bool, plan_hash: str, by: str, comment: str = "") -> Command[Any]:
     """The resume command carrying a person's decision on the plan with ``plan_hash``."""
     answer = Approval(approved=approved, plan_hash=plan_hash, by=by, comment=comment)
+    return Command(resume=answer.model_dump(mode="json"))
+
+
+def contract_decision(
+    approved: bool,
+    pending: dict[str, Any],
+    by: str,
+    comment: str = "",
+    *,
+    old_release_gone: bool = False,
+    force_reason: str = "",
+) -> Command[Any]:
+    """The resume command carrying a person's decision at the deploy gate ``pending`` describes."""
+    answer = Approval(
+        approved=approved,
+        plan_hash=str(pending["plan_hash"]),
+        by=by,
+        comment=comment,
+        phase=ApprovalPhase.CONTRACT,
+        contract_hash=str(pending["contract_hash"]),
+        old_release_gone=old_release_gone,
+        force_reason=force_reason,
+    )
     return Command(resume=answer.model_dump(mode="json"))

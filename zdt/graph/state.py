@@ -35,6 +35,8 @@ class SessionStatus(StrEnum):
     REHEARSING = "rehearsing"
     AWAITING_APPROVAL = "awaiting_approval"
     EXECUTING = "executing"
+    AWAITING_DEPLOY = "awaiting_deploy"  # expand and migrate done: the old release must go before contract
+    CONTRACTING = "contracting"
     DONE = "done"
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
@@ -58,6 +60,7 @@ class Route(StrEnum):
     ASK_AGAIN = "ask_again"  # the approval did not match the plan: ask again
     ROLLBACK = "rollback"
     RETRY = "retry"  # the executor agent advises running the failed step again: the approver confirms
+    CONTRACT = "contract"  # the contract approval came: check the old release is gone, then contract
     STOP = "stop"  # the session ends here (failed, rejected)
 
 
@@ -78,14 +81,27 @@ class SessionRequest(BaseModel):
     staging: str = Field(description="Where rehearsals run, redacted; 'embedded' for a throwaway server.")
 
 
+class ApprovalPhase(StrEnum):
+    """Which gate a decision answers: the plan (expand and migrate) or, later, its contract."""
+
+    PLAN = "plan"
+    CONTRACT = "contract"
+
+
 class Approval(BaseModel):
-    """A human decision at the approval gate, bound to the exact plan it approved."""
+    """A human decision at a gate, bound to the exact plan it approved (and, for contract, its steps)."""
 
     approved: bool
     plan_hash: str
     by: str
     comment: str = ""
     at: str = Field(default_factory=utc_now)
+    phase: ApprovalPhase = ApprovalPhase.PLAN
+    contract_hash: str | None = Field(default=None, description="zdt.rollout.contract_hash of the plan.")
+    old_release_gone: bool = Field(
+        default=False, description="The operator's word, needed when the target cannot show it."
+    )
+    force_reason: str = Field(default="", description="Contract despite the evidence, and why.")
 
 
 class LogEntry(BaseModel):
@@ -120,6 +136,9 @@ class SessionState(BaseModel):
     advice: dict[str, Any] | None = Field(default=None, description="The executor agent's last advice.")
     execution_attempts: int = 0
     monitor_verdicts: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
+    release_evidence: dict[str, Any] | None = Field(
+        default=None, description="The last check of whether the old release is gone (ReleaseEvidence)."
+    )
     log: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     error: str | None = None
 
@@ -129,8 +148,16 @@ class SessionState(BaseModel):
     def migration_plan(self) -> MigrationPlan | None:
         return MigrationPlan.model_validate(self.plan) if self.plan is not None else None
 
-    def latest_approval(self) -> Approval | None:
-        return Approval.model_validate(self.approvals[-1]) if self.approvals else None
+    def latest_approval(self, phase: ApprovalPhase = ApprovalPhase.PLAN) -> Approval | None:
+        """The last decision at the ``phase`` gate: a contract approval never counts for the plan's."""
+        decisions = [Approval.model_validate(entry) for entry in self.approvals]
+        answered = [decision for decision in decisions if decision.phase is phase]
+        return answered[-1] if answered else None
+
+    def executed_phases(self) -> list[str]:
+        """The phases the runs so far applied to production and finished."""
+        execution = self.execution or {}
+        return list(execution.get("phases_done", []))
 
 
 class SessionUpdate(TypedDict, total=False):
@@ -167,6 +194,7 @@ class SessionUpdate(TypedDict, total=False):
     advice: dict[str, Any] | None
     execution_attempts: int
     monitor_verdicts: list[dict[str, Any]]
+    release_evidence: dict[str, Any] | None
     log: list[dict[str, Any]]
     error: str | None
 

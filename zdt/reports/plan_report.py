@@ -7,12 +7,13 @@ from pathlib import Path
 from zdt.plan.check import PlanProblem
 from zdt.plan.model import PHASE_ORDER, MigrationPlan
 from zdt.reports.render import render_template
+from zdt.rollout import retired_objects
 
 PHASE_NOTES = {
     "expand": "Additive changes: the old and the new application code both work once these are done.",
     "migrate": "Backfills and validations, batched and throttled; still compatible with both versions.",
-    "contract": "Removes what only the old code needed. Run it only after every application instance "
-    "has moved to the new code.",
+    "contract": "Removes what only the old code needed. It runs only after the deploy gate: its own "
+    "approval, once every application instance has moved to the new code and the target shows it.",
 }
 
 
@@ -26,6 +27,7 @@ def render_plan_markdown(
         phases=PHASE_ORDER,
         phase_notes=PHASE_NOTES,
         brain=brain,
+        retired=retired_objects(plan),
     )
 
 

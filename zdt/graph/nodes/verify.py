@@ -1,7 +1,8 @@
 """verify: after the run, check from the outside that production is where the plan says it is.
 
 The executor verified every step as it went; this node asks again with fresh eyes: the target's own
-record must say this plan (by hash) is done, every step included, and the monitoring agent takes a last
+record must show this plan (by hash) with every step of the phases run so far done (expand and migrate
+before the deploy gate, everything after contract), and the monitoring agent takes a last
 look at the database's health. A mismatch or a critical verdict rolls back.
 """
 
@@ -19,8 +20,8 @@ from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
-from zdt.graph.state import Route, SessionState, SessionUpdate, log_entry
-from zdt.plan.model import MigrationPlan
+from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
+from zdt.plan.model import MigrationPlan, Phase
 from zdt.schema.snapshot import fingerprint_of
 
 
@@ -31,7 +32,7 @@ def verify(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpda
     assert plan is not None
     progress("started", plan=plan.id)
     try:
-        problems, figures = _check_record(plan, ctx)
+        problems, figures = _check_record(plan, ctx, state.executed_phases())
     except (psycopg.Error, ExecutorError) as error:
         problems, figures = [f"cannot read the target's migration record: {error}"], {}
     try:
@@ -66,15 +67,20 @@ def verify(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpda
             "log": log_entry("verify", "; ".join(problems)),
         }
     progress("passed", level=verdict_json["level"])
+    waiting = plan.steps_in(Phase.CONTRACT) and Phase.CONTRACT.value not in state.executed_phases()
     return {
         "route": Route.NEXT.value,
+        **({"status": SessionStatus.AWAITING_DEPLOY.value} if waiting else {}),
         "verification": figures,
         "monitor_verdicts": [verdict_json],
         "log": log_entry("verify", f"verified; monitor: {verdict_json['summary']}"),
     }
 
 
-def _check_record(plan: MigrationPlan, ctx: SessionContext) -> tuple[list[str], dict[str, Any]]:
+def _check_record(
+    plan: MigrationPlan, ctx: SessionContext, phases_done: list[str]
+) -> tuple[list[str], dict[str, Any]]:
+    """What the target's record says against what the runs so far claim: their phases' steps all done."""
     records = {
         record.id: record for record in migration_status(ctx.target_url, settings=ctx.settings.executor)
     }
@@ -86,7 +92,9 @@ def _check_record(plan: MigrationPlan, ctx: SessionContext) -> tuple[list[str], 
         problems.append(f"the target ran plan hash {record.plan_hash[:12]}, not {plan.content_hash()[:12]}")
     if record.status not in (MigrationStatus.DONE, MigrationStatus.PARTIAL):
         problems.append(f"migration {plan.id} is {record.status} on the target")
-    undone = [step.step_id for step in record.steps if step.status != StepStatus.DONE]
+    undone = [
+        step.step_id for step in record.steps if step.phase in phases_done and step.status != StepStatus.DONE
+    ]
     if undone:
         problems.append(f"steps not done on the target: {', '.join(undone)}")
     with psycopg.connect(ctx.target_url, connect_timeout=10) as conn:

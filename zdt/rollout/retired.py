@@ -1,0 +1,108 @@
+"""What a plan's contract phase takes away from the old release: tables, views and columns it removes.
+
+Read from the contract steps' own SQL with the parser (never from the step descriptions), so that what
+zdt looks for in the old release's queries is exactly what will disappear: a dropped table or view, a
+dropped column, the old name of a renamed table or column. Index and constraint drops are not listed:
+no query stops working because of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pglast import ast, enums, parse_sql
+from pydantic import BaseModel
+
+from zdt.plan.model import MigrationPlan, Phase
+
+_RELATION_KINDS = {
+    enums.ObjectType.OBJECT_TABLE: "table",
+    enums.ObjectType.OBJECT_VIEW: "view",
+    enums.ObjectType.OBJECT_MATVIEW: "materialized view",
+    enums.ObjectType.OBJECT_FOREIGN_TABLE: "foreign table",
+}
+
+
+class RetiredObject(BaseModel):
+    """A relation, or one column of it, that the old release may read and contract removes."""
+
+    schema_name: str | None = None
+    table: str
+    column: str | None = None
+    kind: str = "table"
+    step_id: str
+
+    def label(self) -> str:
+        qualified = f"{self.schema_name}.{self.table}" if self.schema_name else self.table
+        return f"column {qualified}.{self.column}" if self.column else f"{self.kind} {qualified}"
+
+
+def contract_hash(plan: MigrationPlan) -> str:
+    """The hash a contract approval is bound to: the plan's hash and every contract step's SQL.
+
+    Why both: the plan hash already covers the contract steps, but naming them separately in the approval
+    lets the approver (and the auditor) see that what was approved days later is exactly what ran.
+    """
+    steps = [step.model_dump(mode="json", exclude_defaults=True) for step in plan.steps_in(Phase.CONTRACT)]
+    text = json.dumps({"plan": plan.content_hash(), "contract": steps}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def retired_objects(plan: MigrationPlan) -> list[RetiredObject]:
+    """Everything the contract steps remove that a query could name, in step order, without repeats."""
+    found: list[RetiredObject] = []
+    for step in plan.steps_in(Phase.CONTRACT):
+        for text in step.sql:
+            for raw in parse_sql(text):
+                for item in _retired_by(raw.stmt, step.id):
+                    if item not in found:
+                        found.append(item)
+    return found
+
+
+def _retired_by(statement: ast.Node | None, step_id: str) -> list[RetiredObject]:
+    if isinstance(statement, ast.DropStmt) and statement.removeType in _RELATION_KINDS:
+        kind = _RELATION_KINDS[statement.removeType]
+        return [_relation(names, kind, step_id) for names in statement.objects or ()]
+    if isinstance(statement, ast.AlterTableStmt) and statement.relation is not None:
+        relation = statement.relation
+        return [
+            RetiredObject(
+                schema_name=relation.schemaname,
+                table=str(relation.relname),
+                column=command.name,
+                kind="column",
+                step_id=step_id,
+            )
+            for command in statement.cmds or ()
+            if isinstance(command, ast.AlterTableCmd)
+            and command.subtype == enums.AlterTableType.AT_DropColumn
+            and command.name
+        ]
+    if isinstance(statement, ast.RenameStmt) and statement.relation is not None:
+        relation = statement.relation
+        if statement.renameType == enums.ObjectType.OBJECT_COLUMN and statement.subname:
+            return [
+                RetiredObject(
+                    schema_name=relation.schemaname,
+                    table=str(relation.relname),
+                    column=statement.subname,
+                    kind="column",
+                    step_id=step_id,
+                )
+            ]
+        if statement.renameType in _RELATION_KINDS:
+            kind = _RELATION_KINDS[statement.renameType]
+            return [
+                RetiredObject(
+                    schema_name=relation.schemaname, table=str(relation.relname), kind=kind, step_id=step_id
+                )
+            ]
+    return []
+
+
+def _relation(names: object, kind: str, step_id: str) -> RetiredObject:
+    parts = [part.sval for part in names if isinstance(part, ast.String)] if isinstance(names, tuple) else []
+    schema_name = parts[-2] if len(parts) >= 2 else None
+    return RetiredObject(schema_name=schema_name, table=str(parts[-1]), kind=kind, step_id=step_id)
