@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from zdt.schema import introspect
-from zdt.schema.snapshot import fingerprint_of
+from zdt.schema.snapshot import SchemaSnapshot, fingerprint_of
 
 
 def test_functions_are_read_with_their_signature_kind_language_and_definition(
@@ -106,3 +106,10 @@ def test_trigger_definitions_and_states_are_read_with_the_definitions(conn: psyc
     assert off is not None and off.enabled == "D"
     assert introspect(conn, definitions=False).trigger_definitions == {}
     assert snapshot.fingerprint() == before  # the definitions are not part of the fingerprint
+
+
+def test_is_enum_reads_format_type_spellings() -> None:
+    snapshot = SchemaSnapshot(server_version=15, enums={'public."Role"': ["A"], "billing.plan": ["free"]})
+    assert snapshot.is_enum('"Role"') and snapshot.is_enum('public."Role"') and snapshot.is_enum('"Role"[]')
+    assert snapshot.is_enum("billing.plan") and not snapshot.is_enum("plan")
+    assert not snapshot.is_enum("Role") and not snapshot.is_enum("text")

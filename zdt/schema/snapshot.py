@@ -162,6 +162,18 @@ class SchemaSnapshot(BaseModel):
     def trigger(self, table: str, name: str) -> TriggerInfo | None:
         return self.trigger_definitions.get(table, {}).get(name)
 
+    def is_enum(self, formatted_type: str) -> bool:
+        """Whether a format_type() spelling ('"Role"', 'billing.plan', ...) names one of the enums.
+
+        format_type() leaves out the schema of a type on the search path (public), and quotes names
+        as identifiers, as the enums' keys (format('%I.%I')) do.
+        """
+        spelled = formatted_type.removesuffix("[]")
+        return any(
+            spelled == key or (key.startswith("public.") and spelled == key.removeprefix("public."))
+            for key in self.enums
+        )
+
     def functions_named(self, name: str) -> list[FunctionInfo]:
         """Every function and procedure called ``name`` ('public.f'), whatever its arguments."""
         return [info for info in self.functions.values() if info.name == name]
