@@ -81,7 +81,7 @@ def test_zdt_plan_of_the_prisma_enum_swap_exits_2_naming_line_and_alternative(
     )
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())
-    assert 'line 12: ALTER TYPE public."Role" RENAME TO "Role_old"' in said
+    assert f'{source}:line12:ALTERTYPEpublic."Role"RENAMETO"Role_old"' in "".join(said.split())
     assert 'keep type public."Role" as it is' in said
 
 
