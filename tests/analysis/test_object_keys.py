@@ -41,6 +41,12 @@ def _keys(sql: str) -> ObjectKeys:
             ("type", 'public."Role"'),
         ),
         ("DROP VIEW v", "CREATE VIEW v AS SELECT 1", ("relation", "public.v")),
+        (
+            "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+            "ALTER TABLE t DISABLE TRIGGER tr",
+            ("trigger", "public.t.tr"),
+        ),
+        ("ALTER TABLE t ENABLE ALWAYS TRIGGER tr", "DROP TRIGGER tr ON t", ("trigger", "public.t.tr")),
         ("CREATE TABLE s.t2 (id int)", "CREATE INDEX t2_id ON s.t2 (id)", ("column", "s.t2.id")),
         ("ALTER TABLE t RENAME COLUMN a TO z", "UPDATE t SET c = z", ("column", "public.t.z")),
         (

@@ -36,6 +36,7 @@ from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
+from zdt.rehearsal.equivalence import prove_equivalence
 from zdt.schema import introspect
 
 ROWS = 12_000  # above the analyser's small-table threshold, so the gate judges the plan at full severity
@@ -489,3 +490,38 @@ def test_the_real_executor_runs_expand_and_migrate_and_rolls_them_back(
     assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
     assert fingerprint(database_url) == before
     assert table_checksum(database_url, TABLE, [*UNTOUCHED, "author_id"]) == untouched
+
+
+ROLES = """
+CREATE TYPE "Role" AS ENUM ('OWNER', 'ADMIN', 'LAWYER');
+CREATE TABLE "User" (id bigint PRIMARY KEY, role "Role" NOT NULL DEFAULT 'OWNER');
+INSERT INTO "User" SELECT g, CASE WHEN g % 2 = 0 THEN 'OWNER'::"Role" ELSE 'ADMIN' END
+FROM generate_series(1, 12000) g;
+ANALYZE "User";
+"""
+
+
+def test_enum_to_enum_copies_back_through_text_and_keeps_a_default_dropped_earlier(
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    """Prisma's first three statements of an enum swap: a new enum, DROP DEFAULT (the old default cannot
+    be cast to it), the type change. The copy back from "Role_new" to "Role" goes through text (no enum
+    casts to another), and the new column gets no default, as the file leaves the column."""
+    conn.execute(ROLES)
+    planned = plan_against(
+        database_url,
+        """CREATE TYPE "Role_new" AS ENUM ('OWNER', 'ADMIN');
+        ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+        ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");""",
+    )
+    added = next(step for step in planned.plan.steps if step.id == "s03-add-role_zdt_new")
+    assert "DEFAULT" not in added.sql[0]
+    assert prove_equivalence(
+        planned.plan, schema_from=database_url, log_dir=tmp_path / "proof", server_url=admin_url
+    ).proven
+    execute(database_url, planned.plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
+    with psycopg.connect(database_url, autocommit=True) as app:
+        app.execute("""UPDATE "User" SET role_zdt_new = 'ADMIN' WHERE id = 2""")  # the new release
+        app.execute("""INSERT INTO "User" (id, role) VALUES (12001, 'OWNER')""")  # the old release
+    assert scalar(database_url, """SELECT role::text FROM "User" WHERE id = 2""") == "ADMIN"
+    assert scalar(database_url, """SELECT role_zdt_new::text FROM "User" WHERE id = 12001""") == "OWNER"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 
 from zdt.schema import introspect
-from zdt.schema.snapshot import fingerprint_of
+from zdt.schema.snapshot import SchemaSnapshot, fingerprint_of
 
 
 def test_functions_are_read_with_their_signature_kind_language_and_definition(
@@ -82,3 +82,34 @@ def test_what_uses_each_column_is_read_for_indexes_views_and_triggers(conn: psyc
     }
     assert table.view_columns == {"public.v": ["c", "id"], "public.w": []}
     assert table.trigger_columns == {"t_c": ["c"], "t_a": ["a"]}  # UPDATE OF and WHEN; t_any uses none
+
+
+def test_trigger_definitions_and_states_are_read_with_the_definitions(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")
+    conn.execute("CREATE TABLE r (id int PRIMARY KEY, t_id int REFERENCES t)")  # FK triggers are internal
+    conn.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+    conn.execute(
+        'CREATE TRIGGER "T a" BEFORE UPDATE ON t FOR EACH ROW WHEN (NEW.a > 0) EXECUTE FUNCTION touch()'
+    )
+    conn.execute("CREATE TRIGGER t_off AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()")
+    conn.execute("ALTER TABLE t DISABLE TRIGGER t_off")
+    before = fingerprint_of(conn)
+    snapshot = introspect(conn)
+    assert set(snapshot.trigger_definitions) == {"public.t"}
+    when = snapshot.trigger("public.t", "T a")
+    assert when is not None and when.enabled == "O"
+    assert when.definition == (
+        'CREATE TRIGGER "T a" BEFORE UPDATE ON public.t FOR EACH ROW WHEN ((new.a > 0)) '
+        "EXECUTE FUNCTION touch()"
+    )
+    off = snapshot.trigger("public.t", "t_off")
+    assert off is not None and off.enabled == "D"
+    assert introspect(conn, definitions=False).trigger_definitions == {}
+    assert snapshot.fingerprint() == before  # the definitions are not part of the fingerprint
+
+
+def test_is_enum_reads_format_type_spellings() -> None:
+    snapshot = SchemaSnapshot(server_version=15, enums={'public."Role"': ["A"], "billing.plan": ["free"]})
+    assert snapshot.is_enum('"Role"') and snapshot.is_enum('public."Role"') and snapshot.is_enum('"Role"[]')
+    assert snapshot.is_enum("billing.plan") and not snapshot.is_enum("plan")
+    assert not snapshot.is_enum("Role") and not snapshot.is_enum("text")

@@ -41,6 +41,8 @@ RELATION_KINDS = {
 TYPE_KINDS = {ObjectType.OBJECT_TYPE, ObjectType.OBJECT_DOMAIN}
 FUNCTION_KINDS = {ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE}
 CONSTRAINT_COMMANDS = {AT.AT_AddConstraint, AT.AT_DropConstraint, AT.AT_ValidateConstraint}
+# ENABLE / DISABLE [ALWAYS | REPLICA] TRIGGER <name>: the command's name is a trigger, not a column.
+TRIGGER_COMMANDS = {AT.AT_EnableTrig, AT.AT_EnableAlwaysTrig, AT.AT_EnableReplicaTrig, AT.AT_DisableTrig}
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,8 @@ def _altered(table: str, node: ast.AlterTableStmt) -> list[Key]:
             keys += _in_table("constraint", table, name)
             if name:  # a UNIQUE / PRIMARY KEY constraint's index shares its name, in the table's schema
                 keys.append(("relation", f"{table.rsplit('.', 1)[0]}.{maybe_double_quote_name(name)}"))
+        elif command.subtype in TRIGGER_COMMANDS:
+            keys += _in_table("trigger", table, command.name)
         elif command.subtype == AT.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
             keys += _in_table("column", table, command.def_.colname)
         elif command.name:

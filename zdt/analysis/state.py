@@ -43,6 +43,8 @@ class MigrationState:
     created_earlier: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Defaults this script set (the expression) or dropped (None); the catalog has the others.
+    column_defaults: dict[tuple[str, str], str | None] = field(default_factory=dict)
     index_tables: dict[str, str] = field(default_factory=dict)
     index_columns: dict[str, list[str]] = field(default_factory=dict)
     not_null_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
@@ -116,6 +118,7 @@ class MigrationState:
     def apply(self, effect: Effect) -> None:
         """Record what a statement established, once its rules have run."""
         self.column_types.update(effect.column_types)
+        self.column_defaults.update(effect.column_defaults)
         self.constraint_changes.extend(effect.constraint_changes)
         for index, (table, columns) in effect.index_columns.items():
             self.index_tables[index] = table

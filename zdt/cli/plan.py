@@ -102,7 +102,7 @@ def plan_command(
             migrations=folder.planned if folder is not None else (),
         )
     except BAD_INPUT as error:
-        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(_located(error, target))}", highlight=False)
         raise typer.Exit(2) from None
     except psycopg.Error as error:
         err.print(f"[bold red]error:[/] cannot read {redact(database_url or '')}: {error}", highlight=False)
@@ -121,3 +121,12 @@ def plan_command(
     if problems:
         err.print(f"[bold red]the plan did not pass the gate[/] ({len(problems)} problems)", highlight=False)
         raise typer.Exit(1)
+
+
+def _located(error: Exception, target: str) -> str:
+    """The refusal naming the file as well as the line: the planner names the file only when it plans
+    several (a folder), so a single file's "line 12: ..." gets its path in front."""
+    message = str(error)
+    if isinstance(error, PlanningError) and message.startswith("line ") and not Path(target).is_dir():
+        return f"{'<stdin>' if target == '-' else target}: {message}"
+    return message

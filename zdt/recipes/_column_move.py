@@ -38,6 +38,7 @@ class ColumnMove:
     new: str
     old_type: ast.TypeName
     new_type: ast.TypeName
+    old_is_enum: bool  # an enum casts to no other enum: the copy back goes through text
     conversion: ast.Node | None  # the new value from a bare reference to the old column; None: same value
     collation: ast.CollateClause | None
     key: str
@@ -122,6 +123,7 @@ def plan_move(
         new=new,
         old_type=old_type,
         new_type=new_type if new_type is not None else copy.deepcopy(old_type),
+        old_is_enum=snapshot.is_enum(current.type),
         conversion=conversion,
         collation=collation,
         key=key,
@@ -187,13 +189,16 @@ def _defaults(
     no way to tell a computed default from a value the statement wrote. Old code's inserts fill the old
     column's default and the trigger copies it; the new column takes the default over at the contract.
     """
-    if not current.default:
+    default = current.default
+    if (table, current.name) in context.state.column_defaults:  # SET / DROP DEFAULT earlier in the file
+        default = context.state.column_defaults[(table, current.name)]
+    if not default:
         return None, None
-    expression = parse_expression(current.default)
+    expression = parse_expression(default)
     if "nextval" in {name.lower() for name in called_functions(expression)}:
         raise PlanningError(
             f"line {context.statement.line}: {table}.{current.name} takes its default from a sequence "
-            f"({current.default}); the sequence belongs to the column and would go with it: out of scope"
+            f"({default}); the sequence belongs to the column and would go with it: out of scope"
         )
     if is_volatile(expression, snapshot.function_volatility):
         return None, expression
@@ -212,10 +217,14 @@ def forward(move: ColumnMove, record: str | None = None) -> ast.Node:
 
 
 def reverse(move: ColumnMove, record: str | None = None) -> ast.Node:
-    """The old column's value from the new one: a cast back (the trigger checks it round-trips)."""
+    """The old column's value from the new one: a cast back (the trigger checks it round-trips); from an
+    enum by way of its text, since PostgreSQL casts no enum to another enum."""
     if move.conversion is None:
         return _ref(move.new, record)
-    return ast.TypeCast(arg=_ref(move.new, record), typeName=copy.deepcopy(move.old_type))
+    value: ast.Node = _ref(move.new, record)
+    if move.old_is_enum:
+        value = ast.TypeCast(arg=value, typeName=ast.TypeName(names=(ast.String("text"),)))
+    return ast.TypeCast(arg=value, typeName=copy.deepcopy(move.old_type))
 
 
 def _ref(name: str, record: str | None = None) -> ast.ColumnRef:

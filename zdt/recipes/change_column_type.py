@@ -4,11 +4,13 @@ The plain statement rewrites the table and rebuilds its indexes under AccessExcl
 no write until it ends (measured here: 4.1 s of stalled traffic for int -> bigint on 5M rows). Instead
 (machinery in ``_column_move`` / ``_column_sync``, design in docs/column-sync.md):
 
-start (expand):   ADD COLUMN <col>_zdt_new <new type> (the old default, if not volatile); a trigger function
-                  and a BEFORE INSERT OR UPDATE trigger (``zdt_sync_<table>_<col>``) in one transaction,
-                  copying old -> new as ``CAST(<col> AS <new type>)`` (or ``CAST(<USING expression> AS
-                  <new type>)``) and new -> old as ``CAST(<col>_zdt_new AS <old type>)``, refusing a write
-                  that would not survive the copy back; NOT VALID NOT NULL constraint if <col> is NOT NULL
+start (expand):   ADD COLUMN <col>_zdt_new <new type> (the old default, if not volatile: the one an
+                  earlier SET / DROP DEFAULT of the file left); a trigger function and a BEFORE INSERT OR
+                  UPDATE trigger (``zdt_sync_<table>_<col>``) in one transaction, copying old -> new as
+                  ``CAST(<col> AS <new type>)`` (or ``CAST(<USING expression> AS <new type>)``) and new ->
+                  old as ``CAST(<col>_zdt_new AS <old type>)`` (by way of text from an enum: PostgreSQL
+                  casts no enum to another), refusing a write that would not survive the copy back; NOT
+                  VALID NOT NULL constraint if <col> is NOT NULL
 verify:           the column exists; the trigger is enabled and calls the function; the constraint exists
 rollback:         drop the trigger and the function; drop the column
 start (migrate):  batched backfill where the new column disagrees; VACUUM (ANALYZE) and a check that every

@@ -1,10 +1,10 @@
 """Statements that are already safe run as written, each still under lock_timeout, verified and reversible.
 
 CREATE TABLE / VIEW / SEQUENCE / TYPE, a nullable ADD COLUMN (or one with a non-volatile default on
-PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, enum labels,
-triggers, and indexes on tables created by the same plan (comments, grants, extensions and data
-changes have recipes of their own). A statement zdt cannot verify or
-undo is refused with a clear error rather than run blind.
+PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, enum labels, and
+indexes on tables created by the same plan (comments, grants, extensions, triggers, materialized views
+and data changes have recipes of their own). A statement zdt cannot verify or undo is refused with a
+clear error rather than run blind.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 The analyser consults it (current column types, valid CHECK constraints, table sizes, which casts are
 binary-coercible on this server, function volatility, dependent views) instead of guessing; the planner
 and executor use it for fingerprints. Names are schema-qualified (``public.users``). The definitions of
-functions and views (``pg_get_functiondef``, ``pg_get_viewdef``) are what recipes re-create them from
-when a step replacing or dropping one is rolled back; objects of extensions are left out (the extension
-owns them).
+functions, views and triggers (``pg_get_functiondef``, ``pg_get_viewdef``, ``pg_get_triggerdef``) are
+what recipes re-create them from when a step replacing or dropping one is rolled back; objects of
+extensions are left out (the extension owns them).
 """
 
 from __future__ import annotations
@@ -112,6 +112,18 @@ class ViewInfo(BaseModel):
     )
 
 
+class TriggerInfo(BaseModel):
+    """A trigger as the recipes re-create it: its statement and whether it fires (ENABLE / DISABLE)."""
+
+    table: str
+    name: str = Field(description="pg_trigger.tgname, as stored (not quoted).")
+    definition: str = Field(description="pg_get_triggerdef(): a complete CREATE [CONSTRAINT] TRIGGER.")
+    enabled: str = Field(
+        default="O",
+        description="pg_trigger.tgenabled: O fires (origin), D disabled, R replica only, A always.",
+    )
+
+
 class CheckpointSettings(BaseModel):
     """The server settings that decide when WAL volume forces a checkpoint (see zdt/plan/wal_volume.py)."""
 
@@ -136,6 +148,9 @@ class SchemaSnapshot(BaseModel):
     # spelling may change between major versions, and fingerprints are compared across servers.
     functions: dict[str, FunctionInfo] = Field(default_factory=dict, description="signature -> function")
     views: dict[str, ViewInfo] = Field(default_factory=dict)
+    trigger_definitions: dict[str, dict[str, TriggerInfo]] = Field(
+        default_factory=dict, description="table -> trigger name -> trigger (user triggers only)"
+    )
     checkpoints: CheckpointSettings | None = Field(default=None, description="None: not read.")
 
     def table(self, name: str) -> TableInfo | None:
@@ -143,6 +158,21 @@ class SchemaSnapshot(BaseModel):
 
     def view(self, name: str) -> ViewInfo | None:
         return self.views.get(name)
+
+    def trigger(self, table: str, name: str) -> TriggerInfo | None:
+        return self.trigger_definitions.get(table, {}).get(name)
+
+    def is_enum(self, formatted_type: str) -> bool:
+        """Whether a format_type() spelling ('"Role"', 'billing.plan', ...) names one of the enums.
+
+        format_type() leaves out the schema of a type on the search path (public), and quotes names
+        as identifiers, as the enums' keys (format('%I.%I')) do.
+        """
+        spelled = formatted_type.removesuffix("[]")
+        return any(
+            spelled == key or (key.startswith("public.") and spelled == key.removeprefix("public."))
+            for key in self.enums
+        )
 
     def functions_named(self, name: str) -> list[FunctionInfo]:
         """Every function and procedure called ``name`` ('public.f'), whatever its arguments."""
@@ -259,6 +289,16 @@ SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name,
              WHERE d.classid = 'pg_trigger'::regclass AND d.objid = tg.oid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjid = tg.tgrelid AND d.refobjsubid > 0
              ORDER BY a.attnum) AS columns
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_trigger tg ON tg.tgrelid = c.oid
+WHERE {_USER_SCHEMA} AND NOT tg.tgisinternal
+"""
+
+# pg_get_triggerdef opens the table (AccessShareLock) to print a WHEN clause: read with the definitions.
+_TRIGGER_DEFINITIONS = f"""
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, tg.tgname AS name,
+       pg_get_triggerdef(tg.oid) AS definition, tg.tgenabled::text AS enabled
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_trigger tg ON tg.tgrelid = c.oid
@@ -459,6 +499,14 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: boo
             )
             for row in (cur.execute(_VIEWS) if definitions else ())
         }
+        trigger_definitions: dict[str, dict[str, TriggerInfo]] = {}
+        for row in cur.execute(_TRIGGER_DEFINITIONS) if definitions else ():
+            trigger_definitions.setdefault(row["table_name"], {})[row["name"]] = TriggerInfo(
+                table=row["table_name"],
+                name=row["name"],
+                definition=row["definition"],
+                enabled=row["enabled"],
+            )
         checkpoint_row = cur.execute(_CHECKPOINTS).fetchone()
         assert checkpoint_row is not None  # a SELECT without FROM returns one row
         checkpoints = CheckpointSettings(**checkpoint_row)
@@ -474,5 +522,6 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: boo
         sequences=sequences,
         functions=functions,
         views=views,
+        trigger_definitions=trigger_definitions,
         checkpoints=checkpoints,
     )

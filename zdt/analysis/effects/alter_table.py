@@ -11,6 +11,7 @@ from __future__ import annotations
 from pglast import ast, parser
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, DropBehavior, NullTestType, ObjectType
+from pglast.stream import RawStream
 
 from zdt.analysis import column_dependents, names, types
 from zdt.analysis.effects.base import Effect
@@ -115,6 +116,9 @@ def _apply_command(
             _add_constraint(constraint, table, state, effect)  # adds triggers: ShareRowExclusiveLock
             return
     effect.lock(table, AE)
+    if subtype == AT.AT_ColumnDefault and command.name:
+        default = command.def_
+        effect.column_defaults[(table, command.name)] = None if default is None else str(RawStream()(default))
     if subtype == AT.AT_AddColumn:
         _add_column(
             node_of(command.def_, ast.ColumnDef, "ADD COLUMN's AlterTableCmd.def_"), table, state, effect
