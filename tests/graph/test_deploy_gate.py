@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from tests.graph.conftest import Harness, create_schema, fingerprint
+from zdt.db.scratch import scratch_database
 from zdt.executor import MigrationStatus, migration_status
 from zdt.graph.context import RolloutSettings, SessionSettings
 from zdt.graph.runner import contract_decision, decision
@@ -142,9 +143,17 @@ class _OldRelease:
 
 
 @pytest.fixture
-def watched(statements_database_url: str, staging_url: str, tmp_path: Path) -> Iterator[Harness]:
+def statements_staging_url(statements_admin_url: str) -> Iterator[str]:
+    """Staging on the target's own server: the plan's recipes are chosen for the target's major version."""
+    with scratch_database(statements_admin_url, prefix="zdt_staging") as url:
+        create_schema(url)
+        yield url
+
+
+@pytest.fixture
+def watched(statements_database_url: str, statements_staging_url: str, tmp_path: Path) -> Iterator[Harness]:
     create_schema(statements_database_url, rows=300)
-    harness = Harness(statements_database_url, staging_url, tmp_path, settings=QUICK)
+    harness = Harness(statements_database_url, statements_staging_url, tmp_path, settings=QUICK)
     harness.start(RENAME)
     harness.approve()
     yield harness

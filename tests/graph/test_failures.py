@@ -15,6 +15,7 @@ import pytest
 
 from tests.graph.conftest import Harness, create_schema, fingerprint
 from zdt.executor import migration_status
+from zdt.graph.rehearsal import rehearsal_database
 from zdt.graph.runner import config_for
 from zdt.graph.state import Approval
 from zdt.plan.model import MigrationPlan
@@ -105,3 +106,18 @@ def test_the_default_rehearsal_runs_on_an_embedded_copy(target_url: str, tmp_pat
     assert rehearsal["ok"] and rehearsal["rollback"]["schema_restored"]
     with psycopg.connect(target_url) as conn:
         assert conn.execute("SELECT to_regclass('idx_users_reputation')").fetchone() == (None,)
+
+
+def test_a_staging_server_older_than_the_target_is_refused_before_anything_runs(
+    target_url: str, staging_url: str, server_version: int
+) -> None:
+    """The plan is written for the target's major version; an older staging cannot rehearse it."""
+    newer = server_version + 1
+    refusal = rf"runs PostgreSQL {server_version} and the target {newer}"
+    with (
+        pytest.raises(ValueError, match=refusal),
+        rehearsal_database(target_url, staging_url, target_version=newer),
+    ):
+        pytest.fail("an older staging server was used for the rehearsal")
+    with rehearsal_database(target_url, staging_url, target_version=server_version) as database:
+        assert database.url == staging_url and f"PostgreSQL {server_version}" in database.where

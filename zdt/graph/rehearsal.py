@@ -62,16 +62,33 @@ def embedded_copy(target_url: str, sample_rows: int = 0) -> Iterator[RehearsalDa
 
 @contextmanager
 def rehearsal_database(
-    target_url: str, staging_url: str | None, sample_rows: int = 0
+    target_url: str, staging_url: str | None, sample_rows: int = 0, target_version: int | None = None
 ) -> Iterator[RehearsalDatabase]:
-    """The staging database when one is given, else an embedded copy of the target."""
+    """The staging database when one is given, else an embedded copy of the target.
+
+    A staging server older than the target is refused: the plan's recipes are chosen for the target's
+    major version (PostgreSQL 18's ``NOT NULL ... NOT VALID``, for one), so an older staging would fail
+    on syntax production accepts and prove nothing about what production will run."""
     if staging_url is None:
         with embedded_copy(target_url, sample_rows) as database:
             yield database
         return
     if redact(staging_url) == redact(target_url):
         raise ValueError("the staging database is the target database: refusing to rehearse on production")
-    yield RehearsalDatabase(staging_url, f"staging {redact(staging_url)}")
+    staging_version = _major_version(staging_url)
+    if target_version is not None and staging_version < target_version:
+        raise ValueError(
+            f"staging {redact(staging_url)} runs PostgreSQL {staging_version} and the target "
+            f"{target_version}: the plan is written for {target_version} and would not rehearse what "
+            f"production runs; give a staging server of PostgreSQL {target_version} or newer, "
+            "or leave --staging out to rehearse on an embedded copy"
+        )
+    yield RehearsalDatabase(staging_url, f"staging {redact(staging_url)} (PostgreSQL {staging_version})")
+
+
+def _major_version(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.info.server_version // 10000
 
 
 def for_rehearsal(plan: MigrationPlan) -> MigrationPlan:

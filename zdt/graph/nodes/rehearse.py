@@ -45,7 +45,9 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
     app_queries = _application_queries(state.session_request().queries, progress)
     feed = TrafficFeed()
     try:
-        with rehearsal_database(ctx.target_url, ctx.staging_url, sample_rows) as database:
+        with rehearsal_database(
+            ctx.target_url, ctx.staging_url, sample_rows, target_version=plan.pg_version
+        ) as database:
             progress("started", where=database.where)
             with Watch(
                 database.url,
