@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from pglast import parser
 
-from zdt.analysis.object_keys import ObjectKeys, object_keys
+from zdt.analysis.object_keys import ObjectKeys, ViewColumns, object_keys
+from zdt.schema.snapshot import ColumnInfo, SchemaSnapshot, TableInfo
 
 
-def _keys(sql: str) -> ObjectKeys:
+def _keys(sql: str, views: ViewColumns | None = None) -> ObjectKeys:
     statement = parser.parse_sql(sql)[0].stmt
     assert statement is not None
-    return object_keys(statement)
+    return object_keys(statement, views)
 
 
 @pytest.mark.parametrize(
@@ -79,3 +80,63 @@ def _keys(sql: str) -> ObjectKeys:
 )
 def test_dependency(earlier: str, later: str, shared: tuple[str, str] | None) -> None:
     assert _keys(later).shared_with(_keys(earlier)) == shared
+
+
+# What the snapshot of a table with two views says: pg_depend's columns of each view.
+VIEWS = SchemaSnapshot(
+    server_version=18,
+    tables={
+        "public.p": TableInfo(
+            name="public.p",
+            kind="r",
+            columns={
+                name: ColumnInfo(name=name, type=kind, base_type=kind, not_null=False)
+                for name, kind in [("id", "bigint"), ("name", "character varying(20)"), ("bio", "text")]
+            },
+            dependent_views=["public.p_all", "public.p_bio"],
+            view_columns={"public.p_all": ["bio", "id", "name"], "public.p_bio": ["bio", "id"]},
+        )
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "shared"),
+    [
+        # lemmy 2021-07-20-102033_actor_name_length: a type change of a column the dropped view read.
+        ("DROP VIEW p_all", "ALTER TABLE p ALTER COLUMN name TYPE varchar(255)", ("column", "public.p.name")),
+        ("DROP VIEW IF EXISTS p_bio, p_all", "ALTER TABLE p DROP COLUMN name", ("column", "public.p.name")),
+        ("DROP VIEW p_bio", "ALTER TABLE p ALTER COLUMN name TYPE varchar(255)", None),
+        # A view created after the change reads the column's new type (with * every column).
+        (
+            "ALTER TABLE p ALTER COLUMN name TYPE text",
+            "CREATE VIEW v AS SELECT * FROM p",
+            ("column", "public.p.name"),
+        ),
+        (
+            "ALTER TABLE p DROP COLUMN bio",
+            "CREATE VIEW v AS SELECT q.bio FROM p q",
+            ("column", "public.p.bio"),
+        ),
+        (
+            "ALTER TABLE p DROP COLUMN bio",
+            "CREATE MATERIALIZED VIEW v AS SELECT p.* FROM p",
+            ("column", "public.p.bio"),
+        ),
+        ("ALTER TABLE p DROP COLUMN bio", "CREATE VIEW v AS SELECT id, name FROM p", None),
+    ],
+)
+def test_view_dependency(earlier: str, later: str, shared: tuple[str, str] | None) -> None:
+    views = ViewColumns(VIEWS)
+    assert _keys(later, views).shared_with(_keys(earlier, views)) == shared
+
+
+def test_a_view_the_file_creates_is_remembered_for_its_drop() -> None:
+    views = ViewColumns(VIEWS)
+    _keys("CREATE VIEW p_all AS SELECT id FROM p", views)  # replaces the snapshot's p_all
+    drop = _keys("DROP VIEW p_all", views)
+    assert _keys("ALTER TABLE p ALTER COLUMN id TYPE int", views).shared_with(drop) == (
+        "column",
+        "public.p.id",
+    )
+    assert _keys("ALTER TABLE p ALTER COLUMN name TYPE text", views).shared_with(drop) is None

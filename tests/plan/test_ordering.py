@@ -25,6 +25,14 @@ INSERT INTO t SELECT g, g % 100, 'b' || g, g FROM generate_series(1, 12000) g;
 CREATE INDEX t_a_idx ON t (a);
 ANALYZE t;
 """
+# Views read columns: PostgreSQL refuses to change the type of (or drop) a column a view reads.
+VIEW_SCHEMA = """
+CREATE TABLE p (id bigint PRIMARY KEY, name varchar(20), bio text);
+INSERT INTO p SELECT g, 'n' || g, 'b' || g FROM generate_series(1, 12000) g;
+CREATE VIEW p_all AS SELECT * FROM p;
+CREATE VIEW p_bio AS SELECT id, bio FROM p;
+ANALYZE p;
+"""
 SETTINGS = PlannerSettings(batch_size=5_000, batch_pause_ms=0)
 
 
@@ -34,13 +42,13 @@ def _plan(url: str, sql: str) -> MigrationPlan:
     return stamp(plan_sql(sql, snapshot=snapshot, settings=SETTINGS), snapshot)
 
 
-def _as_written(admin_url: str, sql: str) -> str:
+def _as_written(admin_url: str, sql: str, schema: str = SCHEMA) -> str:
     """The schema the file leaves when run as written, on a scratch database."""
     with (
         scratch_database(admin_url, prefix="zdt_order") as url,
         psycopg.connect(url, autocommit=True) as conn,
     ):
-        conn.execute(SCHEMA)
+        conn.execute(schema)
         conn.execute(sql)
         return introspect(conn).fingerprint()
 
@@ -105,4 +113,53 @@ def test_statements_about_different_objects_are_still_grouped_by_phase(
     assert phases[0] == ("s02", Phase.EXPAND)  # the index is built in expand, before the drop
     assert {phase for statement, phase in phases if statement == "s01"} == {Phase.CONTRACT}
     assert not any("must follow" in note for note in plan.notes)
+    assert _applied(database_url, plan, tmp_path / "log.md") == _as_written(admin_url, sql)
+
+
+def _statement_order(plan: MigrationPlan) -> list[str]:
+    """The statements (s01, s02, ...) in the order the plan runs their steps, each once."""
+    order: list[str] = []
+    for step in plan.steps:
+        statement = step.id.split("-", 1)[0]
+        if statement not in order:
+            order.append(statement)
+    return order
+
+
+@pytest.mark.parametrize(
+    ("sql", "order"),
+    [
+        # lemmy 2021-07-20-102033_actor_name_length: the view is dropped so that the column can change.
+        (
+            "DROP VIEW p_all;\nALTER TABLE p ALTER COLUMN name TYPE varchar(255);\n"
+            "CREATE VIEW p_all AS SELECT * FROM p;",
+            ["s01", "s02", "s03"],
+        ),
+        # A view the file creates, then drops before changing a column it reads (the create of p_name
+        # has nothing to do with the drop of p_all: it is built in expand, ahead of it).
+        (
+            "DROP VIEW p_all;\nCREATE VIEW p_name AS SELECT id, name FROM p;\nDROP VIEW p_name;\n"
+            "ALTER TABLE p ALTER COLUMN name TYPE varchar(255);",
+            ["s02", "s01", "s03", "s04"],
+        ),
+    ],
+    ids=["drop-change-recreate", "view-of-the-file"],
+)
+def test_a_column_change_stays_after_the_drop_of_a_view_that_reads_it(
+    sql: str, order: list[str], conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    conn.execute(VIEW_SCHEMA)
+    plan = _plan(database_url, sql)
+    assert _statement_order(plan) == order
+    assert any("uses column public.p.name" in note for note in plan.notes), plan.notes
+    assert _applied(database_url, plan, tmp_path / "log.md") == _as_written(admin_url, sql, VIEW_SCHEMA)
+
+
+def test_a_view_of_every_column_is_created_after_a_column_it_would_read_is_dropped(
+    conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    sql = "ALTER TABLE t DROP COLUMN b;\nCREATE VIEW t_all AS SELECT * FROM t;"
+    conn.execute(SCHEMA)
+    plan = _plan(database_url, sql)
+    assert _statement_order(plan) == ["s01", "s02"]
     assert _applied(database_url, plan, tmp_path / "log.md") == _as_written(admin_url, sql)

@@ -28,15 +28,16 @@ from tests.recipes.lifecycle import (
     scalar,
     steps_in,
 )
+from zdt.analysis.schema_copy import copy_schema
 from zdt.db.scratch import scratch_database
 from zdt.executor import EventKind, ExecutionEvent, MigrationStatus, apply_plan, rollback_migration
 from zdt.plan.check import check_plan, stamp
-from zdt.plan.model import LockDuration, Phase
+from zdt.plan.model import LockDuration, MigrationPlan, Phase
 from zdt.recipes import _checks as checks
 from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
-from zdt.rehearsal.equivalence import prove_equivalence
+from zdt.rehearsal.equivalence import prove_equivalence, run_as_written
 from zdt.schema import introspect
 
 ROWS = 12_000  # above the analyser's small-table threshold, so the gate judges the plan at full severity
@@ -525,3 +526,84 @@ def test_enum_to_enum_copies_back_through_text_and_keeps_a_default_dropped_earli
         app.execute("""INSERT INTO "User" (id, role) VALUES (12001, 'OWNER')""")  # the old release
     assert scalar(database_url, """SELECT role::text FROM "User" WHERE id = 2""") == "ADMIN"
     assert scalar(database_url, """SELECT role_zdt_new::text FROM "User" WHERE id = 12001""") == "OWNER"
+
+
+SORTS = """
+CREATE TABLE prefs (id bigint PRIMARY KEY, sort smallint NOT NULL DEFAULT 0, note varchar(20) DEFAULT 'x');
+INSERT INTO prefs SELECT g, g % 3, 'n' || g FROM generate_series(1, 200) g;
+CREATE TYPE sort_kind AS ENUM ('Active', 'Hot', 'New');
+ANALYZE prefs;
+"""
+TO_ENUM = (
+    "ALTER TABLE prefs ALTER COLUMN sort TYPE sort_kind "
+    "USING CASE sort WHEN 0 THEN 'Active' WHEN 1 THEN 'Hot' ELSE 'New' END::sort_kind;"
+)
+
+
+def _proven(
+    conn: psycopg.Connection, database_url: str, admin_url: str, sql: str, log_dir: Path
+) -> MigrationPlan:
+    snapshot = introspect(conn)
+    plan = stamp(plan_sql(sql, snapshot=snapshot), snapshot)
+    proof = prove_equivalence(plan, schema_from=database_url, log_dir=log_dir, server_url=admin_url)
+    assert proof.proven, proof.summary()
+    return plan
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["", "CREATE TYPE sort_kind_2 AS ENUM ('Active', 'Hot', 'New');\n"],
+    ids=["enum-in-the-catalog", "enum-of-the-file"],
+)
+def test_a_default_the_file_dropped_before_the_type_change_stays_dropped(
+    created: str, conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    """lemmy 2023-04-14-175955_add_listingtype_sorttype_enums: DROP DEFAULT, then a change to an enum
+    (no cast of the old default 0 to it exists). The new column gets no default: the file dropped it."""
+    conn.execute(SORTS)
+    change = TO_ENUM.replace("sort_kind", "sort_kind_2") if created else TO_ENUM
+    sql = created + "ALTER TABLE prefs ALTER COLUMN sort DROP DEFAULT;\n" + change
+    plan = _proven(conn, database_url, admin_url, sql, tmp_path)
+    (add,) = [step for step in plan.steps if step.id.endswith("-add-sort_zdt_new")]
+    assert add.sql == [
+        f"ALTER TABLE public.prefs ADD COLUMN sort_zdt_new {'sort_kind_2' if created else 'sort_kind'}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "ALTER TABLE prefs ALTER COLUMN sort TYPE bigint;",
+        "ALTER TABLE prefs ALTER COLUMN sort TYPE text;",  # an assignment cast through text I/O
+        "ALTER TABLE prefs ALTER COLUMN note TYPE varchar(10);",
+    ],
+)
+def test_a_default_kept_through_a_type_change_ends_as_alter_type_leaves_it(
+    change: str, conn: psycopg.Connection, database_url: str, admin_url: str, tmp_path: Path
+) -> None:
+    """ALTER COLUMN TYPE converts the default by an assignment cast; ADD COLUMN ... DEFAULT of the old
+    expression does the same, and the catalog shows the two alike (checked by the proof's schema)."""
+    conn.execute(SORTS)
+    plan = _proven(conn, database_url, admin_url, change, tmp_path)
+    (add,) = [step for step in plan.steps if step.id.endswith("_zdt_new") and "-add-" in step.id]
+    assert " DEFAULT " in add.sql[0]
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["", "CREATE TYPE sort_kind_2 AS ENUM ('Active', 'Hot', 'New');\n"],
+    ids=["enum-in-the-catalog", "enum-of-the-file"],
+)
+def test_a_default_that_cannot_be_cast_to_the_enum_is_refused_as_postgresql_refuses_it(
+    created: str, conn: psycopg.Connection, database_url: str, admin_url: str
+) -> None:
+    conn.execute(SORTS)
+    sql = created + (TO_ENUM.replace("sort_kind", "sort_kind_2") if created else TO_ENUM)
+    with pytest.raises(
+        PlanningError, match=r"line \d: .*the default of sort \(0\) cannot be cast .* DROP DEFAULT"
+    ):
+        plan_sql(sql, snapshot=introspect(conn))
+    with scratch_database(admin_url, prefix="zdt_enum_default") as url:
+        copy_schema(database_url, url)
+        failure = run_as_written(sql, url)
+    assert failure is not None and "cannot be cast automatically" in failure

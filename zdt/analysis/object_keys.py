@@ -13,11 +13,18 @@ removes the new index. This module names the objects of a statement as keys:
 Two statements depend on each other when one defines an object the other defines or mentions. Columns
 and constraints are keys of their own, so ``ADD COLUMN c`` and ``DROP COLUMN b`` on one table stay
 independent (both only mention the table), while dropping and re-adding ``b`` does not.
+
+A view reads columns, and PostgreSQL refuses to change the type of (or drop) a column a view reads. So
+``CREATE VIEW`` mentions the columns its query names (every column of a table it reads with ``*``), and
+``DROP VIEW`` mentions the columns the view read: the schema snapshot knows them for the views that exist
+(pg_depend), and ``ViewColumns`` remembers them for the views the file creates. ``DROP VIEW v`` then
+``ALTER COLUMN c TYPE ...`` of a column ``v`` reads stays in that order, and so does the ``CREATE VIEW``
+after it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
@@ -27,6 +34,7 @@ from pglast.visitors import Visitor
 
 from zdt.analysis import names
 from zdt.analysis.plpgsql import PlpgsqlError, read_do_block
+from zdt.schema.snapshot import SchemaSnapshot
 
 Key = tuple[str, str]  # (kind, qualified name): ("relation", "public.t"), ("column", "public.t.c"), ...
 
@@ -56,21 +64,60 @@ class ObjectKeys:
         return min(shared) if shared else None
 
 
-def object_keys(node: ast.Node) -> ObjectKeys:
+@dataclass
+class ViewColumns:
+    """The columns each view reads, as keys: what a DROP VIEW frees for a later change of those columns.
+
+    The snapshot knows them for the views that exist before the file (pg_depend); the views the file
+    creates are remembered as their CREATE VIEW is keyed (``object_keys`` calls ``remember``), and shadow
+    the snapshot's view of the same name from then on. Without a snapshot only the file's own views and
+    the columns a query names are known.
+    """
+
+    snapshot: SchemaSnapshot | None = None
+    created: dict[str, frozenset[Key]] = field(default_factory=dict)
+
+    def read_by(self, view: str) -> frozenset[Key]:
+        """The columns ``view`` ('public.v') reads; empty for a relation that is not a known view."""
+        if view in self.created:
+            return self.created[view]
+        tables = self.snapshot.tables.values() if self.snapshot else ()
+        return frozenset(
+            key
+            for table in tables
+            for column in table.view_columns.get(view, ())
+            for key in _in_table("column", table.name, column)
+        )
+
+    def columns_of(self, table: str) -> list[str]:
+        """Every column of ``table`` the snapshot lists: what ``SELECT *`` reads of it."""
+        info = self.snapshot.table(table) if self.snapshot else None
+        return list(info.columns) if info else []
+
+    def remember(self, view: str, reads: frozenset[Key]) -> None:
+        self.created[view] = reads
+
+
+def object_keys(node: ast.Node, views: ViewColumns | None = None) -> ObjectKeys:
     """The objects ``node`` defines and mentions (see the module docstring).
+
+    ``views`` says which columns existing views read (and learns those of a view ``node`` creates);
+    without it a view's columns are only those its query names.
 
     A DO block has the keys of the statements in its body, as if they were written out: no statement
     about an object they define moves past it (a body zdt cannot read has no keys; the planner refuses
     it anyway)."""
+    views = views if views is not None else ViewColumns()
     if isinstance(node, ast.DoStmt):
-        return _do_block_keys(node)
+        return _do_block_keys(node, views)
     defines = set(_defined(node))
     mentions = _Mentions(_primary_relation(node))
     mentions(node)
-    return ObjectKeys(frozenset(defines), frozenset(mentions.found - defines))
+    found = mentions.found | _view_reads(node, views)
+    return ObjectKeys(frozenset(defines), frozenset(found - defines))
 
 
-def _do_block_keys(node: ast.DoStmt) -> ObjectKeys:
+def _do_block_keys(node: ast.DoStmt, views: ViewColumns) -> ObjectKeys:
     try:
         body = read_do_block(node)
     except PlpgsqlError:
@@ -78,10 +125,54 @@ def _do_block_keys(node: ast.DoStmt) -> ObjectKeys:
     defines: set[Key] = set()
     mentions: set[Key] = set()
     for item in body.embedded:
-        keys = object_keys(item.node)
+        keys = object_keys(item.node, views)
         defines |= keys.defines
         mentions |= keys.mentions
     return ObjectKeys(frozenset(defines), frozenset(mentions - defines))
+
+
+def _view_reads(node: ast.Node, views: ViewColumns) -> set[Key]:
+    """The columns a view statement depends on: those the view it drops read, or those the view it
+    creates reads (remembered in ``views`` for a later DROP of it)."""
+    if isinstance(node, ast.DropStmt) and node.removeType in RELATION_KINDS:
+        return {
+            key
+            for item in node.objects or ()
+            if isinstance(item, tuple)
+            for key in views.read_by(names.of_name_list(item))
+        }
+    created = _created_view(node)
+    if created is None:
+        return set()
+    view, query = created
+    reads = _query_columns(query, views)
+    views.remember(view, frozenset(reads))
+    return reads
+
+
+def _created_view(node: ast.Node) -> tuple[str, ast.Node] | None:
+    """The view (or materialized view) ``node`` creates, with its query; None for any other statement."""
+    if isinstance(node, ast.ViewStmt) and node.view is not None and node.query is not None:
+        return names.of_range_var(node.view), node.query
+    if not isinstance(node, ast.CreateTableAsStmt) or node.objtype != ObjectType.OBJECT_MATVIEW:
+        return None
+    if node.into is not None and node.into.rel is not None and node.query is not None:
+        return names.of_range_var(node.into.rel), node.query
+    return None
+
+
+def _query_columns(query: ast.Node, views: ViewColumns) -> set[Key]:
+    """The columns a view's query reads, over-counted rather than missed: every column name it names,
+    as a column of every table it reads (aliases and joins are not resolved), and with ``*`` every
+    column the snapshot lists for those tables."""
+    reader = _QueryColumns()
+    reader(query)
+    found: set[Key] = set()
+    for table in reader.tables:
+        columns = reader.columns | (set(views.columns_of(table)) if reader.star else set())
+        for column in columns:
+            found.update(_in_table("column", table, column))
+    return found
 
 
 def describe(key: Key) -> str:
@@ -240,3 +331,23 @@ class _Mentions(Visitor):
 
     def visit_CreateTrigStmt(self, ancestors: object, node: ast.CreateTrigStmt) -> None:
         self.found.add(("function", _qualified(node.funcname)))  # EXECUTE FUNCTION f()
+
+
+class _QueryColumns(Visitor):
+    """The tables a query reads, the column names it uses, and whether it selects ``*`` of any."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: set[str] = set()
+        self.columns: set[str] = set()
+        self.star = False
+
+    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
+        self.tables.add(names.of_range_var(node))
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+        last = node.fields[-1] if node.fields else None
+        if isinstance(last, ast.A_Star):
+            self.star = True
+        elif isinstance(last, ast.String) and last.sval:
+            self.columns.add(last.sval)

@@ -43,8 +43,8 @@ class MigrationState:
     created_earlier: set[str] = field(default_factory=set)
     dropped: set[str] = field(default_factory=set)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
-    # Defaults this script set (the expression) or dropped (None); the catalog has the others.
     column_defaults: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    created_enums: set[str] = field(default_factory=set)
     index_tables: dict[str, str] = field(default_factory=dict)
     index_columns: dict[str, list[str]] = field(default_factory=dict)
     not_null_checks: dict[tuple[str, str], tuple[str, bool]] = field(default_factory=dict)
@@ -94,6 +94,19 @@ class MigrationState:
             return info.columns[column].type
         return None
 
+    def column_default(self, table: str, column: str) -> str | None:
+        """The column's default expression now: as this script last set (or dropped) it, else the
+        catalog's. A recipe that copies a column's default must not bring back one the script dropped."""
+        if (table, column) in self.column_defaults:
+            return self.column_defaults[(table, column)]
+        info = self.table(table)
+        return info.columns[column].default if info and column in info.columns else None
+
+    def is_enum(self, type_name: str) -> bool:
+        """Whether ``type_name`` ('public.e') is an enum: in the catalog, or created by this script."""
+        in_catalog = self.snapshot is not None and type_name in self.snapshot.enums
+        return in_catalog or type_name in self.created_enums
+
     def has_valid_not_null_check(self, table: str, column: str) -> bool:
         """A validated CHECK (column IS NOT NULL), from this script or the catalog."""
         if any(t == table and c == column and valid for (t, _), (c, valid) in self.not_null_checks.items()):
@@ -119,6 +132,7 @@ class MigrationState:
         """Record what a statement established, once its rules have run."""
         self.column_types.update(effect.column_types)
         self.column_defaults.update(effect.column_defaults)
+        self.created_enums |= effect.enums
         self.constraint_changes.extend(effect.constraint_changes)
         for index, (table, columns) in effect.index_columns.items():
             self.index_tables[index] = table

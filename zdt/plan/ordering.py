@@ -61,8 +61,9 @@ def _earliest_phase(
         if shared is None or PHASE_ORDER.index(phase) <= PHASE_ORDER.index(floor):
             continue
         floor = phase
+        verb = "changes" if shared in earlier.keys.defines else "uses"  # e.g. a DROP VIEW of a column's view
         reason = (
-            f"it must follow line {earlier.line} ({earlier.steps[-1].id}), which changes "
+            f"it must follow line {earlier.line} ({earlier.steps[-1].id}), which {verb} "
             f"{describe(shared)} in that phase"
         )
     return floor, reason

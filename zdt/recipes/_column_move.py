@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pglast import ast
 
+from zdt.analysis import names
 from zdt.analysis.names import derived_name
 from zdt.analysis.parse_tree import (
     column_refs,
@@ -116,7 +117,10 @@ def plan_move(
         )
     key = require_batch_key(context, table, f"the backfill to {purpose}")
     old_type = type_name_of(current.type)
-    expand_default, contract_default = _defaults(context, table, current, snapshot)
+    default = context.state.column_default(table, old)  # an earlier DROP DEFAULT of the file counts
+    if default is not None and new_type is not None:
+        _refuse_uncastable_default(context, current, default, old_type, new_type, purpose)
+    expand_default, contract_default = _defaults(context, table, current, default, snapshot)
     return ColumnMove(
         table=table,
         old_info=current,
@@ -180,18 +184,47 @@ def _blockers(snapshot: SchemaSnapshot, info: TableInfo, current: ColumnInfo) ->
     return found
 
 
+def _refuse_uncastable_default(
+    context: PlanningContext,
+    current: ColumnInfo,
+    default: str,
+    old_type: ast.TypeName,
+    new_type: ast.TypeName,
+    purpose: str,
+) -> None:
+    """ALTER COLUMN TYPE converts the default by an assignment cast (USING does not apply to it), and no
+    type has one to an enum: PostgreSQL refuses the statement as written ("default for column ... cannot
+    be cast automatically"), and the new column's ADD COLUMN ... DEFAULT would fail the same way."""
+    target = _type_key(new_type)
+    if not context.state.is_enum(target) or _type_key(old_type) == target:
+        return
+    raise PlanningError(
+        f"line {context.statement.line}: cannot {purpose}: the default of {current.name} ({default}) "
+        f"cannot be cast automatically to the enum {target}, so PostgreSQL refuses this statement as "
+        f"written too: DROP DEFAULT before the type change and SET DEFAULT to a value of {target} after"
+    )
+
+
+def _type_key(type_name: ast.TypeName) -> str:
+    """'public.e' for ``e`` or ``public.e``: how the snapshot and the state name an enum."""
+    parts = [part for part in type_name.names or () if isinstance(part, ast.String)]
+    return names.of_name_list(parts) if parts else ""
+
+
 def _defaults(
-    context: PlanningContext, table: str, current: ColumnInfo, snapshot: SchemaSnapshot
+    context: PlanningContext, table: str, current: ColumnInfo, default: str | None, snapshot: SchemaSnapshot
 ) -> tuple[ast.Node | None, ast.Node | None]:
-    """(default from expand on, default from contract on) for the new column.
+    """(default from expand on, default from contract on) for the new column: ``default``, the old
+    column's default as this statement finds it (None: it has none, or the file dropped it).
+
+    The old default goes on the new column as it is: ADD COLUMN ... DEFAULT converts it by the same
+    assignment cast as ALTER COLUMN TYPE does (and pg_get_expr shows both the same way), so the column
+    ends with the default the statement as written would leave.
 
     A volatile default cannot go on the new column while old code still inserts: the trigger would have
     no way to tell a computed default from a value the statement wrote. Old code's inserts fill the old
     column's default and the trigger copies it; the new column takes the default over at the contract.
     """
-    default = current.default
-    if (table, current.name) in context.state.column_defaults:  # SET / DROP DEFAULT earlier in the file
-        default = context.state.column_defaults[(table, current.name)]
     if not default:
         return None, None
     expression = parse_expression(default)

@@ -18,7 +18,7 @@ from pglast.stream import maybe_double_quote_name
 from zdt.analysis import names
 from zdt.analysis.analyser import analyse_statement, new_state
 from zdt.analysis.fields import ParseTreeShapeError, required
-from zdt.analysis.object_keys import Key, describe, object_keys
+from zdt.analysis.object_keys import Key, ViewColumns, describe, object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.analysis.state import MigrationState
@@ -75,13 +75,14 @@ def plan_sources(
     several = len(sources) > 1
     step_ids: list[list[str]] = []
     renamed: dict[Key, str] = {}  # columns an earlier statement's recipe leaves under another name
+    views = ViewColumns(snapshot)  # which columns each view reads, for ordering
     for name, text in sources:
         where = f"{name}: " if several else ""
         first = len(planned)
         for context in planning_contexts(
             text, state, source=name, settings=settings, notes=notes, first_number=len(planned) + 1
         ):
-            statement = _plan_statement(context, where)
+            statement = _plan_statement(context, where, views)
             _refuse_uses_of_renamed(statement, renamed, where)
             renamed.update(_renamed_by(statement))
             planned.append(statement)
@@ -129,8 +130,9 @@ def _refuse_uses_of_renamed(statement: PlannedStatement, renamed: dict[Key, str]
         )
 
 
-def _plan_statement(context: PlanningContext, where: str) -> PlannedStatement:
-    """The recipe's steps for one statement; every refusal says where (file and line)."""
+def _plan_statement(context: PlanningContext, where: str, views: ViewColumns) -> PlannedStatement:
+    """The recipe's steps for one statement, with its object keys (``views`` tells which columns the
+    views it drops or creates read); every refusal says where (file and line)."""
     statement = context.statement
     try:
         steps = recipe_for(context).steps(context)
@@ -141,7 +143,7 @@ def _plan_statement(context: PlanningContext, where: str) -> PlannedStatement:
         if where or located != str(error):
             raise PlanningError(where + located) from None
         raise
-    return PlannedStatement(statement.line, object_keys(statement.node), steps)
+    return PlannedStatement(statement.line, object_keys(statement.node, views), steps)
 
 
 def joined_sql(texts: Iterable[str]) -> str:

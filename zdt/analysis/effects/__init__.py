@@ -36,6 +36,7 @@ _BY_NODE: dict[type[ast.Node], EffectFunction] = {
     ast.CreateTrigStmt: objects.create_trigger_effect,
     ast.CreateSeqStmt: objects.sequence_effect,
     ast.AlterSeqStmt: objects.sequence_effect,
+    ast.CreateEnumStmt: objects.create_enum_effect,
     ast.AlterEnumStmt: objects.alter_enum_effect,
     ast.CommentStmt: objects.comment_effect,
     ast.GrantStmt: objects.grant_effect,

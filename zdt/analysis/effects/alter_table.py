@@ -116,15 +116,17 @@ def _apply_command(
             _add_constraint(constraint, table, state, effect)  # adds triggers: ShareRowExclusiveLock
             return
     effect.lock(table, AE)
-    if subtype == AT.AT_ColumnDefault and command.name:
-        default = command.def_
-        effect.column_defaults[(table, command.name)] = None if default is None else str(RawStream()(default))
     if subtype == AT.AT_AddColumn:
         _add_column(
             node_of(command.def_, ast.ColumnDef, "ADD COLUMN's AlterTableCmd.def_"), table, state, effect
         )
     elif subtype == AT.AT_AlterColumnType:
         _alter_column_type(command, table, state, effect)
+    elif subtype == AT.AT_ColumnDefault:
+        column = required(command.name, "SET/DROP DEFAULT's AlterTableCmd.name")
+        effect.column_defaults[(table, column)] = (
+            None if command.def_ is None else str(RawStream()(command.def_))
+        )
     elif subtype == AT.AT_SetNotNull:
         _set_not_null(required(command.name, "SET NOT NULL's AlterTableCmd.name"), table, state, effect)
     elif subtype == AT.AT_AddConstraint:

@@ -24,8 +24,9 @@ class Effect:
     # Facts the statement establishes for the statements after it; applied to the state only after every
     # rule has seen the statement, so rules always see the schema as it was before it.
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
-    # SET DEFAULT (its expression, as SQL) or DROP DEFAULT (None) of (table, column).
+    # SET DEFAULT (the expression's text) and DROP DEFAULT (None): the snapshot still has the old one.
     column_defaults: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    enums: set[str] = field(default_factory=set)  # enum types the statement creates
     index_columns: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # index -> (table, cols)
     not_null_checks: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (t, col, valid)
     validated: set[tuple[str, str]] = field(default_factory=set)  # (table, constraint name)

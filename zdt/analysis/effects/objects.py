@@ -72,6 +72,12 @@ def sequence_effect(node: ast.CreateSeqStmt | ast.AlterSeqStmt, state: Migration
     return effect
 
 
+def create_enum_effect(node: ast.CreateEnumStmt, state: MigrationState) -> Effect:
+    """No table is locked; the state learns the type is an enum (a column's default cannot be cast to
+    one, which a type change of a column with a default has to know before the catalog has the type)."""
+    return Effect(enums={names.of_name_list(nodes_of(node.typeName, ast.String, "CreateEnumStmt.typeName"))})
+
+
 def alter_enum_effect(node: ast.AlterEnumStmt, state: MigrationState) -> Effect:
     """ADD VALUE cannot run in a transaction block before PostgreSQL 12; no table is locked."""
     adding = node.newVal is not None and node.oldVal is None
