@@ -1,6 +1,6 @@
 """batched-update: an UPDATE becomes a keyset backfill that gives the same result as the statement, skips
-rows already done on a re-run, and is reversible only when the plan added the column itself — otherwise
-the gate refuses it, saying which step and why."""
+rows already done on a re-run, and is reversible: undoing the plan's ADD COLUMN removes the values it
+wrote, and an UPDATE of an existing column keeps the old values in zdt's schema until contract."""
 
 from __future__ import annotations
 
@@ -20,14 +20,12 @@ from tests.recipes.lifecycle import (
     create_posts,
     error_findings,
     execute,
-    past_the_gate,
     plan_against,
     scalar,
 )
 from zdt.executor import MigrationStatus, apply_plan, rollback_migration
-from zdt.plan.check import PlanRejected, check_plan, stamp
+from zdt.plan.check import check_plan, stamp
 from zdt.plan.model import Phase
-from zdt.recipes.batched_update import DATA_CHANGE
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
 from zdt.rehearsal.equivalence import prove_equivalence
@@ -83,44 +81,75 @@ def test_a_rerun_skips_the_rows_already_done(
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE status IS DISTINCT FROM 'draft'") == 0
 
 
-def test_update_of_an_existing_column_is_refused_by_the_gate_with_its_reason(
+def test_update_of_an_existing_column_keeps_the_old_values_and_its_rollback_restores_them(
     conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
     snapshot = introspect(conn)
     plan = plan_sql("UPDATE posts SET score = 0 WHERE score > 3;", snapshot=snapshot, settings=SETTINGS)
-    (step,) = plan.steps
-    assert step.rollback.irreversible == DATA_CHANGE == "data change; keep a copy column if you need to undo"
-    assert step.backfill is not None
-    assert step.backfill.where_sql == "score > 3 AND score IS DISTINCT FROM CAST(0 AS integer)"
+    keep, update, drop = plan.steps
+    assert keep.sql[0].startswith('CREATE TABLE "zdt"."old_posts_')
+    assert [step.phase for step in plan.steps] == [Phase.EXPAND, Phase.MIGRATE, Phase.CONTRACT]
+    assert update.backfill is not None and update.backfill.keep_old is not None
+    kept = update.backfill.keep_old
+    assert kept.table.startswith("zdt.old_posts_") and kept.columns == ["score"]
+    assert update.backfill.where_sql == "score > 3 AND score IS DISTINCT FROM CAST(0 AS integer)"
+    assert (
+        update.rollback.sql
+        and drop.rollback.irreversible
+        and "restoring them from a backup" in (drop.rollback.irreversible)
+    )
+    assert check_plan(plan, snapshot) == []  # reversible before contract: the gate passes it
 
-    problems = check_plan(plan, snapshot)
-    assert [str(problem) for problem in problems] == [
-        f"{step.id}: migrate steps must be reversible (this one: {DATA_CHANGE})"
-    ]
-    with pytest.raises(PlanRejected, match="migrate steps must be reversible"):
-        stamp(plan, snapshot)
-
-    # What the step would do, run anyway: exactly the rows the WHERE selects, and nothing else.
+    before = fingerprint(database_url)
+    original = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
     expected = scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3 OR score = 0")
-    untouched = table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"])
-    execute(database_url, past_the_gate(plan), log_dir=tmp_path)
+    changed = scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3")
+    stamped = stamp(plan, snapshot)
+    execute(database_url, stamped, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     assert scalar(database_url, "SELECT count(*) FROM posts WHERE score = 0") == expected
-    assert scalar(database_url, "SELECT max(score) FROM posts") == 3
-    assert table_checksum(database_url, "public.posts", ["id", "author_id", "title", "body"]) == untouched
+    assert scalar(database_url, f"SELECT count(*) FROM {kept.table}") == changed  # only the changed rows
+
+    undone = rollback_migration(stamped, database_url, log_path=tmp_path / "MIGRATION-LOG.md")
+    assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == original  # every value back
+    assert fingerprint(database_url) == before
+    assert scalar(database_url, "SELECT to_regclass(%s) IS NULL", (kept.table,))
 
 
-def test_a_non_idempotent_set_updates_every_row_exactly_once(
+def test_after_contract_the_update_is_final_and_the_kept_values_are_gone(
     conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     create_posts(conn)
-    plan = plan_sql("UPDATE posts SET score = score + 1;", snapshot=introspect(conn), settings=SETTINGS)
-    (step,) = plan.steps
+    snapshot = introspect(conn)
+    plan = stamp(
+        plan_sql("UPDATE posts SET title = upper(title);", snapshot=snapshot, settings=SETTINGS), snapshot
+    )
+    kept = plan.steps[1].backfill.keep_old if plan.steps[1].backfill else None
+    assert kept is not None
+    execute(database_url, plan, log_dir=tmp_path)
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE title <> upper(title)") == 0
+    assert scalar(database_url, "SELECT to_regclass(%s) IS NULL", (kept.table,))
+    undone = rollback_migration(plan, database_url, log_path=tmp_path / "MIGRATION-LOG.md")
+    assert undone.status is not MigrationStatus.ROLLED_BACK and "drop-old-values" in undone.message
+
+
+def test_a_non_idempotent_set_updates_every_row_exactly_once_and_is_undone_exactly(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    snapshot = introspect(conn)
+    plan = plan_sql("UPDATE posts SET score = score + 1;", snapshot=snapshot, settings=SETTINGS)
+    step = plan.steps[1]
     assert step.backfill is not None and step.backfill.where_sql is None
     assert "not idempotent" in step.description
     total = scalar(database_url, "SELECT sum(score) FROM posts")
-    execute(database_url, past_the_gate(plan), log_dir=tmp_path)  # a data change: the gate refuses it
+    stamped = stamp(plan, snapshot)
+    execute(database_url, stamped, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
     assert scalar(database_url, "SELECT sum(score) FROM posts") == total + ROWS  # type: ignore[operator]
+    undone = rollback_migration(stamped, database_url, log_path=tmp_path / "MIGRATION-LOG.md")
+    assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
+    assert scalar(database_url, "SELECT sum(score) FROM posts") == total
 
 
 @pytest.mark.parametrize(

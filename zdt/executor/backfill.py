@@ -108,6 +108,28 @@ def _range(target: BackfillTarget, last: str | None) -> tuple[sql.Composable, li
     return sql.SQL("{k} > %s AND {k} <= %s").format(k=target.key), [last]
 
 
+def _keep_old_values(target: BackfillTarget, backfill: Backfill, bounds: sql.Composable) -> sql.Composed:
+    """The INSERT that copies a batch's rows, before its UPDATE, into the table keeping their old values
+    (``Backfill.keep_old``; ``keep_sql`` is its text). ON CONFLICT DO NOTHING: a retried or resumed batch
+    must keep the value the row had before zdt first touched it."""
+    kept = backfill.keep_old
+    assert kept is not None
+    schema, name = kept.table.split(".", 1)  # the recipe names it zdt.<lowercase, digits, underscores>
+    columns = [backfill.key_column, *kept.columns]
+    return sql.SQL(
+        "INSERT INTO {kept} ({names}) SELECT {reads} FROM {t} WHERE {b}{selected} ON CONFLICT DO NOTHING"
+    ).format(
+        kept=sql.Identifier(schema, name),
+        names=sql.SQL(", ").join(sql.Identifier(column) for column in columns),
+        reads=sql.SQL(", ").join(
+            sql.SQL("{}.{}").format(target.table, sql.Identifier(column)) for column in columns
+        ),
+        t=target.table,
+        b=bounds,
+        selected=target.selected,
+    )
+
+
 class BackfillRunner:
     def __init__(self, ctx: RunContext, step: Step, timeouts: Timeouts) -> None:
         assert step.backfill is not None
@@ -208,6 +230,8 @@ class BackfillRunner:
             )
             row = conn.execute(boundary, [*params, progress.high_key, size - 1]).fetchone()
             upper = row[0] if row else progress.high_key
+            if self.backfill.keep_old is not None:
+                conn.execute(_keep_old_values(target, self.backfill, bounds), [*params, upper])
             if self.backfill.delete:
                 update = sql.SQL("DELETE FROM {t}{f} WHERE {b}{w}").format(
                     t=target.table, f=target.from_, b=bounds, w=target.where

@@ -255,7 +255,9 @@ def _shown_sql(step: Step) -> list[str]:
     if step.backfill is None:
         return step.sql
     b = step.backfill
-    return [b.statement_sql(bounds=f"{b.key_column} > $last AND {b.key_column} <= $upper")]
+    bounds = f"{b.key_column} > $last AND {b.key_column} <= $upper"
+    keep = b.keep_sql(bounds=bounds)
+    return [*([keep] if keep else []), b.statement_sql(bounds=bounds)]
 
 
 def _error_name(error: Exception) -> str:

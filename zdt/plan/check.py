@@ -77,6 +77,9 @@ def _check_policy(step: Step) -> list[PlanProblem]:
         checks.append(
             (backfill_batch_sql(step), {"phase": step.phase.value, "single_statement": True}, "backfill: ")
         )
+        keep = backfill_keep_sql(step)
+        if keep is not None:
+            checks.append((keep, {"phase": step.phase.value, "single_statement": True}, "backfill keeps: "))
     problems = []
     for sql, options, label in checks:
         try:
@@ -96,15 +99,25 @@ def backfill_batch_sql(step: Step) -> str:
     return backfill.statement_sql(bounds=f"{key} > 0 AND {key} <= 1")
 
 
+def backfill_keep_sql(step: Step) -> str | None:
+    """The INSERT a batch runs first to keep the old values (None when it keeps none), as judged."""
+    backfill = step.backfill
+    assert backfill is not None
+    key = backfill.key_sql()
+    return backfill.keep_sql(bounds=f"{key} > 0 AND {key} <= 1")
+
+
 def _check_backfill_shape(step: Step) -> list[PlanProblem]:
-    """A batch must parse as exactly one UPDATE (one DELETE, for a deleting backfill) of its table."""
+    """A batch must parse as exactly one UPDATE (one DELETE, for a deleting backfill) of its table, and
+    what it keeps of the old values as one INSERT into zdt's own schema."""
     backfill = step.backfill
     if backfill is None:
         return []
+    problems = _check_keep_shape(step)
     try:
         statements = parse_statements(backfill_batch_sql(step))
     except SqlSyntaxError:
-        return []  # the policy check reports it
+        return problems  # the policy check reports it
     kind, verb = (ast.DeleteStmt, "DELETE") if backfill.delete else (ast.UpdateStmt, "UPDATE")
     node = statements[0].node if len(statements) == 1 else None
     if (
@@ -114,8 +127,33 @@ def _check_backfill_shape(step: Step) -> list[PlanProblem]:
         or node.returningClause
         or node.withClause
     ):
-        return [
+        problems.append(
             PlanProblem(step.id, f"backfill: a batch must be one {verb} of {backfill.table}, nothing else")
+        )
+    return problems
+
+
+def _check_keep_shape(step: Step) -> list[PlanProblem]:
+    keep = backfill_keep_sql(step)
+    if keep is None:
+        return []
+    try:
+        statements = parse_statements(keep)
+    except SqlSyntaxError:
+        return []  # the policy check reports it
+    node = statements[0].node if len(statements) == 1 else None
+    kept = step.backfill.keep_old if step.backfill else None
+    if (
+        not isinstance(node, ast.InsertStmt)
+        or node.relation is None
+        or node.relation.schemaname != "zdt"
+        or kept is None
+        or names.of_range_var(node.relation) != kept.table
+        or node.returningClause
+        or node.withClause
+    ):
+        return [
+            PlanProblem(step.id, "backfill: old values are kept by one INSERT into a table of schema zdt")
         ]
     return []
 

@@ -80,6 +80,19 @@ class Timeouts(BaseModel):
     max_lock_retries: int = 10
 
 
+class KeptValues(BaseModel):
+    """Where a batched UPDATE keeps the old values of the rows it changes, so that it can be undone.
+
+    Each batch first copies the key and the assigned columns of the rows it is about to change into
+    ``table`` (``ON CONFLICT DO NOTHING``: a retried batch keeps the first, original value), in the same
+    transaction as the UPDATE; the rollback writes them back by key."""
+
+    table: str = Field(
+        description="Qualified name of the table that keeps them, e.g. zdt.old_posts_1a2b3c4d."
+    )
+    columns: list[str] = Field(description="The assigned columns whose old values are kept.")
+
+
 class Backfill(BaseModel):
     """A batched UPDATE (or DELETE) by primary-key ranges, run instead of ``Step.sql``.
 
@@ -98,12 +111,37 @@ class Backfill(BaseModel):
     batch_size: int = 2_000
     pause_ms: int = 5
     target_batch_ms: int | None = 50
+    keep_old: KeptValues | None = None
 
     @model_validator(mode="after")
     def _update_or_delete(self) -> Backfill:
         if bool(self.set_sql) == self.delete:
             raise ValueError("a backfill either sets columns (set_sql) or deletes rows (delete), not both")
+        if self.keep_old is not None and self.delete:
+            raise ValueError("old values are kept for an UPDATE backfill only")
         return self
+
+    def keep_sql(self, bounds: str | None = None) -> str | None:
+        """What each batch runs before its UPDATE when old values are kept (None when they are not):
+        ``INSERT INTO <kept> (key, cols) SELECT key, cols FROM t WHERE <bounds> AND <the rows the UPDATE
+        changes> ON CONFLICT DO NOTHING``, as text for the gate, the log and the docs."""
+        kept = self.keep_old
+        if kept is None:
+            return None
+        names = [self.key_column, *kept.columns]
+        targets = ", ".join(_quoted(name) for name in names)
+        read = ", ".join(f"{self.table}.{_quoted(name)}" for name in names)
+        conditions = [bounds] if bounds else []
+        if self.from_sql:
+            matches = f"SELECT 1 FROM {self.from_sql}" + (
+                f" WHERE {self.where_sql}" if self.where_sql else ""
+            )
+            conditions.append(f"EXISTS ({matches})")
+        elif self.where_sql:
+            conditions.append(f"({self.where_sql})" if bounds else self.where_sql)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        select = f"SELECT {read} FROM {self.table}{where}"
+        return f"INSERT INTO {kept.table} ({targets}) {select} ON CONFLICT DO NOTHING"
 
     def statement_sql(self, bounds: str | None = None) -> str:
         """One batch as text: ``UPDATE t SET ... [FROM ...] WHERE <bounds> AND (<where>)`` (or the

@@ -18,8 +18,11 @@ migrate:  Backfill(set = the statement's SET list, where = its WHERE) by the tab
           ``NOT EXISTS (SELECT 1 FROM <list> WHERE <join> AND NOT <pending>)``: a row already equal to
           one of its matches is skipped, and the same test verifies the end state.
 rollback: not needed when every updated column was added by the same plan (undoing the ADD COLUMN takes
-          the values with it); otherwise irreversible — an UPDATE overwrites the only copy of the old
-          values — which the plan gate rejects in the migrate phase, deliberately: copy the column first.
+          the values with it). Otherwise an UPDATE overwrites the only copy of the old values, so the
+          plan keeps one (``_kept_values``): expand creates ``zdt.old_<table>_<hash>`` (key + assigned
+          columns), each batch copies the rows it changes there first, in its own transaction, rollback
+          writes them back by key, and contract drops the copy, which makes the UPDATE final. Only
+          when a column's type is unknown does the UPDATE stay irreversible (and the gate refuses it).
 
 Refused, with the reason: RETURNING / WITH / WHERE CURRENT OF / ONLY / a table alias, a FROM list that
 reads the updated table itself (each batch would see what earlier batches wrote), multi-column or
@@ -43,6 +46,7 @@ from zdt.analysis.parse_tree import (
 from zdt.analysis.volatility import is_volatile
 from zdt.plan.model import Backfill, LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes._batch_key import require_batch_key
+from zdt.recipes._kept_values import create_step, drop_step, keep_old_values, restore_rollback
 from zdt.recipes._relations import relations_read, unbatchable_parts
 from zdt.recipes._reprint import faithful_sql
 from zdt.recipes.base import (
@@ -93,6 +97,37 @@ class BatchedUpdate(Recipe):
                 "INSERT INTO posts (id, title, slug) VALUES (12001, 'New post', 'new-post')",
             ),
         ),
+        RecipeExample(
+            title="updating an existing column: each batch keeps the old values, so rollback restores them",
+            schema="""
+                CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);
+                INSERT INTO accounts SELECT g, 'User' || g || '@Example.org' FROM generate_series(1, 12000) g;
+                ANALYZE accounts;
+            """,
+            sql="""
+                UPDATE accounts SET email = lower(email);
+            """,
+            plan="""
+                expand   s01-keep-old-values
+                    CREATE TABLE "zdt"."old_accounts_ad4201a1" ("id" bigint PRIMARY KEY, "email" text)
+                migrate  s01-batched-update
+                    each batch first keeps the old values: INSERT INTO zdt.old_accounts_ad4201a1 ("id",
+                        "email") SELECT public.accounts."id", public.accounts."email" FROM
+                        public.accounts ON CONFLICT DO NOTHING
+                    in batches by id: UPDATE public.accounts SET "email" = lower(email)
+                contract s01-drop-old-values (irreversible)
+                    DROP TABLE "zdt"."old_accounts_ad4201a1"
+            """,
+            old_queries=(
+                "SELECT id, email FROM accounts WHERE id = 1",
+                "INSERT INTO accounts (id, email) VALUES (12001, 'old@example.org')",
+                "UPDATE accounts SET email = 'Edited@Example.org' WHERE id = 2",
+            ),
+            new_queries=(
+                "SELECT id FROM accounts WHERE email = 'user1@example.org'",
+                "INSERT INTO accounts (id, email) VALUES (12001, 'new@example.org')",
+            ),
+        ),
     )
 
     def applies(self, context: PlanningContext) -> bool:
@@ -128,7 +163,9 @@ class BatchedUpdate(Recipe):
         set_sql = ", ".join(render("{c} = ", c=column(name)) + deparse(value) for name, value in assignments)
         listed = ", ".join(targets)
         joined = " joined to its FROM list" if from_list else ""
-        return [
+        rollback = _rollback(context, table, targets)
+        kept = keep_old_values(context, table, key, targets) if rollback.irreversible else None
+        update = [
             context.step(
                 "batched-update",
                 phase=Phase.MIGRATE,
@@ -150,9 +187,10 @@ class BatchedUpdate(Recipe):
                     from_sql=", ".join(deparse(item) for item in from_list) or None,
                     batch_size=settings.batch_size,
                     pause_ms=settings.batch_pause_ms,
+                    keep_old=kept,
                 ),
                 verify=_verification(table, selected, still_to_do, targets),
-                rollback=_rollback(context, table, targets),
+                rollback=rollback if kept is None else restore_rollback(table, key, kept),
                 lock=LockMode.ROW_EXCLUSIVE,
                 lock_duration=LockDuration.BATCHED,
                 tables=[table],
@@ -160,6 +198,9 @@ class BatchedUpdate(Recipe):
                 recipe=self.id,
             )
         ]
+        if kept is None:
+            return update
+        return [create_step(context, table, key, kept), *update, drop_step(context, table, kept)]
 
 
 def _refuse_unbatchable(node: ast.UpdateStmt, table: str, line: int) -> None:

@@ -54,6 +54,9 @@ def _work(step: Step) -> list[str]:
         statements.append(_flat(body))
     if step.backfill is not None:
         backfill = step.backfill
+        keep = backfill.keep_sql()
+        if keep:
+            statements.append(f"each batch first keeps the old values: {keep}")
         statements.append(f"in batches by {backfill.key_column}: {backfill.statement_sql()}")
     return statements
 
