@@ -165,6 +165,10 @@ def _rehearse(
     if result.rollback is not None:
         restored = "schema restored exactly" if result.rollback.schema_restored else "SCHEMA MISMATCH"
         console.print(f"  rolled back: {result.rollback.message} ({restored})", highlight=False)
+        again = result.trip.forward_again if result.trip else None
+        if again is not None:
+            outcome = "applied" if again.ok else "FAILED"
+            console.print(f"  applied again after the rollback: {outcome}: {again.message}", highlight=False)
     elif result.rollback_skipped:
         console.print(f"  rollback not rehearsed: {result.rollback_skipped}", highlight=False)
     if result.traffic is not None:

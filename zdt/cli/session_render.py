@@ -114,7 +114,12 @@ def render_approval(console: Console, request: dict[str, Any]) -> None:
         f"plan hash: {request.get('plan_hash')}",
         f"planned by: {request.get('brain')}",
         f"rehearsal: {'passed' if rehearsal.get('ok') else 'FAILED'} on {rehearsal.get('where')}"
-        + (f"; rollback restored the schema: {rollback.get('schema_restored')}" if rollback else ""),
+        + (f"; rollback restored the schema: {rollback.get('schema_restored')}" if rollback else "")
+        + (
+            f"; applied again after it: {'ok' if again.get('ok') else 'FAILED'}"
+            if (again := rehearsal.get("forward_again"))
+            else ""
+        ),
         f"monitor during rehearsal: {(rehearsal.get('monitor') or {}).get('level', 'not watched')}",
         f"application load during rehearsal: {rehearsal.get('traffic_summary') or 'none'}",
         f"compatibility: {compatibility.get('verdict')} — {compatibility.get('summary')}",

@@ -34,6 +34,7 @@ from zdt.graph.monitoring import MonitorCritical
 from zdt.plan.check import for_a_copy
 from zdt.plan.model import MigrationPlan
 from zdt.rehearsal.loaded_run import apply_under_traffic
+from zdt.rehearsal.round_trip import RoundTrip, first_run_phases, round_trip
 from zdt.rehearsal.sample import copy_sample
 from zdt.rehearsal.traffic import TrafficFeed, TrafficReport, TrafficSettings
 from zdt.schema.snapshot import introspect
@@ -100,13 +101,20 @@ def for_rehearsal(plan: MigrationPlan) -> MigrationPlan:
 class Rehearsal:
     execution: ExecutionResult
     traffic: TrafficReport
-    rollback: RollbackResult | None = None
-    rollback_skipped: str | None = None
+    trip: RoundTrip | None = None  # None when the monitor stopped the first run
+
+    @property
+    def rollback(self) -> RollbackResult | None:
+        return self.trip.rollback if self.trip else None
+
+    @property
+    def rollback_skipped(self) -> str | None:
+        return self.trip.skipped if self.trip else None
 
     @property
     def ok(self) -> bool:
-        restored = self.rollback is None or self.rollback.schema_restored
-        return self.execution.ok and restored and self.traffic.ok
+        back = self.trip is None or self.trip.ok
+        return self.execution.ok and back and self.traffic.ok
 
 
 def rehearse_at(
@@ -122,8 +130,9 @@ def rehearse_at(
     feed: TrafficFeed | None = None,
     on_plan_start: Callable[[], None] | None = None,
 ) -> Rehearsal:
-    """Apply the plan under the application's load, then roll it back (also after a failure, so staging
-    is left as it was found)."""
+    """Apply the plan under the application's load, roll it back, apply it again (``round_trip``: the
+    rollback is proven, and so is a second run after it); after a failure the rollback alone runs, so
+    staging is left as it was found."""
     rehearsal = for_rehearsal(plan)
     try:
         run = apply_under_traffic(
@@ -131,6 +140,7 @@ def rehearse_at(
             url,
             traffic or TrafficSettings(enabled=False),
             app_queries=app_queries,
+            phases=first_run_phases(rehearsal),
             settings=settings,
             on_event=on_event,
             throttle=throttle,
@@ -142,12 +152,16 @@ def rehearse_at(
         # Stopped mid-plan: a staging database must still be left as it was found.
         rollback_migration(rehearsal, url, settings=settings, on_event=on_event, log_path=log_path)
         raise
-    irreversible = [step.id for step in rehearsal.steps if step.rollback.irreversible]
-    if irreversible:
-        skipped = f"steps {', '.join(irreversible)} cannot be undone, so the rollback was not rehearsed"
-        return Rehearsal(run.execution, run.traffic, rollback_skipped=skipped)
-    rollback = rollback_migration(rehearsal, url, settings=settings, on_event=on_event, log_path=log_path)
-    return Rehearsal(run.execution, run.traffic, rollback)
+    trip = round_trip(
+        rehearsal,
+        url,
+        run.execution,
+        settings=settings,
+        log_path=log_path,
+        on_event=on_event,
+        throttle=throttle,
+    )
+    return Rehearsal(run.execution, run.traffic, trip)
 
 
 def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehearsal) -> dict[str, Any]:
@@ -184,6 +198,7 @@ def figures(plan: MigrationPlan, database: RehearsalDatabase, rehearsal: Rehears
             else None
         ),
         "rollback_skipped": rehearsal.rollback_skipped,
+        **(rehearsal.trip.figures() if rehearsal.trip else {}),
         "traffic": rehearsal.traffic.model_dump(mode="json"),
         "traffic_summary": rehearsal.traffic.summary(),
         "traffic_findings": [finding.sentence() for finding in rehearsal.traffic.findings],

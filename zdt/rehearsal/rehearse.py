@@ -25,11 +25,11 @@ from zdt.executor import (
     ExecutorSettings,
     RollbackResult,
     apply_plan,
-    rollback_migration,
 )
 from zdt.plan.check import for_a_copy
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.rehearsal.loaded_run import apply_under_traffic
+from zdt.rehearsal.round_trip import RoundTrip, first_run_phases, round_trip
 from zdt.rehearsal.sample import copy_sample
 from zdt.rehearsal.traffic import TrafficReport, TrafficSettings
 from zdt.schema import introspect
@@ -42,15 +42,19 @@ class RehearsalResult:
     server_version: int
     sampled_rows: dict[str, int] = field(default_factory=dict)
     execution: ExecutionResult | None = None
-    rollback: RollbackResult | None = None
     rollback_skipped: str | None = None
     traffic: TrafficReport | None = None
+    trip: RoundTrip | None = None  # back and forward again, when the rollback was rehearsed
+
+    @property
+    def rollback(self) -> RollbackResult | None:
+        return self.trip.rollback if self.trip else None
 
     @property
     def ok(self) -> bool:
-        rolled_back = self.rollback is None or self.rollback.schema_restored
+        back = self.trip is None or self.trip.ok
         unharmed = self.traffic is None or self.traffic.ok
-        return self.execution is not None and self.execution.ok and rolled_back and unharmed
+        return self.execution is not None and self.execution.ok and back and unharmed
 
 
 def rehearse_plan(
@@ -78,13 +82,14 @@ def rehearse_plan(
         if sample_rows > 0:
             result.sampled_rows = copy_sample(target_url, url, snapshot, sample_rows)
         rehearsal = for_a_copy(plan)
+        first = phases if phases is not None or not rollback else first_run_phases(rehearsal)
         if traffic is not None and traffic.enabled:
             run = apply_under_traffic(
                 rehearsal,
                 url,
                 traffic,
                 app_queries=app_queries,
-                phases=phases,
+                phases=first,
                 settings=settings,
                 on_event=on_event,
                 log_path=log_path,
@@ -92,16 +97,28 @@ def rehearse_plan(
             result.execution, result.traffic = run.execution, run.traffic
         else:
             result.execution = apply_plan(
-                rehearsal, url, phases=phases, settings=settings, on_event=on_event, log_path=log_path
+                rehearsal, url, phases=first, settings=settings, on_event=on_event, log_path=log_path
             )
-        irreversible = [s.id for s in rehearsal.steps if s.rollback.irreversible and _ran(s.phase, phases)]
+        irreversible = [s.id for s in rehearsal.steps if s.rollback.irreversible and _ran(s.phase, first)]
         if rollback and irreversible:
             result.rollback_skipped = (
                 f"steps {', '.join(irreversible)} cannot be undone, so no rollback rehearsal"
             )
         elif rollback and result.execution.ok:
-            result.rollback = rollback_migration(
-                rehearsal, url, settings=settings, on_event=on_event, log_path=log_path
+
+            def again() -> ExecutionResult:
+                return apply_plan(
+                    rehearsal, url, phases=phases, settings=settings, on_event=on_event, log_path=log_path
+                )
+
+            result.trip = round_trip(
+                rehearsal,
+                url,
+                result.execution,
+                settings=settings,
+                log_path=log_path,
+                on_event=on_event,
+                forward_again=again,
             )
         return result
 

@@ -110,6 +110,9 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
     finding = f"rehearsal on {numbers['where']} failed: {numbers['message']}"
     if numbers["rollback"] and not numbers["rollback"]["schema_restored"]:
         finding += f"; rollback: {numbers['rollback']['message']}"
+    again = numbers.get("forward_again")
+    if again and not again["ok"]:
+        finding += f"; applying the plan again after the rollback failed: {again['message']}"
     if numbers["traffic_findings"]:
         finding += "; the application's load failed: " + " | ".join(numbers["traffic_findings"])
     return _failed(state, ctx, progress, finding, numbers)
