@@ -104,6 +104,8 @@ def test_the_default_rehearsal_runs_on_an_embedded_copy(target_url: str, tmp_pat
     rehearsal = waiting.values["rehearsal"]
     assert rehearsal["where"].startswith("embedded PostgreSQL")
     assert rehearsal["ok"] and rehearsal["rollback"]["schema_restored"]
+    assert rehearsal["rollback_scope"] == "the whole plan"
+    assert rehearsal["forward_again"]["ok"] and rehearsal["final_rollback"]["schema_restored"]
     with psycopg.connect(target_url) as conn:
         assert conn.execute("SELECT to_regclass('idx_users_reputation')").fetchone() == (None,)
 
