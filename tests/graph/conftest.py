@@ -99,10 +99,11 @@ class Harness:
             settings=self.settings,
         )
 
-    def start(self, sql: str, queries: str | None = None) -> Outcome:
+    def start(self, sql: str, queries: str | None = None, new_queries: str | None = None) -> Outcome:
         request = SessionRequest(
             sql=sql,
             queries=queries,
+            new_queries=new_queries,
             target=redact(self.target_url),
             staging=redact(self.staging_url) if self.staging_url else "embedded",
         )

@@ -80,6 +80,12 @@ def run_command(
         metavar="FILE",
         help="Application queries that must keep working (SQL, ';'-separated).",
     ),
+    new_queries_file: Path | None = typer.Option(
+        None,
+        "--new-queries",
+        metavar="FILE",
+        help="The new release's queries: checked after migrate, after contract and on the old schema.",
+    ),
     database_url: str = typer.Option(
         ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The production database to migrate."
     ),
@@ -114,6 +120,7 @@ def run_command(
     folder = _pending_folder(sql_file, database_url)
     sql = joined_sql(text for _, text in folder.sources) if folder else _read(sql_file, "SQL")
     queries = _read(queries_file, "queries")
+    new_queries = _read(new_queries_file, "new release's queries")
     if not prompt.strip() and not (sql and sql.strip()):
         raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
     console = Console()
@@ -128,6 +135,7 @@ def run_command(
         sql=sql,
         sql_source=str(sql_file) if sql_file else None,
         queries=queries,
+        new_queries=new_queries,
         sources=folder.sources if folder else [],
         migrations=folder.planned if folder else [],
         target=redact(database_url),

@@ -124,6 +124,10 @@ def render_approval(console: Console, request: dict[str, Any]) -> None:
         f"application load during rehearsal: {rehearsal.get('traffic_summary') or 'none'}",
         f"compatibility: {compatibility.get('verdict')} — {compatibility.get('summary')}",
     ]
+    boundaries = request.get("boundaries")
+    if boundaries:
+        lines.append(f"every phase boundary: {boundaries['verdict']} — {boundaries['summary']}")
+        lines += [f"break: {sentence}" for sentence in boundaries["breaks"]]
     lines += [f"risk: {risk}" for risk in request.get("risks", [])]
     console.print(Panel("\n".join(escape(line) for line in lines), title="approval needed"), highlight=False)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from zdt.compat.advice import deployment_order, what_to_change
+from zdt.compat.boundaries import BoundaryReport
 from zdt.compat.checks import QueryComparison
 from zdt.compat.result import CompatibilityResult
 from zdt.reports.render import render_template
@@ -85,6 +86,7 @@ def render_compatibility_markdown(
     old_label: str = "old schema",
     new_label: str = "new schema",
     source: str | None = None,
+    boundaries: BoundaryReport | None = None,
 ) -> str:
     rows = _rows(result, comparisons)
     return render_template(
@@ -96,6 +98,7 @@ def render_compatibility_markdown(
         old_label=old_label,
         new_label=new_label,
         source=source,
+        boundaries=boundaries,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
 
@@ -108,13 +111,19 @@ def write_compatibility_report(
     old_label: str = "old schema",
     new_label: str = "new schema",
     source: str | None = None,
+    boundaries: BoundaryReport | None = None,
 ) -> Path:
     """Write APP-COMPATIBILITY.md into ``out_dir``; return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_NAME
     path.write_text(
         render_compatibility_markdown(
-            result, comparisons, old_label=old_label, new_label=new_label, source=source
+            result,
+            comparisons,
+            old_label=old_label,
+            new_label=new_label,
+            source=source,
+            boundaries=boundaries,
         )
     )
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zdt.compat.boundaries import BoundaryReport
 from zdt.graph.state import Approval, ApprovalPhase, SessionState
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.rollout import contract_hash, retired_objects
@@ -46,8 +47,21 @@ def approval_request(state: SessionState) -> dict[str, Any]:
             "verdict": compatibility.get("verdict", "unknown"),
             "summary": compatibility.get("summary", ""),
         },
+        "boundaries": _boundaries(state.boundaries),
         "risks": state.risks,
         "rationale": state.rationale,
+    }
+
+
+def _boundaries(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Both releases at every boundary, as the approver reads it: the verdict and each break's sentence."""
+    if report is None:
+        return None
+    parsed = BoundaryReport.model_validate(report)
+    return {
+        "verdict": parsed.verdict,
+        "summary": parsed.summary(),
+        "breaks": [finding.sentence() for finding in parsed.breaks],
     }
 
 

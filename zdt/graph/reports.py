@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from zdt.compat import CompatibilityResult, write_compatibility_report
+from zdt.compat.boundaries import BoundaryReport
 from zdt.graph.state import utc_now
 from zdt.rehearsal.charts import write_traffic_charts
 from zdt.rehearsal.traffic import TrafficReport
@@ -22,7 +23,12 @@ def _cell(text: object) -> str:
 
 
 def write_compatibility(
-    out_dir: Path, session_id: str, brain: str, result: CompatibilityResult, where: str
+    out_dir: Path,
+    session_id: str,
+    brain: str,
+    result: CompatibilityResult,
+    where: str,
+    boundaries: BoundaryReport | None = None,
 ) -> Path:
     """APP-COMPATIBILITY.md through zdt.compat's report, labelled with this session's databases."""
     return write_compatibility_report(
@@ -31,6 +37,7 @@ def write_compatibility(
         old_label="old schema (target)",
         new_label="new schema (migrated copy)",
         source=f"session {session_id}, compatibility agent ({brain}), new schema on {where}",
+        boundaries=boundaries,
     )
 
 

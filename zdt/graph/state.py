@@ -71,6 +71,10 @@ class SessionRequest(BaseModel):
     sql: str | None = None
     sql_source: str | None = Field(default=None, description="File the SQL came from, if any.")
     queries: str | None = Field(default=None, description="Application queries to check compatibility with.")
+    new_queries: str | None = Field(
+        default=None,
+        description="The new release's queries: checked after migrate, contract and on rollback.",
+    )
     sources: list[tuple[str, str]] = Field(
         default_factory=list, description="(file, SQL) of each pending migration when the SQL is a folder's."
     )
@@ -129,6 +133,9 @@ class SessionState(BaseModel):
     planning_rounds: int = 0
     rehearsal: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None
+    boundaries: dict[str, Any] | None = Field(
+        default=None, description="Both releases' queries at every phase boundary (BoundaryReport)."
+    )
     approvals: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     execution: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
@@ -187,6 +194,7 @@ class SessionUpdate(TypedDict, total=False):
     planning_rounds: int
     rehearsal: dict[str, Any] | None
     compatibility: dict[str, Any] | None
+    boundaries: dict[str, Any] | None
     approvals: list[dict[str, Any]]
     execution: dict[str, Any] | None
     verification: dict[str, Any] | None

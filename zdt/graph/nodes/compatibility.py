@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -18,7 +19,10 @@ from langgraph.runtime import Runtime
 from zdt.agents.compatibility import CompatibilityAgent
 from zdt.agents.errors import AgentError
 from zdt.analysis.schema_copy import SchemaCopyError
+from zdt.analysis.source import SqlSyntaxError
 from zdt.compat import CompatibilityResult
+from zdt.compat.boundaries import BoundaryReport, walk_boundaries
+from zdt.compat.queries import AppQuery, parse_queries
 from zdt.executor import ExecutorError, apply_plan
 from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
@@ -26,18 +30,36 @@ from zdt.graph.progress import Progress
 from zdt.graph.rehearsal import embedded_copy, for_rehearsal
 from zdt.graph.reports import write_compatibility
 from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
-from zdt.plan.model import MigrationPlan
+from zdt.plan.model import MigrationPlan, Phase
 from zdt.sessions.scratchpads import LOG_MD
 
 
+@dataclass
+class MigratedCopy:
+    """The copy with the plan applied (None when it did not apply) and what both releases met on the way."""
+
+    url: str | None
+    boundaries: BoundaryReport | None
+
+
 @contextmanager
-def migrated_copy(plan: MigrationPlan, target_url: str, ctx: SessionContext) -> Iterator[str | None]:
-    """An embedded copy of the target with the plan applied; None when the copy could not be made."""
+def migrated_copy(
+    plan: MigrationPlan, target_url: str, ctx: SessionContext, old: list[AppQuery], new: list[AppQuery]
+) -> Iterator[MigratedCopy]:
+    """An embedded copy of the target with the plan applied one phase at a time, both releases' queries
+    prepared at every boundary (``zdt.compat.boundaries``)."""
+    rehearsal = for_rehearsal(plan)
     with tempfile.TemporaryDirectory(prefix="zdt-compat-") as scratch, embedded_copy(target_url) as copy:
-        result = apply_plan(
-            for_rehearsal(plan), copy.url, settings=ctx.settings.executor, log_path=Path(scratch) / LOG_MD
-        )
-        yield copy.url if result.ok else None
+        log_path = Path(scratch) / LOG_MD
+
+        def apply_phase(phase: Phase) -> str | None:
+            result = apply_plan(
+                rehearsal, copy.url, phases=[phase], settings=ctx.settings.executor, log_path=log_path
+            )
+            return None if result.ok else result.message
+
+        report = walk_boundaries(rehearsal, copy.url, old, new, apply_phase)
+        yield MigratedCopy(copy.url if report.stopped is None else None, report if old or new else None)
 
 
 def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
@@ -48,23 +70,39 @@ def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> Sess
     assert plan is not None
     progress("started", queries=bool(request.queries))
     where = "none (no application queries given)"
+    boundaries: BoundaryReport | None = None
     try:
-        if request.queries:
-            with migrated_copy(plan, ctx.target_url, ctx) as copy_url:
+        if request.queries or request.new_queries:
+            old, new = _corpus(request.queries, "--queries"), _corpus(request.new_queries, "--new-queries")
+            with migrated_copy(plan, ctx.target_url, ctx, old, new) as copy:
                 where = "an embedded copy of the target with the plan applied"
-                result = _check(state, ctx, progress, request.queries, copy_url)
+                boundaries = copy.boundaries
+                result = _check(state, ctx, progress, request.queries, copy.url)
         else:
             result = _check(state, ctx, progress, None, None)
-    except (psycopg.Error, SchemaCopyError, ExecutorError, AgentError) as error:
+    except (psycopg.Error, SchemaCopyError, ExecutorError, AgentError, SqlSyntaxError) as error:
         result = CompatibilityResult(verdict="unknown", summary=f"the check could not run: {error}")
-    write_compatibility(ctx.session_dir(state.session_id), state.session_id, state.brain, result, where)
+    write_compatibility(
+        ctx.session_dir(state.session_id), state.session_id, state.brain, result, where, boundaries
+    )
     progress("verdict", verdict=result.verdict, summary=result.summary)
+    if boundaries is not None:
+        progress("boundaries", verdict=boundaries.verdict, summary=boundaries.summary())
     return {
         "route": Route.NEXT.value,
         "status": SessionStatus.AWAITING_APPROVAL.value,
         "compatibility": result.model_dump(mode="json"),
-        "log": log_entry("compatibility", f"{result.verdict}: {result.summary}"),
+        "boundaries": boundaries.model_dump(mode="json") if boundaries else None,
+        "log": log_entry(
+            "compatibility",
+            f"{result.verdict}: {result.summary}"
+            + (f"; every boundary: {boundaries.verdict}: {boundaries.summary()}" if boundaries else ""),
+        ),
     }
+
+
+def _corpus(text: str | None, source: str) -> list[AppQuery]:
+    return parse_queries(text, source=source) if text and text.strip() else []
 
 
 def _check(
