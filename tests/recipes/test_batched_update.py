@@ -155,12 +155,15 @@ def test_a_non_idempotent_set_updates_every_row_exactly_once_and_is_undone_exact
 @pytest.mark.parametrize(
     ("sql", "reason"),
     [
-        ("UPDATE posts p SET score = 1 WHERE p.id > 0;", "a table alias"),
+        (
+            "UPDATE posts p SET score = 1 WHERE EXISTS (SELECT 1 FROM authors p WHERE p.id = 1);",
+            "the alias p of posts cannot be spelled out for the batches: p is also a name inside",
+        ),
         (
             "UPDATE posts SET title = p.title FROM posts p WHERE p.id = posts.id + 1;",
             "reads public.posts itself",
         ),
-        ("UPDATE posts p SET score = 1 FROM authors a WHERE a.id = p.author_id;", "a table alias"),
+        ("UPDATE posts p SET score = 1 FROM posts q WHERE q.id = p.id + 1;", "posts is also a name inside"),
         ("UPDATE posts SET score = 1 RETURNING id;", "RETURNING"),
         ("UPDATE ONLY posts SET score = 1;", "ONLY"),
         ("UPDATE posts SET (score, title) = (1, 'x');", "assignments (write one assignment per column)"),
@@ -173,6 +176,42 @@ def test_what_batches_cannot_express_is_refused(sql: str, reason: str, conn: psy
     conn.execute("CREATE TABLE authors_copy AS SELECT * FROM authors")
     with pytest.raises(PlanningError, match=re.escape(reason)):
         plan_sql(sql, snapshot=introspect(conn))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE posts AS p SET title = upper(p.title) WHERE p.score > 3;",
+        "UPDATE posts p SET title = a.name FROM authors a WHERE p.author_id = a.id AND a.id < 50;",
+    ],
+)
+def test_a_table_alias_is_spelled_out_and_the_batches_do_what_the_statement_does(
+    sql: str, conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    before = table_checksum(database_url, "posts", POSTS_COLUMNS)
+    with conn.transaction(force_rollback=True):  # the statement as written, on the same rows
+        conn.execute(sql)
+        conn.execute("CREATE TABLE expected AS SELECT * FROM posts")
+        expected = _checksum_of(conn, "expected")
+    planned = plan_against(database_url, sql)
+    [update] = [step for step in planned.plan.steps if step.backfill is not None]
+    assert update.backfill is not None
+    assert "p." not in update.backfill.set_sql and "p." not in (update.backfill.where_sql or "")
+
+    execute(database_url, planned.plan, log_dir=tmp_path)
+
+    after = table_checksum(database_url, "posts", POSTS_COLUMNS)
+    assert after != before and after == expected
+
+
+def _checksum_of(conn: psycopg.Connection, table: str) -> tuple[int, str]:
+    cols = ", ".join(POSTS_COLUMNS)
+    row = conn.execute(
+        f"SELECT count(*), md5(coalesce(string_agg(row({cols})::text, ',' ORDER BY id), '')) FROM {table}"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
 
 
 FROM_AUTHORS = """

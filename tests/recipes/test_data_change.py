@@ -138,7 +138,10 @@ def test_a_delete_of_a_small_table_is_one_statement_under_a_timeout(
     ("sql", "reason"),
     [
         ("DELETE FROM posts WHERE score > 3 RETURNING id;", "RETURNING"),
-        ("DELETE FROM posts p WHERE p.score > 3;", "a table alias"),
+        (
+            "DELETE FROM posts p WHERE EXISTS (SELECT 1 FROM authors p WHERE p.id = 1);",
+            "the alias p of posts cannot be spelled out for the batches: p is also a name inside",
+        ),
         ("DELETE FROM ONLY posts WHERE score > 3;", "ONLY"),
         (
             "DELETE FROM posts USING posts p2 WHERE p2.id = posts.id + 1;",
@@ -154,3 +157,19 @@ def test_deletes_batches_cannot_express_are_refused_with_their_line(
     conn.execute("CREATE TABLE posts_copy AS SELECT * FROM posts; ANALYZE posts_copy")
     with pytest.raises(PlanningError, match=r"^line 2: .*" + re.escape(reason)):
         plan_sql(f"ALTER TABLE posts ADD COLUMN note text;\n{sql}", snapshot=introspect(conn))
+
+
+def test_a_delete_with_a_table_alias_runs_as_the_statement_would(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    create_posts(conn)
+    kept = "SELECT count(*) FROM posts WHERE NOT (author_id < 50 AND score > 3)"
+    expected = scalar(database_url, kept)
+    sql = "DELETE FROM posts AS p USING authors a WHERE a.id = p.author_id AND a.id < 50 AND p.score > 3;"
+    plan = plan_against(database_url, sql).plan
+    [delete] = [step for step in plan.steps if step.backfill is not None]
+    assert delete.backfill is not None and "p." not in (delete.backfill.where_sql or "")
+
+    execute(database_url, plan, log_dir=tmp_path)
+
+    assert scalar(database_url, "SELECT count(*) FROM posts") == expected

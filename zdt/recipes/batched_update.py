@@ -24,9 +24,11 @@ rollback: not needed when every updated column was added by the same plan (undoi
           writes them back by key, and contract drops the copy, which makes the UPDATE final. Only
           when a column's type is unknown does the UPDATE stay irreversible (and the gate refuses it).
 
-Refused, with the reason: RETURNING / WITH / WHERE CURRENT OF / ONLY / a table alias, a FROM list that
-reads the updated table itself (each batch would see what earlier batches wrote), multi-column or
-subscripted assignments, assignments to the key itself, and tables without a single-column primary key.
+A table alias is spelled out as the table's name (``_unalias``: the batches name the table itself).
+Refused, with the reason: RETURNING / WITH / WHERE CURRENT OF / ONLY, an alias whose name is used again
+inside the statement, a FROM list that reads the updated table itself (each batch would see what
+earlier batches wrote), multi-column or subscripted assignments, assignments to the key itself, and
+tables without a single-column primary key.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from zdt.recipes._batch_key import require_batch_key
 from zdt.recipes._kept_values import create_step, drop_step, keep_old_values, restore_rollback
 from zdt.recipes._relations import relations_read, unbatchable_parts
 from zdt.recipes._reprint import faithful_sql
+from zdt.recipes._unalias import unaliased
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
@@ -135,9 +138,10 @@ class BatchedUpdate(Recipe):
         return isinstance(node, ast.UpdateStmt) and context.is_existing(relation_name(node))
 
     def steps(self, context: PlanningContext) -> list[Step]:
-        node = context.node_as(ast.UpdateStmt)
+        line = context.statement.line
+        node = unaliased(context.node_as(ast.UpdateStmt), context.statement.sql, line)
         table = relation_name(node)
-        _refuse_unbatchable(node, table, context.statement.line)
+        _refuse_unbatchable(node, table, line)
         assignments = [
             (target.name, target.val) for target in required(node.targetList, "UpdateStmt.targetList")
         ]

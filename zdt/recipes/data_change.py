@@ -30,8 +30,9 @@ start:    contract. A table over the analyser's small-table threshold is deleted
 verify:   no row the DELETE selects is left.
 rollback: irreversible: the deleted rows are gone (back them up first when you may need them again).
 
-Refused, with the statement's line: DELETE with RETURNING / WITH / WHERE CURRENT OF / ONLY / a table
-alias / a USING list that reads the table itself when it must run in batches, and tables without a
+A table alias is spelled out as the table's name (``_unalias``). Refused, with the statement's line:
+DELETE with RETURNING / WITH / WHERE CURRENT OF / ONLY / an alias whose name is used again inside it / a
+USING list that reads the table itself when it must run in batches, and tables without a
 single-column primary key over the small-table threshold.
 """
 
@@ -51,6 +52,7 @@ from zdt.recipes import _checks as checks
 from zdt.recipes._batch_key import primary_key_column, require_batch_key
 from zdt.recipes._relations import relations_read, unbatchable_parts
 from zdt.recipes._reprint import faithful_sql
+from zdt.recipes._unalias import unaliased
 from zdt.recipes.base import (
     PlanningContext,
     Recipe,
@@ -114,7 +116,9 @@ class DataChange(Recipe):
         node = context.node
         if isinstance(node, ast.InsertStmt):
             return [_insert(context, node, self.id)]
-        return [_delete(context, context.node_as(ast.DeleteStmt), self.id)]
+        line = context.statement.line
+        node = unaliased(context.node_as(ast.DeleteStmt), context.statement.sql, line)
+        return [_delete(context, node, self.id)]
 
 
 def _insert(context: PlanningContext, node: ast.InsertStmt, recipe: str) -> Step:
