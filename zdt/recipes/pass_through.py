@@ -1,10 +1,11 @@
 """Statements that are already safe run as written, each still under lock_timeout, verified and reversible.
 
-CREATE TABLE / VIEW / SEQUENCE / TYPE, a nullable ADD COLUMN (or one with a non-volatile default on
-PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE CONSTRAINT, enum labels, and
-indexes on tables created by the same plan (comments, grants, extensions, triggers, materialized views
-and data changes have recipes of their own). A statement zdt cannot verify or undo is refused with a
-clear error rather than run blind.
+CREATE TABLE / VIEW / SEQUENCE / TYPE (enum or composite) / SCHEMA, any ALTER TABLE of a table the
+same plan creates, ANALYZE, a SELECT that calls nothing volatile, a nullable ADD COLUMN (or one with a
+non-volatile default on PostgreSQL 11+), SET/DROP DEFAULT, constraints added NOT VALID, VALIDATE
+CONSTRAINT, enum labels, and indexes on tables created by the same plan (comments, grants, extensions,
+triggers, materialized views and data changes have recipes of their own). A statement zdt cannot verify
+or undo is refused with a clear error rather than run blind.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pglast.enums import ConstrType, ObjectType
 from zdt.analysis import names, types
 from zdt.analysis.fields import node_of, required
 from zdt.analysis.locks import LockMode
+from zdt.analysis.volatility import called_functions, is_volatile
 from zdt.plan.model import LockDuration, Phase, Rollback, Step, Verification
 from zdt.recipes import _checks as checks
 from zdt.recipes.base import (
@@ -214,12 +216,90 @@ def _alter_table(node: ast.AlterTableStmt, context: PlanningContext) -> _Shape:
     command = commands[0]
     table = names.of_range_var(required(node.relation, "AlterTableStmt.relation"))
     handler = _ALTER_HANDLERS.get(command.subtype)
+    if handler is None and not context.is_existing(table):
+        return _alter_new_table(command, table)
     if handler is None:
         raise PlanningError(
             f"line {context.statement.line}: zdt has no recipe for ALTER TABLE {table} "
             f"{command.subtype.name.removeprefix('AT_')}"
         )
     return handler(command, table, context)
+
+
+def _alter_new_table(command: ast.AlterTableCmd, table: str) -> _Shape:
+    """Any change to a table this plan creates: no application has it yet, and its rows are the plan's
+    own, so it runs as written; undoing the CREATE TABLE undoes it too. A DROP COLUMN still goes to
+    contract, where the SQL policy puts every destructive statement."""
+    subtype = required(command.subtype, "AlterTableCmd.subtype")
+    what = subtype.name.removeprefix("AT_")
+    return _Shape(
+        f"{what} on {table}, created by this plan",
+        Verification(sql=checks.relation_exists(table), description=f"{table} exists"),
+        Rollback(not_needed=f"{table} is created by this plan: undoing its CREATE TABLE undoes this too"),
+        phase=Phase.CONTRACT if subtype is AT.AT_DropColumn else Phase.EXPAND,
+    )
+
+
+def _create_composite_type(node: ast.CompositeTypeStmt, context: PlanningContext) -> _Shape:
+    type_name = names.of_range_var(required(node.typevar, "CompositeTypeStmt.typevar"))
+    return _Shape(
+        f"create composite type {type_name}",
+        Verification(sql=checks.type_exists(type_name), description=f"type {type_name} exists"),
+        Rollback(sql=[render("DROP TYPE IF EXISTS {t}", t=ident(type_name))]),
+    )
+
+
+def _create_schema(node: ast.CreateSchemaStmt, context: PlanningContext) -> _Shape:
+    """A new, empty schema. With IF NOT EXISTS or elements inside it, undoing it could drop a schema the
+    plan did not create, or objects it cannot name one by one: refused."""
+    name = required(node.schemaname, "CreateSchemaStmt.schemaname")
+    if node.if_not_exists or node.schemaElts or node.authrole:
+        raise PlanningError(
+            f"line {context.statement.line}: CREATE SCHEMA {name} with IF NOT EXISTS, AUTHORIZATION or "
+            "objects inside it cannot be undone safely: create the schema plainly, then each object in "
+            "its own statement"
+        )
+    return _Shape(
+        f"create schema {name}",
+        Verification(
+            sql=render("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {n})", n=literal(name)),
+            description=f"schema {name} exists",
+        ),
+        Rollback(sql=[render("DROP SCHEMA {n}", n=column(name))]),  # fails, rightly, if not empty
+    )
+
+
+def _analyze(node: ast.VacuumStmt, context: PlanningContext) -> _Shape:
+    """ANALYZE (not VACUUM): statistics only, under ShareUpdateExclusiveLock, which no query waits for."""
+    if node.is_vacuumcmd:
+        raise PlanningError(
+            f"line {context.statement.line}: zdt has no recipe for VACUUM in a migration: run it outside "
+            "the migration (autovacuum does it), or use ANALYZE for the statistics"
+        )
+    return _Shape(
+        "refresh planner statistics (ANALYZE)",
+        Verification(sql="SELECT true", description="statistics only: nothing to verify"),
+        Rollback(not_needed="statistics only: the schema and the rows are untouched"),
+    )
+
+
+def _pure_select(node: ast.SelectStmt, context: PlanningContext) -> _Shape:
+    """A SELECT that calls nothing volatile (``SELECT 1``, a lookup a tool leaves in a file) changes
+    nothing; one that does (``setval``, ``pg_advisory_lock``, a function of the application's) may, and
+    zdt could neither verify nor undo it."""
+    volatility = context.snapshot.function_volatility if context.snapshot else None
+    if is_volatile(node, volatility):
+        raise PlanningError(
+            f"line {context.statement.line}: this SELECT calls a volatile function "
+            f"({', '.join(called_functions(node)) or 'unknown'}), which may change data zdt can neither "
+            "verify nor roll back: write the change it makes as its own statement (UPDATE, setval in a "
+            "DO block with a comment) or run it outside the migration"
+        )
+    return _Shape(
+        "a SELECT that changes nothing (kept so the plan runs what the file runs)",
+        Verification(sql="SELECT true", description="read-only: nothing to verify"),
+        Rollback(not_needed="read-only: nothing to undo"),
+    )
 
 
 def _add_column(command: ast.AlterTableCmd, table: str, context: PlanningContext) -> _Shape:
@@ -317,6 +397,10 @@ _HANDLERS: dict[type[ast.Node], _Handler] = {
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterTableStmt: _alter_table,
+    ast.CompositeTypeStmt: _create_composite_type,
+    ast.CreateSchemaStmt: _create_schema,
+    ast.VacuumStmt: _analyze,
+    ast.SelectStmt: _pure_select,
 }
 
 
