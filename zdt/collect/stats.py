@@ -86,20 +86,25 @@ def _zdt_query_ids(conn: psycopg.Connection) -> set[int]:
     return {int(row[0]) for row in rows}
 
 
-def collect_stats(url: str, *, min_calls: int = 1) -> StatsScan:
-    """The current database's statements in ``pg_stat_statements``, most called first."""
-    server = redact(url)
-    scan = StatsScan(server=server)
+def stats_connection(url: str) -> psycopg.Connection:
+    """A read-only connection named as zdt's (every statement on it runs in a read-only transaction)."""
     try:
-        conn = psycopg.connect(
+        return psycopg.connect(
             url,
             autocommit=True,
             application_name=APPLICATION_NAME,
             options="-c default_transaction_read_only=on",
         )
     except psycopg.Error as error:
-        raise StatsUnavailable(f"cannot connect to {server}: {str(error).strip().splitlines()[0]}") from None
-    with conn:
+        reason = str(error).strip().splitlines()[0]
+        raise StatsUnavailable(f"cannot connect to {redact(url)}: {reason}") from None
+
+
+def collect_stats(url: str, *, min_calls: int = 1) -> StatsScan:
+    """The current database's statements in ``pg_stat_statements``, most called first."""
+    server = redact(url)
+    scan = StatsScan(server=server)
+    with stats_connection(url) as conn:
         view = _view(conn, server)
         own_ids = _zdt_query_ids(conn)
         rows = conn.execute(
