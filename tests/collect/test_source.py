@@ -48,3 +48,9 @@ def test_one_file_may_be_given(tmp_path: Path) -> None:
     _write(tmp_path, "one.go", f"package p\n\nconst q = `{QUERY}`\n")
     scan = scan_source(tmp_path / "one.go")
     assert [(q.name, q.origin.kind) for q in scan.queries] == [(f"{tmp_path.as_posix()}/one.go:3", "source")]
+
+
+def test_python_driver_placeholders_are_numbered(tmp_path: Path) -> None:
+    _write(tmp_path, "db.py", 'cur.execute("SELECT id FROM users WHERE email = %(email)s OR id = %s", p)\n')
+    [query] = scan_source(tmp_path).queries
+    assert query.sql == "SELECT id FROM users WHERE email = $1 OR id = $2"

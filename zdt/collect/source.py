@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zdt.collect.literals import StringLiteral
+from zdt.collect.pyformat import numbered_placeholders
 from zdt.collect.python_source import SourceSyntaxError, python_literals
 from zdt.collect.statements import query_kind
 from zdt.collect.tree_sitter_source import GRAMMARS, tree_sitter_literals
@@ -74,17 +75,29 @@ def literals_of(path: Path, text: str) -> list[StringLiteral]:
     return tree_sitter_literals(text, path.suffix)
 
 
+def as_query(literal: StringLiteral, suffix: str) -> str | None:
+    """The literal's SQL when it is a query; Python's ``%s``/``%(name)s`` (psycopg) numbered first."""
+    if query_kind(literal.text) is not None:
+        return literal.text.strip()
+    if suffix == ".py":
+        numbered = numbered_placeholders(literal.text)
+        if numbered is not None and query_kind(numbered) is not None:
+            return numbered.strip()
+    return None
+
+
 def file_queries(path: Path, shown_as: str) -> list[CorpusQuery]:
     """The queries among one file's string literals, named and placed ``shown_as:line``."""
     text = path.read_text(encoding="utf-8", errors="replace")
     queries = []
     for literal in literals_of(path, text):
-        if query_kind(literal.text) is None:
+        sql = as_query(literal, path.suffix)
+        if sql is None:
             continue
         queries.append(
             CorpusQuery(
                 name=f"{shown_as}:{literal.line}",
-                sql=literal.text.strip(),
+                sql=sql,
                 origin=QueryOrigin(kind="source", place=shown_as, line=literal.line),
             )
         )
