@@ -12,6 +12,7 @@ import pytest
 from zdt.collect import collect_corpus
 from zdt.compat import check_queries, read_queries
 from zdt.examples import schema_sql
+from zdt.rehearsal.workload import APP_QUERY_PREFIX, application_reads
 
 ROOT = Path(__file__).parents[2]
 APP = Path("examples/app")
@@ -132,3 +133,20 @@ def test_every_collected_query_prepares_on_the_civic_schema(database_url: str) -
     checks = check_queries(database_url, queries)
     assert [(q.label, c.error) for q, c in zip(queries, checks, strict=True) if not c.new_schema_ok] == []
     assert len(checks) == len(SOURCE_QUERIES) + len(PRISMA_OPERATIONS)
+
+
+@pytest.mark.usefixtures("in_repository")
+def test_the_rehearsal_load_reads_the_corpus_selects_by_their_origin(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(schema_sql())
+    corpus = collect_corpus(sources=[APP / "api" / "users.py"], prisma=APP / "prisma" / "schema.prisma")
+    reads, notes = application_reads(database_url, read_queries(corpus.to_json(), "corpus.json"))
+    assert notes == []
+    assert [read.name for read in reads] == [
+        f"{APP_QUERY_PREFIX}examples/app/api/users.py:5",
+        f"{APP_QUERY_PREFIX}examples/app/api/users.py:33",
+        f"{APP_QUERY_PREFIX}User.findUnique",
+        f"{APP_QUERY_PREFIX}User.findMany",
+        f"{APP_QUERY_PREFIX}Post.findUnique",
+        f"{APP_QUERY_PREFIX}Post.findMany",
+    ]
