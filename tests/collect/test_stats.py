@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from zdt.collect.stats import APPLICATION_NAME, StatsUnavailable, collect_stats, stats_connection
+from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 
 
@@ -74,3 +75,22 @@ def test_the_connection_is_read_only(database_url: str) -> None:
 def test_an_unreachable_server_is_named() -> None:
     with pytest.raises(StatsUnavailable, match=r"cannot connect to postgresql://nobody@127\.0\.0\.1:1/x"):
         collect_stats("postgresql://nobody@127.0.0.1:1/x?connect_timeout=2")
+
+
+def test_an_extension_created_but_not_preloaded_is_explained(admin_url: str) -> None:
+    with scratch_database(admin_url, prefix="zdt_nostats") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            try:
+                conn.execute("CREATE EXTENSION pg_stat_statements")
+            except psycopg.Error as error:
+                pytest.skip(f"the server has no pg_stat_statements extension to create: {error}")
+            try:
+                conn.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+                pytest.skip("pg_stat_statements is preloaded on this server: nothing to explain")
+            except psycopg.Error:
+                pass
+        with pytest.raises(StatsUnavailable) as raised:
+            collect_stats(url)
+    message = str(raised.value)
+    assert f"pg_stat_statements cannot be read on {redact(url)}" in message
+    assert "shared_preload_libraries" in message and "restart the server" in message

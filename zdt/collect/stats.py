@@ -1,15 +1,15 @@
 """Queries a server has run, from ``pg_stat_statements``: normalised text (``$n``) and call counts.
 
 What production actually sends is the corpus a migration must not break, including the queries no file
-shows (an ORM's, a report's, another service's). The connection is read-only (``default_transaction_
-read_only``) and, like every zdt connection, has an ``application_name`` starting with "zdt".
-``pg_stat_statements`` records no application_name, so zdt's own statements are left out two ways: the
-query ids that sessions named "zdt..." in ``pg_stat_activity`` run or last ran, and any statement that
-reads only the server itself (catalogues, ``pg_stat_*`` views, zdt's ``zdt`` schema, ``pg_*`` functions,
-judged on the parse tree) as zdt's monitor, executor and introspection do. Left out too: every utility
-statement (``SET``, ``BEGIN``, DDL: pg_stat_statements
-records them, the application's compatibility does not depend on them) and any text pglast cannot parse
-(a truncated ``track_activity_query_size`` text); each exclusion is counted in the corpus's notes.
+shows (an ORM's, a report's, another service's). The connection is read-only
+(``default_transaction_read_only``) and, like every zdt connection, has an ``application_name`` starting
+with "zdt". ``pg_stat_statements`` records no application_name, so zdt's own statements are left out two
+ways: the query ids that sessions named "zdt..." in ``pg_stat_activity`` run or last ran, and any
+statement that reads only the server itself (catalogues, ``pg_stat_*`` views, zdt's ``zdt`` schema,
+``pg_*`` functions, judged on the parse tree), as zdt's monitor, executor and introspection do. Left out
+too: utility statements (``SET``, ``BEGIN``, DDL: recorded by pg_stat_statements, but no query of the
+application that a migration could break) and text pglast cannot parse (syntax newer than the parser zdt
+runs). Each exclusion is counted in the corpus's notes.
 """
 
 from __future__ import annotations
