@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"rollout"},
     {"reports", "recipes", "executor"},
     {"compat", "monitor"},
-    {"rehearsal", "tools"},
+    {"rehearsal", "tools", "collect"},
     {"agents"},
     {"graph"},
     {"cli"},

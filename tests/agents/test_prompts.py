@@ -46,3 +46,11 @@ def test_extra_keys_are_ignored() -> None:
     extra = PlannerAgent().system_prompt({"session_id": "s1", "plan_hash": "hash-4d1f-unread"})
     assert extra == plain
     assert "hash-4d1f-unread" not in extra
+
+
+def test_the_compatibility_prompt_shows_a_collected_corpus_as_json() -> None:
+    spec = AGENTS["compatibility"]
+    corpus = '{"version": 1, "queries": []}'
+    assert f"```json\n{corpus}\n```" in spec.create().system_prompt(spec.context(queries=corpus))
+    sql = "SELECT 1"
+    assert f"```sql\n{sql}\n```" in spec.create().system_prompt(spec.context(queries=sql))

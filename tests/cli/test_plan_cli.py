@@ -60,7 +60,7 @@ def test_statement_without_recipe_exits_2_naming_it_with_its_file_and_line(tmp_p
     result = runner.invoke(app, ["plan", str(source), "--out", str(tmp_path)])
     assert result.exit_code == 2
     said = "".join(result.stderr.split())  # the console wraps long lines, a long path anywhere
-    assert f"{source}:line2:zdthasnorecipeforVacuumStmt" in said
+    assert f"{source}:line2:zdthasnorecipeforVACUUMinamigration" in said
 
 
 def test_plan_with_bad_sql_exits_2(tmp_path: Path) -> None:

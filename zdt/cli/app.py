@@ -9,6 +9,7 @@ from zdt.cli.apply import apply_command
 from zdt.cli.demo import demo_command
 from zdt.cli.lint import lint_command
 from zdt.cli.plan import plan_command
+from zdt.cli.queries import queries_app
 from zdt.cli.resume import resume_command
 from zdt.cli.rollback import rollback_command
 from zdt.cli.run import run_command
@@ -53,6 +54,7 @@ app.command("resume")(resume_command)
 app.command("sessions")(sessions_command)
 app.command("watch")(watch_command)
 app.command("demo")(demo_command)
+app.add_typer(queries_app, name="queries")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from rich.console import Console
 from zdt.agents.brains import select_brain
 from zdt.agents.brains.mode import BrainMode
 from zdt.agents.errors import AgentError
+from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.folder_input import FolderInput, read_folder_input
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
@@ -32,6 +33,7 @@ from zdt.cli.session_flow import (
     session_graph,
 )
 from zdt.cli.session_render import SessionRenderer
+from zdt.compat.corpus import CorpusError, corpus_queries, is_corpus_text, parse_corpus
 from zdt.db.urls import redact
 from zdt.graph.checkpoint import describe_store
 from zdt.graph.context import DEFAULT_OUT
@@ -49,6 +51,18 @@ def _read(path: Path | None, what: str) -> str | None:
         return path.read_text(encoding="utf-8")
     except OSError as error:
         raise fail(f"cannot read the {what} file {path}: {error}", EXIT_BAD_INPUT) from None
+
+
+def _read_queries(path: Path | None) -> str | None:
+    """The --queries file's text; a collected corpus (JSON) must be valid, a bad one stops here."""
+    text = _read(path, "queries")
+    if path is None or text is None or not is_corpus_text(text):
+        return text
+    try:
+        corpus_queries(parse_corpus(text, str(path)), str(path))
+    except (CorpusError, SqlSyntaxError) as error:
+        raise fail(f"cannot use the queries corpus: {error}", EXIT_BAD_INPUT) from None
+    return text
 
 
 def _pending_folder(path: Path | None, database_url: str) -> FolderInput | None:
@@ -78,13 +92,13 @@ def run_command(
         None,
         "--queries",
         metavar="FILE",
-        help="Application queries that must keep working (SQL, ';'-separated).",
+        help="Application queries that must keep working (SQL, ';'-separated, or a corpus.json).",
     ),
     new_queries_file: Path | None = typer.Option(
         None,
         "--new-queries",
         metavar="FILE",
-        help="The new release's queries: checked after migrate, after contract and on the old schema.",
+        help="The new release's queries (SQL or a corpus.json): checked after migrate, contract, rollback.",
     ),
     database_url: str = typer.Option(
         ..., "--database-url", envvar="ZDT_DATABASE_URL", help="The production database to migrate."
@@ -119,8 +133,8 @@ def run_command(
     """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
     folder = _pending_folder(sql_file, database_url)
     sql = joined_sql(text for _, text in folder.sources) if folder else _read(sql_file, "SQL")
-    queries = _read(queries_file, "queries")
-    new_queries = _read(new_queries_file, "new release's queries")
+    queries = _read_queries(queries_file)
+    new_queries = _read_queries(new_queries_file)
     if not prompt.strip() and not (sql and sql.strip()):
         raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
     console = Console()

@@ -3,6 +3,7 @@
 Public API::
 
     load_queries(path) / parse_queries(text) -> list[AppQuery]      # pglast split, lines kept
+    read_queries(text) -> list[AppQuery]       # a .sql text or a collected corpus (JSON, QueryCorpus)
     check_queries(url, queries) -> list[QueryCheck]                 # one database
     check_compatibility(old_url, new_url, queries) -> CompatibilityResult   # result.py: + QueryCheck
     assess_compatibility(old_url, new_url, queries) -> CompatibilityAssessment  # + per-query detail
@@ -20,8 +21,9 @@ from zdt.compat.checks import (
     compare,
     prepare_all,
 )
+from zdt.compat.corpus import QueryCorpus, load_queries, read_queries
 from zdt.compat.prepare import QueryOutcome, ResultColumn, Timeouts
-from zdt.compat.queries import AppQuery, load_queries, parse_queries
+from zdt.compat.queries import AppQuery, QueryOrigin, parse_queries
 from zdt.compat.report import write_compatibility_report
 from zdt.compat.result import CompatibilityResult, QueryCheck
 
@@ -31,6 +33,8 @@ __all__ = [
     "CompatibilityResult",
     "QueryCheck",
     "QueryComparison",
+    "QueryCorpus",
+    "QueryOrigin",
     "QueryOutcome",
     "ResultColumn",
     "Timeouts",
@@ -41,5 +45,6 @@ __all__ = [
     "load_queries",
     "parse_queries",
     "prepare_all",
+    "read_queries",
     "write_compatibility_report",
 ]

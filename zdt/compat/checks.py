@@ -60,7 +60,7 @@ def check_queries(
     """Check the queries against one database (reported as ``new_schema_ok``; old not checked)."""
     parsed = as_queries(queries)
     return [
-        QueryCheck(query=query.sql, new_schema_ok=outcome.ok, error=outcome.error)
+        QueryCheck(query=query.sql, label=query.label, new_schema_ok=outcome.ok, error=outcome.error)
         for query, outcome in zip(parsed, prepare_all(url, parsed, timeouts), strict=True)
     ]
 
@@ -119,13 +119,21 @@ class QueryComparison(BaseModel):
     def as_check(self) -> QueryCheck:
         if self.new.refused:
             return QueryCheck(
-                query=self.query.sql, new_schema_ok=False, old_schema_ok=None, error=self.new.error
+                query=self.query.sql,
+                label=self.query.label,
+                new_schema_ok=False,
+                old_schema_ok=None,
+                error=self.new.error,
             )
         error = self.new.error
         if error is None and self.old.error is not None:
             error = f"old schema: {self.old.error}"
         return QueryCheck(
-            query=self.query.sql, new_schema_ok=self.new.ok, old_schema_ok=self.old.ok, error=error
+            query=self.query.sql,
+            label=self.query.label,
+            new_schema_ok=self.new.ok,
+            old_schema_ok=self.old.ok,
+            error=error,
         )
 
 

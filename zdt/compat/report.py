@@ -67,7 +67,7 @@ def _rows(result: CompatibilityResult, comparisons: Sequence[QueryComparison] | 
     return [
         QueryRow(
             number=number,
-            label=f"query {number}",
+            label=_cell(check.label) if check.label else f"query {number}",
             query=_cell(check.query, QUERY_CHARS),
             sql=check.query,
             old=_mark(check.old_schema_ok),

@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 
 class QueryCheck(BaseModel):
     query: str
+    label: str | None = Field(
+        default=None, description="Where the query comes from (file:line, Model.operation), when known."
+    )
     new_schema_ok: bool
     old_schema_ok: bool | None = Field(default=None, description="None when not checked.")
     error: str | None = None

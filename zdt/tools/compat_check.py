@@ -15,7 +15,8 @@ import psycopg
 from pydantic import BaseModel, Field
 
 from zdt.analysis.source import SqlSyntaxError
-from zdt.compat import assess_compatibility, parse_queries
+from zdt.compat import assess_compatibility, read_queries
+from zdt.compat.corpus import CorpusError
 from zdt.tools.base import Tool, ToolError
 from zdt.tools.context import DatabaseRole, ToolContext
 from zdt.tools.session import scrub
@@ -24,7 +25,12 @@ SOURCE = "zdt.compat"
 
 
 class CheckCompatibilityInput(BaseModel):
-    queries: str = Field(description="The application's queries, SQL separated by ';' ($1.. parameters ok).")
+    queries: str = Field(
+        description=(
+            "The application's queries: SQL separated by ';' ($1.. parameters ok), or a collected "
+            "corpus's JSON (zdt queries collect)."
+        )
+    )
     new_database: DatabaseRole = Field(default="staging", description="Where the migrated schema is.")
     old_database: DatabaseRole = Field(default="target", description="Where the old schema is.")
 
@@ -34,9 +40,9 @@ def check_corpus(
 ) -> dict[str, Any]:
     try:
         new_url = ctx.url_for(new_role)  # no staging: say so before parsing anything
-        parsed = parse_queries(queries, "queries")
+        parsed = read_queries(queries, "queries")
         assessment = assess_compatibility(ctx.url_for(old_role), new_url, parsed)
-    except SqlSyntaxError as error:
+    except (SqlSyntaxError, CorpusError) as error:
         raise ToolError(f"the queries do not parse: {error}") from None
     except LookupError as error:
         raise ToolError(str(error)) from None

@@ -22,7 +22,8 @@ from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.compat import CompatibilityResult
 from zdt.compat.boundaries import BoundaryReport, walk_boundaries
-from zdt.compat.queries import AppQuery, parse_queries
+from zdt.compat.corpus import CorpusError, read_queries
+from zdt.compat.queries import AppQuery
 from zdt.executor import ExecutorError, apply_plan
 from zdt.graph.agents import run_session_agent
 from zdt.graph.context import SessionContext
@@ -80,7 +81,7 @@ def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> Sess
                 result = _check(state, ctx, progress, request.queries, copy.url)
         else:
             result = _check(state, ctx, progress, None, None)
-    except (psycopg.Error, SchemaCopyError, ExecutorError, AgentError, SqlSyntaxError) as error:
+    except (psycopg.Error, SchemaCopyError, ExecutorError, AgentError, SqlSyntaxError, CorpusError) as error:
         result = CompatibilityResult(verdict="unknown", summary=f"the check could not run: {error}")
     write_compatibility(
         ctx.session_dir(state.session_id), state.session_id, state.brain, result, where, boundaries
@@ -102,7 +103,8 @@ def compatibility(state: SessionState, runtime: Runtime[SessionContext]) -> Sess
 
 
 def _corpus(text: str | None, source: str) -> list[AppQuery]:
-    return parse_queries(text, source=source) if text and text.strip() else []
+    """A release's queries: SQL text or a collected corpus (JSON), as ``zdt run`` accepted them."""
+    return read_queries(text, source=source) if text and text.strip() else []
 
 
 def _check(

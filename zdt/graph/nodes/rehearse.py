@@ -15,7 +15,8 @@ from langgraph.runtime import Runtime
 
 from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
-from zdt.compat.queries import AppQuery, parse_queries
+from zdt.compat.corpus import CorpusError, read_queries
+from zdt.compat.queries import AppQuery
 from zdt.db.urls import redact
 from zdt.executor import ExecutionEvent, ExecutorError
 from zdt.graph.context import SessionContext
@@ -143,8 +144,8 @@ def _application_queries(text: str | None, progress: Progress) -> list[AppQuery]
     if not text:
         return []
     try:
-        return parse_queries(text, source="queries")
-    except SqlSyntaxError as error:
+        return read_queries(text, source="queries")
+    except (SqlSyntaxError, CorpusError) as error:
         progress("note", reason=f"the application's queries are left out of the rehearsal load: {error}")
         return []
 
