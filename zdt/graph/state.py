@@ -130,6 +130,10 @@ class SessionState(BaseModel):
     rehearsal: dict[str, Any] | None = None
     compatibility: dict[str, Any] | None = None
     approvals: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
+    schema_snapshot: dict[str, Any] | None = Field(
+        default=None,
+        description="The target's pg_dump --schema-only kept before production (zdt.graph.backup).",
+    )
     execution: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
     rollback: dict[str, Any] | None = None
@@ -188,6 +192,7 @@ class SessionUpdate(TypedDict, total=False):
     rehearsal: dict[str, Any] | None
     compatibility: dict[str, Any] | None
     approvals: list[dict[str, Any]]
+    schema_snapshot: dict[str, Any] | None
     execution: dict[str, Any] | None
     verification: dict[str, Any] | None
     rollback: dict[str, Any] | None
