@@ -174,7 +174,7 @@ def test_rollback_needs_the_forward_again_run_when_the_rehearsal_made_one() -> N
 
 def test_monitoring_is_ticked_by_a_watched_rehearsal_with_its_thresholds() -> None:
     item = monitoring_set(_rehearsal())
-    assert item.ticked and "40 samples, baseline probe latency 1.2 ms" in item.evidence
+    assert item.ticked and "40 samples, baseline probe latency 1.20 ms" in item.evidence
     assert "probe latency +50 %, error rate 2 %, connection failures > 0" in item.evidence
     unwatched = monitoring_set(_rehearsal(monitor={"watched": False, "samples": 0}))
     assert not unwatched.ticked and "did not watch" in unwatched.reason
@@ -222,7 +222,8 @@ def test_connections_are_ticked_by_no_failure_in_the_production_samples() -> Non
         and "2 connection failure(s) in 30 samples (last: too many clients)" in failed.reason
     )
     assert applications_connecting([]).reason == "production has not been run yet"
-    assert "did not watch" in applications_connecting([{"watched": False}]).reason
+    assert "took no sample" in applications_connecting([{"watched": False}]).reason
+    assert "took no sample" in applications_connecting([_run(samples=0)]).reason, "no sample is no evidence"
 
 
 def test_latency_is_in_range_within_the_threshold_and_open_past_it() -> None:

@@ -102,6 +102,10 @@ class Approval(BaseModel):
         default=False, description="The operator's word, needed when the target cannot show it."
     )
     force_reason: str = Field(default="", description="Contract despite the evidence, and why.")
+    backup_confirmed: str = Field(
+        default="", description="The operator's word that a data backup exists (zdt cannot check it)."
+    )
+    team_notified: str = Field(default="", description="The operator's word that the team was told.")
 
 
 class LogEntry(BaseModel):

@@ -231,7 +231,7 @@ def monitoring_set(rehearsal: dict[str, Any] | None) -> ChecklistItem:
     if not monitor.get("watched") or not monitor.get("samples"):
         return ChecklistItem.open(item, "the monitor did not watch the rehearsal (zdt.monitor not installed)")
     baseline = monitor.get("baseline_ms")
-    base = f", baseline probe latency {baseline} ms" if baseline is not None else ""
+    base = f", baseline probe latency {baseline:.2f} ms" if baseline is not None else ""
     return ChecklistItem.tick(
         item,
         f"monitor watched the rehearsal ({monitor['samples']} samples{base}) with {_thresholds(monitor)}; "
@@ -295,9 +295,9 @@ def _watched(runs: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str 
     """The production runs with the monitor's figures, or why there are none."""
     if not runs:
         return [], NOT_IN_PRODUCTION
-    watched = [run for run in runs if run.get("watched") and run.get("figures")]
+    watched = [run for run in runs if run.get("watched") and (run.get("figures") or {}).get("samples")]
     if not watched:
-        return [], "the monitor did not watch production (zdt.monitor not installed, or no sample taken)"
+        return [], "the monitor took no sample of production (zdt.monitor not installed, or none taken)"
     return watched, None
 
 
