@@ -165,6 +165,12 @@ def test_rollback_is_open_when_skipped_or_never_reached() -> None:
 def test_rollback_needs_the_forward_again_run_when_the_rehearsal_made_one() -> None:
     again = rollback_tested(_rehearsal(forward_again={"ok": True, "message": "3 step(s) done"}))
     assert again.ticked and "the plan applied again after it (3 step(s) done)" in again.evidence
+    scoped = rollback_tested(_rehearsal(rollback_scope="expand and migrate", forward_again={"ok": True}))
+    assert (
+        scoped.ticked and "the rollback of expand and migrate ran and restored the schema" in scoped.evidence
+    )
+    missing = rollback_tested(_rehearsal(forward_again=None))
+    assert not missing.ticked and "did not go forward again after it" in missing.reason
     failed = rollback_tested(_rehearsal(forward_again={"ok": False, "message": "s01: relation exists"}))
     assert not failed.ticked and "failed going forward again after it: s01: relation exists" in failed.reason
 

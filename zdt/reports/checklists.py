@@ -194,9 +194,14 @@ def rollback_tested(rehearsal: dict[str, Any] | None) -> ChecklistItem:
         return ChecklistItem.open(
             item, f"the rehearsed rollback did not restore the schema: {rollback.get('message', '')}"
         )
-    evidence = f"rehearsal on {_where(rehearsal)}: the rollback ran and restored the schema"
+    scope = f" of {rehearsal['rollback_scope']}" if rehearsal.get("rollback_scope") else ""
+    evidence = f"rehearsal on {_where(rehearsal)}: the rollback{scope} ran and restored the schema"
     if "forward_again" in rehearsal:
-        again = rehearsal.get("forward_again") or {}
+        again = rehearsal.get("forward_again")
+        if again is None:
+            return ChecklistItem.open(
+                item, "the rollback restored the schema, but the rehearsal did not go forward again after it"
+            )
         if not again.get("ok"):
             return ChecklistItem.open(
                 item,
