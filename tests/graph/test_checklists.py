@@ -12,7 +12,9 @@ import re
 from pathlib import Path
 
 from tests.graph.conftest import Harness
+from zdt.graph.checklists import merged, session_facts
 from zdt.graph.runner import decision
+from zdt.graph.state import SessionRequest, SessionState
 from zdt.reports.checklists import START_MARK
 from zdt.sessions.scratchpads import COMPATIBILITY_MD, PLAN_MD, SCHEMA_SNAPSHOT_SQL
 
@@ -129,3 +131,22 @@ def test_the_checklists_are_ticked_by_the_sessions_checks(harness: Harness) -> N
             "(public.users) 1 constraints are validated and 2 indexes valid"
             in items["Data integrity checked"][1]
         )
+
+
+def _state(**values: object) -> SessionState:
+    request = SessionRequest(sql="SELECT 1", target="postgresql://t@h:5432/d", staging="embedded")
+    return SessionState(session_id="s-1", brain="offline", request=request.model_dump(mode="json"), **values)
+
+
+def test_the_facts_are_the_states_production_runs_and_a_rollback_until_a_later_run_passes_it() -> None:
+    rehearsal_run = {"watched": True, "level": "ok", "samples": 9}
+    state = merged(
+        _state(monitor_verdicts=[rehearsal_run], log=[{"node": "x", "message": "m", "at": "t"}]),
+        {"monitor_verdicts": [{"run": "execute", "samples": 4}, {"level": "ok", "summary": "verify"}],
+         "log": [{"node": "y", "message": "n", "at": "t"}], "not_a_field": 1},
+    )  # fmt: skip
+    assert len(state.monitor_verdicts) == 3 and len(state.log) == 2, "the reducers' lists are appended"
+    assert session_facts(state).production_monitor == [{"run": "execute", "samples": 4}]
+    rolled = _state(rollback={"ok": True}, error="s02 failed", status="rolled_back")
+    assert session_facts(rolled).rolled_back == "s02 failed"
+    assert session_facts(rolled.model_copy(update={"status": "done"})).rolled_back is None

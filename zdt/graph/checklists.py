@@ -9,6 +9,7 @@ documents read after the run show the post-migration verification. The section i
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,15 @@ from zdt.reports.checklists import SessionFacts, checklists, with_checklists
 from zdt.sessions.scratchpads import COMPATIBILITY_MD, PLAN_MD
 
 PRODUCTION_RUNS = frozenset({"execute", "contract"})  # the nodes whose Watch.summary() names its run
+#: A rollback is history once a later run got this far (a revised plan, run again after it).
+PAST_A_ROLLBACK = frozenset({SessionStatus.AWAITING_DEPLOY, SessionStatus.CONTRACTING, SessionStatus.DONE})
 
 
 def session_facts(state: SessionState) -> SessionFacts:
     """What the checklists read, from the state's own records."""
     runs = [summary for summary in state.monitor_verdicts if summary.get("run") in PRODUCTION_RUNS]
     rolled_back = None
-    if state.rollback is not None and state.status != SessionStatus.DONE:
+    if state.rollback is not None and state.status not in PAST_A_ROLLBACK:
         rolled_back = state.error or "the migration was rolled back"
     return SessionFacts(
         rehearsal=state.rehearsal,
@@ -44,7 +47,7 @@ def merged(state: SessionState, update: Mapping[str, Any]) -> SessionState:
     for key, value in update.items():
         if key not in SessionState.model_fields:
             continue
-        accumulates = bool(SessionState.model_fields[key].metadata)  # Annotated[list, operator.add]
+        accumulates = operator.add in SessionState.model_fields[key].metadata  # the list reducers
         values[key] = [*values[key], *value] if accumulates else value
     return SessionState.model_validate(values)
 
