@@ -111,11 +111,15 @@ def test_the_checklists_are_ticked_by_the_sessions_checks(harness: Harness) -> N
             connecting[1],
         )
         latency = items["Query performance in range"]
-        assert latency[0] and re.search(
+        assert re.search(
             r"median probe latency [\d.]+ ms on '[^']+', [+-]\d+ % against the "
-            r"baseline [\d.]+ ms \(threshold \+50 %",
+            r"baseline [\d.]+ ms \(threshold \+50 %, or within 2 ms\)",
             latency[1],
         )
+        # ticked or not is the machine's load: it must be what the monitor's own figures say
+        [run] = [summary for summary in done.values["monitor_verdicts"] if summary.get("run") == "execute"]
+        median, baseline = run["figures"]["latency_median_ms"], run["baseline_ms"]
+        assert latency[0] == (median - baseline <= 2.0 or (median - baseline) / baseline <= 0.5)
         errors = items["No error spike"]
         assert errors[0] and re.fullmatch(
             r"monitor: 0 of \d+ probes failed \(0\.0 %, threshold 2 %\)", errors[1]
