@@ -7,6 +7,7 @@ prove it is talking about the same database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,3 +211,47 @@ def test_yes_never_approves_a_contract_and_resume_contract_finishes_it(
     )  # fmt: skip
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert not column_exists(target, "users", "email") and column_exists(target, "users", "email_address")
+
+
+def test_the_operators_word_on_backup_and_team_is_recorded_with_the_approval(
+    urls: tuple[str, str], tmp_path: Path
+) -> None:
+    """What zdt cannot check ticks its checklist item only with the approval that carries it (who, when)."""
+    target, staging = urls
+    (tmp_path / "badges.sql").write_text(SQL)
+    common = [
+        "--database-url",
+        target,
+        "--staging-url",
+        staging,
+        "--state-url",
+        f"sqlite:///{tmp_path}/s.sqlite",
+    ]
+    started = zdt(
+        "run", "--sql", "badges.sql", "--brain", "offline", "--out", "pads",
+        "--backup-confirmed", "pg_basebackup 0412 on backup-01", *common, cwd=tmp_path,
+    )  # fmt: skip
+    assert started.returncode == 3, started.stdout + started.stderr
+    session_id = session_id_in(started.stdout)
+    assert "--backup-confirmed 'pg_basebackup 0412 on backup-01'" in started.stdout, "kept for the resume"
+    plan = tmp_path / "pads" / session_id / "MIGRATION-PLAN.md"
+    assert "- [ ] **Database backup completed** — zdt cannot take or check a data backup" in plan.read_text()
+
+    alone = zdt("resume", session_id, "--team-notified", "told #db", "--out", "pads", *common, cwd=tmp_path)
+    assert alone.returncode == 2 and "recorded with an approval: add --approve" in alone.stderr
+
+    resumed = zdt(
+        "resume", session_id, "--approve", "--by", "dba", "--out", "pads", "--backup-confirmed",
+        "pg_basebackup 0412 on backup-01", "--team-notified", "told #db-changes at 18:00", *common,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    text = plan.read_text()
+    assert (
+        "- [x] **Database backup completed** — the operator's word: “pg_basebackup 0412 on backup-01” (dba, "
+        in text
+    )
+    assert "- [x] **Team notified** — the operator's word: “told #db-changes at 18:00” (dba, " in text
+    assert "- [x] **Schema snapshot kept** — pg_dump --schema-only" in text
+    # no --queries: compatibility open; no application load ran: performance open (verification: the load)
+    assert re.search(r"readiness 6/8, verification [45]/5 ticked", resumed.stdout), resumed.stdout

@@ -6,7 +6,9 @@ redacted form, which is what the session recorded. ``--approve`` approves the pl
 hash is what gets recorded; ``--plan-hash`` makes sure it is the one you reviewed). At the deploy gate
 the decision is about contract and says so: ``--contract --approve`` (the old release is gone; zdt checks
 it on the target), ``--contract --reject`` (roll back), ``--old-release-gone`` (the operator's word when
-the target cannot show it), ``--force-contract REASON`` (despite the evidence, recorded).
+the target cannot show it), ``--force-contract REASON`` (despite the evidence, recorded). With an
+approval, ``--backup-confirmed TEXT`` and ``--team-notified TEXT`` record the operator's word on what zdt
+cannot check, which ticks those items of the checklists (who and when come with the approval).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from zdt.agents.brains.mode import BrainMode
 from zdt.agents.errors import AgentError
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
+    BACKUP_HELP,
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
     MAX_WAL_RATE_HELP,
     OBSERVE_HELP,
     OLD_APP_HELP,
+    TEAM_HELP,
     ResumeHint,
     ask,
     finish,
@@ -106,6 +110,8 @@ def resume_command(
     ),
     old_app_name: str | None = typer.Option(None, "--old-app-name", metavar="NAME", help=OLD_APP_HELP),
     observe_s: float | None = typer.Option(None, "--observe-seconds", min=0, help=OBSERVE_HELP),
+    backup_confirmed: str = typer.Option("", "--backup-confirmed", metavar="TEXT", help=BACKUP_HELP),
+    team_notified: str = typer.Option("", "--team-notified", metavar="TEXT", help=TEAM_HELP),
 ) -> None:
     """Resume a session: approve or reject the waiting plan, or continue a session that was interrupted."""
     if approve and reject:
@@ -117,9 +123,26 @@ def resume_command(
     if force_contract is not None and not force_contract.strip():
         raise fail("--force-contract needs a reason, recorded in the log", EXIT_BAD_INPUT)
     approve = approve or force_contract is not None
+    backup_confirmed, team_notified = backup_confirmed.strip(), team_notified.strip()
+    if (backup_confirmed or team_notified) and not (approve or yes):
+        raise fail(
+            "--backup-confirmed and --team-notified are recorded with an approval: add --approve "
+            "(or --contract --approve at the deploy gate)",
+            EXIT_BAD_INPUT,
+        )
     console = Console()
     renderer = SessionRenderer(console)
-    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate, old_app_name, observe_s)
+    hint = ResumeHint(
+        database_url,
+        staging_url,
+        state_url,
+        out,
+        max_wal_rate,
+        old_app_name,
+        observe_s,
+        backup_confirmed,
+        team_notified,
+    )
     with session_graph(state_url) as graph:
         current = outcome(graph, session_id)
         if not current.values:
@@ -151,9 +174,18 @@ def resume_command(
                     comment,
                     old_release_gone=old_release_gone,
                     force_reason=(force_contract or "").strip(),
+                    backup_confirmed=backup_confirmed,
+                    team_notified=team_notified,
                 )
             elif approve or reject:
-                payload = decision(approve, pending_hash, who, comment)
+                payload = decision(
+                    approve,
+                    pending_hash,
+                    who,
+                    comment,
+                    backup_confirmed=backup_confirmed,
+                    team_notified=team_notified,
+                )
             else:
                 payload = ask(current, console, yes, hint)
         elif approve or reject:

@@ -21,11 +21,13 @@ from zdt.analysis.source import SqlSyntaxError
 from zdt.cli.folder_input import FolderInput, read_folder_input
 from zdt.cli.run_guard import fail
 from zdt.cli.session_flow import (
+    BACKUP_HELP,
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
     MAX_WAL_RATE_HELP,
     OBSERVE_HELP,
     OLD_APP_HELP,
+    TEAM_HELP,
     ResumeHint,
     finish,
     follow,
@@ -129,6 +131,8 @@ def run_command(
     ),
     old_app_name: str | None = typer.Option(None, "--old-app-name", metavar="NAME", help=OLD_APP_HELP),
     observe_s: float | None = typer.Option(None, "--observe-seconds", min=0, help=OBSERVE_HELP),
+    backup_confirmed: str = typer.Option("", "--backup-confirmed", metavar="TEXT", help=BACKUP_HELP),
+    team_notified: str = typer.Option("", "--team-notified", metavar="TEXT", help=TEAM_HELP),
 ) -> None:
     """Run a migration session: plan, gate, rehearse, check compatibility, approve, execute, verify."""
     folder = _pending_folder(sql_file, database_url)
@@ -155,7 +159,17 @@ def run_command(
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )
-    hint = ResumeHint(database_url, staging_url, state_url, out, max_wal_rate, old_app_name, observe_s)
+    hint = ResumeHint(
+        database_url,
+        staging_url,
+        state_url,
+        out,
+        max_wal_rate,
+        old_app_name,
+        observe_s,
+        backup_confirmed.strip(),
+        team_notified.strip(),
+    )
     context = session_context(hint, brain)
     point_latest(out, session_id)
     console.print(

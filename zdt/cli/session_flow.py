@@ -76,6 +76,11 @@ OLD_APP_HELP = (
     "The old release's application_name: while a session of that name is connected, contract waits."
 )
 OBSERVE_HELP = "Seconds the deploy gate watches pg_stat_statements for the old release's statements."
+BACKUP_HELP = (
+    "Your word that a data backup of the target exists (which, where): recorded with the approval, "
+    "it ticks the checklists' backup item (zdt keeps a schema snapshot, never the data)."
+)
+TEAM_HELP = "Your word that the team was told: recorded with the approval, it ticks the checklists' item."
 
 
 def session_settings(max_wal_rate: float | None, rollout: RolloutSettings | None = None) -> SessionSettings:
@@ -108,6 +113,8 @@ class ResumeHint:
     max_wal_rate: float | None = None  # MB/s, see session_settings
     old_app_name: str | None = None  # see RolloutSettings
     observe_s: float | None = None
+    backup_confirmed: str = ""  # the operator's word, given with the next approval (see Approval)
+    team_notified: str = ""
 
     def rollout(self) -> RolloutSettings:
         defaults = RolloutSettings()
@@ -131,6 +138,11 @@ class ResumeHint:
             parts += ["--old-app-name", self.old_app_name]
         if self.observe_s is not None:
             parts += ["--observe-seconds", f"{self.observe_s:g}"]
+        approving = "--approve" in action.split()
+        if self.backup_confirmed and approving:
+            parts += ["--backup-confirmed", self.backup_confirmed]
+        if self.team_notified and approving:
+            parts += ["--team-notified", self.team_notified]
         return " ".join(part if part.startswith('"$') else shlex.quote(part) for part in parts)
 
     @staticmethod
@@ -175,17 +187,19 @@ def ask(
     """The decision on the pending gate: --yes, a person at the terminal, or exit 3 waiting."""
     assert result.pending is not None
     if result.at_deploy_gate:
-        answer = _decide_contract(result.pending, console, yes, approve_contract)
+        answer = _decide_contract(result.pending, console, yes, approve_contract, hint)
         if answer is None:
             _leave_at_deploy_gate(result, console, hint)
         return answer
-    answer = _decide(result.pending, console, yes)
+    answer = _decide(result.pending, console, yes, hint)
     if answer is None:
         _leave_waiting(result, console, hint)
     return answer
 
 
-def _decide_contract(pending: dict[str, Any], console: Console, yes: bool, approve_contract: bool) -> Any:
+def _decide_contract(
+    pending: dict[str, Any], console: Console, yes: bool, approve_contract: bool, hint: ResumeHint
+) -> Any:
     """The demo's automatic yes is given once: a gate that comes back (refused, failed) waits for a person."""
     if approve_contract and not (pending.get("evidence") or pending.get("error")):
         console.print(
@@ -193,7 +207,13 @@ def _decide_contract(pending: dict[str, Any], console: Console, yes: bool, appro
             "(the demo has no old release running; a real session waits here for one to be gone)[/]",
             highlight=False,
         )
-        return contract_decision(True, pending, f"{getpass.getuser()} (demo)")
+        return contract_decision(
+            True,
+            pending,
+            f"{getpass.getuser()} (demo)",
+            backup_confirmed=hint.backup_confirmed,
+            team_notified=hint.team_notified,
+        )
     if yes:
         console.print(
             "[bold yellow]--yes approves plans, never a contract: the session stops at the deploy gate[/]",
@@ -204,7 +224,13 @@ def _decide_contract(pending: dict[str, Any], console: Console, yes: bool, appro
         return None
     render_deploy_gate(console, pending)
     if typer.confirm("Is the new release deployed and the old one gone? Run the contract?", default=False):
-        return contract_decision(True, pending, getpass.getuser())
+        return contract_decision(
+            True,
+            pending,
+            getpass.getuser(),
+            backup_confirmed=hint.backup_confirmed,
+            team_notified=hint.team_notified,
+        )
     return None
 
 
@@ -223,7 +249,7 @@ def _leave_at_deploy_gate(result: Outcome, console: Console, hint: ResumeHint) -
     raise typer.Exit(EXIT_WAITING)
 
 
-def _decide(pending: dict[str, Any], console: Console, yes: bool) -> Any:
+def _decide(pending: dict[str, Any], console: Console, yes: bool, hint: ResumeHint) -> Any:
     plan_hash = str(pending["plan_hash"])
     if yes:
         console.print(
@@ -231,12 +257,24 @@ def _decide(pending: dict[str, Any], console: Console, yes: bool) -> Any:
             "without asking[/]",
             highlight=False,
         )
-        return decision(True, plan_hash, f"{getpass.getuser()} (--yes)")
+        return decision(
+            True,
+            plan_hash,
+            f"{getpass.getuser()} (--yes)",
+            backup_confirmed=hint.backup_confirmed,
+            team_notified=hint.team_notified,
+        )
     if not sys.stdin.isatty():
         return None
     render_approval(console, pending)
     if typer.confirm(f"Approve plan {pending.get('plan_id')} (hash {plan_hash[:12]})?", default=False):
-        return decision(True, plan_hash, getpass.getuser())
+        return decision(
+            True,
+            plan_hash,
+            getpass.getuser(),
+            backup_confirmed=hint.backup_confirmed,
+            team_notified=hint.team_notified,
+        )
     comment = typer.prompt("Why not? (the planner revises the plan; empty: end the session)", default="")
     return decision(False, plan_hash, getpass.getuser(), comment)
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from zdt.agents.base import ModelCall
+from zdt.graph.checklists import session_facts
+from zdt.graph.state import SessionState
+from zdt.reports.checklists import checklists
 
 _AGENT_STYLE = {
     "planner": "cyan",
@@ -161,6 +165,21 @@ def render_deploy_gate(console: Console, request: dict[str, Any]) -> None:
     console.print(Panel("\n".join(escape(line) for line in lines), title="deploy gate"), highlight=False)
 
 
+def _checklists_line(values: dict[str, Any]) -> str:
+    """'readiness 7/8, verification 5/5 ticked; open: Team notified' (the documents say why)."""
+    try:
+        lists = checklists(session_facts(SessionState.model_validate(values)))
+    except ValidationError:
+        return "unknown (the session's state does not read as this version's)"
+    every = lists.readiness + lists.verification
+    counts = ", ".join(
+        f"{name} {sum(item.ticked for item in items)}/{len(items)}"
+        for name, items in (("readiness", lists.readiness), ("verification", lists.verification))
+    )
+    still = [item.item for item in every if not item.ticked]
+    return f"{counts} ticked" + (f"; open: {', '.join(still)}" if still else "")
+
+
 def render_summary(console: Console, values: dict[str, Any], out_dir: Path) -> None:
     """The end of a session: status, steps, locks held, the monitor's verdict, where the documents are."""
     plan = values.get("plan") or {}
@@ -184,6 +203,7 @@ def render_summary(console: Console, values: dict[str, Any], out_dir: Path) -> N
         ("locks held", ", ".join(locks) or "none"),
         ("monitor verdict", worst),
         ("rehearsal load", str((values.get("rehearsal") or {}).get("traffic_summary") or "none")),
+        ("checklists", _checklists_line(values)),
         ("scratchpads", str(out_dir)),
     ]
     if values.get("error"):

@@ -20,6 +20,7 @@ from zdt.executor import EventKind, ExecutionEvent
 from zdt.graph.progress import Progress
 
 try:  # the monitor library ships separately; without it a run is still verified, just not watched
+    from zdt.monitor.figures import summarise
     from zdt.monitor.models import RecordedVerdict
     from zdt.monitor.probes import SERVER_PROBE, table_probes
     from zdt.monitor.report import write_monitoring_report
@@ -91,6 +92,12 @@ class Watch:
         if self.enabled:
             self.sampler.mark(MIGRATION_START)
 
+    def observe_after(self, samples: int = 3, timeout_s: float = 5.0) -> None:
+        """Go on sampling for ``samples`` more ticks once the run is over: what the database looks like
+        right after the migration (connections, probe latency, errors), even for a run of milliseconds."""
+        if self.enabled:
+            self.sampler.wait_for_samples(len(self.sampler.samples) + samples, timeout_s=timeout_s)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
@@ -127,7 +134,8 @@ class Watch:
         )
 
     def summary(self) -> dict[str, Any]:
-        """The run as the monitor saw it, JSON-safe: final verdict, alarms, pauses, sample count."""
+        """The run as the monitor saw it, JSON-safe: final verdict, alarms, pauses, sample count, and the
+        run's figures after the baseline with the thresholds they are judged by (for the checklists)."""
         if not self.enabled:
             return {"level": "ok", "samples": 0, "pauses": 0, "alarms": [], "final": None, "watched": False}
         final = self._throttle.verdict() if self.sampler.samples else None
@@ -144,6 +152,41 @@ class Watch:
             "alarms": [record.model_dump(mode="json") for record in self._throttle.verdicts],
             "final": final.model_dump(mode="json") if final else None,
             "stopped_for": self.stopped_for,
+            "figures": self._run_figures(),
+            "thresholds": self._limits(),
+        }
+
+    def _run_figures(self) -> dict[str, Any]:
+        """The figures of the whole run after the baseline (what the checklists judge), JSON-safe."""
+        start = next((mark.elapsed_s for mark in self.sampler.marks if mark.label == MIGRATION_START), None)
+        samples = [s for s in self.sampler.samples if start is None or s.elapsed_s >= start]
+        figures = summarise(samples)
+        keys = (
+            "samples",
+            "connection_failures",
+            "last_connection_error",
+            "latency_median_ms",
+            "latency_max_ms",
+            "slowest_probe",
+            "probes",
+            "probe_errors",
+            "error_rate",
+            "app_requests",
+            "app_errors",
+            "app_error_rate",
+            "longest_lock_wait_s",
+        )
+        return figures.model_dump(mode="json", include=set(keys))
+
+    def _limits(self) -> dict[str, Any]:
+        """The thresholds the run was judged by, as the checklists name them."""
+        t = self._throttle.thresholds
+        return {
+            "latency_increase": t.latency_increase_throttle,
+            "latency_floor_ms": t.latency_floor_ms,
+            "error_rate": t.error_rate_critical,
+            "connection_failures": t.connection_failures_critical,
+            "lock_wait_s": t.lock_wait_throttle_s,
         }
 
     def write_report(self, out_dir: Path) -> list[Path]:

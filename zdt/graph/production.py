@@ -70,6 +70,7 @@ def run_phases(
                 throttle=watch.throttle,
                 log_path=out / LOG_MD,
             )
+            watch.observe_after()
     except (PlanTampered, ExecutorError) as error:  # refused before any step ran: nothing to undo
         progress("refused", reason=str(error))
         return stop(node, f"the executor refused to start: {error}")
@@ -80,7 +81,7 @@ def run_phases(
         if not watch.write_report(out):  # the monitor's own report, charts included; else a summary
             append_monitoring(out, "Production run", watch.summary())
         link_earlier_reports(out)
-    monitor = watch.summary()
+    monitor = watch.summary() | {"run": node}
     execution = result.model_dump(mode="json", exclude={"log_path"})
     execution |= {
         "steps": _earlier_steps(state, execution["steps"]) + execution["steps"],
@@ -128,7 +129,7 @@ def _failed(
     return {
         "route": route.value,
         "execution": execution or {"ok": False, "message": message, "failed_step": failed_step},
-        "monitor_verdicts": [watch.summary()],
+        "monitor_verdicts": [watch.summary() | {"run": node}],
         "error": message,
         "log": log_entry(node, f"{message}; {then}"),
     }

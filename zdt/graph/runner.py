@@ -105,9 +105,25 @@ def outcome(graph: CompiledStateGraph[Any, Any, Any, Any], session_id: str) -> O
     return Outcome(session_id, dict(snapshot.values), pending)
 
 
-def decision(approved: bool, plan_hash: str, by: str, comment: str = "") -> Command[Any]:
-    """The resume command carrying a person's decision on the plan with ``plan_hash``."""
-    answer = Approval(approved=approved, plan_hash=plan_hash, by=by, comment=comment)
+def decision(
+    approved: bool,
+    plan_hash: str,
+    by: str,
+    comment: str = "",
+    *,
+    backup_confirmed: str = "",
+    team_notified: str = "",
+) -> Command[Any]:
+    """The resume command carrying a person's decision on the plan with ``plan_hash`` (and their word on
+    what zdt cannot check: a data backup, the team told)."""
+    answer = Approval(
+        approved=approved,
+        plan_hash=plan_hash,
+        by=by,
+        comment=comment,
+        backup_confirmed=backup_confirmed.strip(),
+        team_notified=team_notified.strip(),
+    )
     return Command(resume=answer.model_dump(mode="json"))
 
 
@@ -119,6 +135,8 @@ def contract_decision(
     *,
     old_release_gone: bool = False,
     force_reason: str = "",
+    backup_confirmed: str = "",
+    team_notified: str = "",
 ) -> Command[Any]:
     """The resume command carrying a person's decision at the deploy gate ``pending`` describes."""
     answer = Approval(
@@ -130,5 +148,7 @@ def contract_decision(
         contract_hash=str(pending["contract_hash"]),
         old_release_gone=old_release_gone,
         force_reason=force_reason,
+        backup_confirmed=backup_confirmed.strip(),
+        team_notified=team_notified.strip(),
     )
     return Command(resume=answer.model_dump(mode="json"))

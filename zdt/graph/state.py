@@ -106,6 +106,10 @@ class Approval(BaseModel):
         default=False, description="The operator's word, needed when the target cannot show it."
     )
     force_reason: str = Field(default="", description="Contract despite the evidence, and why.")
+    backup_confirmed: str = Field(
+        default="", description="The operator's word that a data backup exists (zdt cannot check it)."
+    )
+    team_notified: str = Field(default="", description="The operator's word that the team was told.")
 
 
 class LogEntry(BaseModel):
@@ -137,6 +141,10 @@ class SessionState(BaseModel):
         default=None, description="Both releases' queries at every phase boundary (BoundaryReport)."
     )
     approvals: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
+    schema_snapshot: dict[str, Any] | None = Field(
+        default=None,
+        description="The target's pg_dump --schema-only kept before production (zdt.graph.backup).",
+    )
     execution: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
     rollback: dict[str, Any] | None = None
@@ -196,6 +204,7 @@ class SessionUpdate(TypedDict, total=False):
     compatibility: dict[str, Any] | None
     boundaries: dict[str, Any] | None
     approvals: list[dict[str, Any]]
+    schema_snapshot: dict[str, Any] | None
     execution: dict[str, Any] | None
     verification: dict[str, Any] | None
     rollback: dict[str, Any] | None

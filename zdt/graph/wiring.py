@@ -1,7 +1,8 @@
 """The mechanics behind build.py: route maps, extra nodes spliced into success paths, validation.
 
 Why separate: build.py should read as the session's story, one line per node with where each outcome
-leads. How an outcome becomes an edge, and how an extra node is threaded in, lives here.
+leads. How an outcome becomes an edge, how an extra node is threaded in, and what happens after every
+node (the scratchpads' checklists are brought up to date with what it found) lives here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from zdt.graph.checklists import merged, refresh_checklists
 from zdt.graph.context import SessionContext
 from zdt.graph.extra import NO_EXTRA_AFTER, ExtraNode, ExtraNodeError
 from zdt.graph.progress import Progress
@@ -52,7 +54,7 @@ class Wiring:
             SessionState, context_schema=SessionContext
         )
         for node in nodes:
-            graph.add_node(node.name, node.function)
+            graph.add_node(node.name, _refreshing_checklists(node.name, node.function))
         assert self._entry is not None, "call start() first"
         graph.add_edge(START, self._entry)
         for node in nodes:
@@ -101,6 +103,28 @@ def _router(name: str, routes: RouteMap) -> Callable[[SessionState], str]:
 
     route_of.__name__ = f"after_{name}"
     return route_of
+
+
+def _refreshing_checklists(
+    name: str, function: Callable[..., Mapping[str, Any]]
+) -> Callable[..., Mapping[str, Any]]:
+    """Run the node, then rewrite the checklists of the session's documents from the state it leaves.
+
+    A node interrupted for a person (approval, deploy gate) raises before this, and runs again on
+    resume. The checklists are a report: failing to write them is a note, never a failed session.
+    """
+    wants_runtime = len(inspect.signature(function).parameters) >= 2
+
+    def run(state: SessionState, runtime: Runtime[SessionContext]) -> Mapping[str, Any]:
+        update = function(state, runtime) if wants_runtime else function(state)
+        try:
+            refresh_checklists(merged(state, update or {}), runtime.context.session_dir(state.session_id))
+        except (OSError, ValueError) as error:
+            Progress("checklists")("note", reason=f"the checklists could not be updated: {error}")
+        return update
+
+    run.__name__ = name
+    return run
 
 
 def _extra_node(extra: ExtraNode) -> Callable[..., dict[str, Any]]:

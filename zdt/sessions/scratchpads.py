@@ -15,6 +15,7 @@ PLAN_JSON = "plan.json"
 LOG_MD = "MIGRATION-LOG.md"
 COMPATIBILITY_MD = "APP-COMPATIBILITY.md"
 MONITORING_MD = "MIGRATION-MONITORING.md"
+SCHEMA_SNAPSHOT_SQL = "schema-before-production.sql"  # pg_dump --schema-only of the target, before execute
 
 #: The four documents of the seed's four terminals, in the order ``zdt watch`` shows them.
 WATCHED = (PLAN_MD, LOG_MD, COMPATIBILITY_MD, MONITORING_MD)

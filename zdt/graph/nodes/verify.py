@@ -3,7 +3,9 @@
 The executor verified every step as it went; this node asks again with fresh eyes: the target's own
 record must show this plan (by hash) with every step of the phases run so far done (expand and migrate
 before the deploy gate, everything after contract), and the monitoring agent takes a last
-look at the database's health. A mismatch or a critical verdict rolls back.
+look at the database's health. A mismatch or a critical verdict rolls back. It also reads, for the
+post-migration checklist, whether any constraint on the plan's tables is left NOT VALID or any index
+invalid (a recorded figure, not a reason to roll back: the target may have had them before).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from zdt.graph.progress import Progress
 from zdt.graph.reports import append_monitoring
 from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.plan.model import MigrationPlan, Phase
-from zdt.schema.snapshot import fingerprint_of
+from zdt.schema.snapshot import SchemaSnapshot, fingerprint_of, introspect
 
 
 def verify(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
@@ -99,10 +101,39 @@ def _check_record(
         problems.append(f"steps not done on the target: {', '.join(undone)}")
     with psycopg.connect(ctx.target_url, connect_timeout=10) as conn:
         after = fingerprint_of(conn)
+        schema = introspect(conn, sizes=False, definitions=False)
     figures = {
         "status": record.status,
         "fingerprint_before": record.fingerprint_before,
         "fingerprint_after": after,
         "steps_done": len(record.steps) - len(undone),
+        "integrity": integrity(schema, {table for step in plan.steps for table in step.tables}),
     }
     return problems, figures
+
+
+def integrity(schema: SchemaSnapshot, tables: set[str]) -> dict[str, Any]:
+    """The constraints and indexes of ``tables`` (those that exist now), and which are not valid."""
+    present = sorted(name for name in tables if name in schema.tables)
+    invalid_constraints: list[str] = []
+    invalid_indexes: list[str] = []
+    constraints = indexes = 0
+    for name in present:
+        table = schema.tables[name]
+        validated = [(c.name, c.validated) for c in table.checks]
+        validated += [(f.name, f.validated) for f in table.foreign_keys]
+        for constraint, valid in validated:
+            constraints += 1
+            if not valid:
+                invalid_constraints.append(f"constraint {constraint} on {name} is NOT VALID")
+        for index in table.indexes:
+            indexes += 1
+            if not index.valid:
+                invalid_indexes.append(f"index {index.name} is invalid")
+    return {
+        "tables": present,
+        "constraints": constraints,
+        "indexes": indexes,
+        "invalid_constraints": invalid_constraints,
+        "invalid_indexes": invalid_indexes,
+    }
