@@ -255,3 +255,23 @@ def test_the_operators_word_on_backup_and_team_is_recorded_with_the_approval(
     assert "- [x] **Schema snapshot kept** — pg_dump --schema-only" in text
     # no --queries: compatibility open; no application load ran: performance open (verification: the load)
     assert re.search(r"readiness 6/8, verification [45]/5 ticked", resumed.stdout), resumed.stdout
+
+
+@pytest.mark.parametrize("option", ["--queries", "--new-queries"])
+def test_a_queries_file_that_does_not_parse_stops_before_the_session_naming_file_and_line(
+    option: str, urls: tuple[str, str], tmp_path: Path
+) -> None:
+    target, staging = urls
+    (tmp_path / "badges.sql").write_text(SQL)
+    (tmp_path / "v2.sql").write_text("SELECT id FROM users WHERE id = $1;\nSELEC email FROM users;\n")
+
+    refused = zdt(
+        "run", "--sql", "badges.sql", option, "v2.sql", "--brain", "offline", "--database-url", target,
+        "--staging-url", staging, "--state-url", f"sqlite:///{tmp_path}/s.sqlite", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert "cannot use the queries file: v2.sql:2:1: syntax error at or near \"SELEC\"" in said, said
+    assert "session" not in refused.stdout  # nothing started
+    assert not column_exists(target, "users", "badge_count")

@@ -9,16 +9,15 @@ is shown redacted.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import psycopg
 from pglast.enums import AlterTableType
 from pglast.parser import ParseError, parse_sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from zdt.db.embedded import _load_embedded_postgres
+from zdt.db.pg_dump import password_env, scrub
 from zdt.db.urls import redact
 
 TIMEOUT_SECONDS = 600
@@ -36,26 +35,9 @@ def client_bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-def _split_password(url: str) -> tuple[str, dict[str, str]]:
-    """The connection string without its password, and the environment that carries the password."""
-    params = {key: str(value) for key, value in conninfo_to_dict(url).items() if value is not None}
-    password = params.pop("password", None)
-    env = dict(os.environ)
-    env.pop("PGPASSWORD", None)
-    if password:
-        env["PGPASSWORD"] = password
-    return make_conninfo("", **params), env
-
-
-def _scrub(text: str, url: str) -> str:
-    """Remove the password from a tool's message, in case it ever echoes it."""
-    password = conninfo_to_dict(url).get("password")
-    return text.replace(str(password), "***") if password else text
-
-
 def _run(args: list[str], url: str, stdin: str | None, what: str) -> str:
     """Run one client tool against ``url``; a failure raises SchemaCopyError with its last stderr lines."""
-    conninfo, env = _split_password(url)
+    conninfo, env = password_env(url)
     try:
         completed = subprocess.run(
             [*args, "--dbname", conninfo],
@@ -67,9 +49,9 @@ def _run(args: list[str], url: str, stdin: str | None, what: str) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise SchemaCopyError(f"{what} failed: {_scrub(str(error), url)}") from None
+        raise SchemaCopyError(f"{what} failed: {scrub(str(error), url)}") from None
     if completed.returncode != 0:
-        detail = "\n".join(_scrub(completed.stderr, url).strip().splitlines()[-5:])
+        detail = "\n".join(scrub(completed.stderr, url).strip().splitlines()[-5:])
         raise SchemaCopyError(f"{what} failed (exit {completed.returncode}): {detail}")
     return completed.stdout
 
@@ -91,7 +73,7 @@ def _server_settings(url: str) -> set[str]:
         with psycopg.connect(url) as conn:
             return {row[0] for row in conn.execute("SELECT name FROM pg_settings")}
     except psycopg.Error as error:
-        raise SchemaCopyError(f"cannot connect to {redact(url)}: {_scrub(str(error), url)}") from None
+        raise SchemaCopyError(f"cannot connect to {redact(url)}: {scrub(str(error), url)}") from None
 
 
 def _header_end(lines: list[str]) -> int:

@@ -36,6 +36,7 @@ from zdt.cli.session_flow import (
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.compat.corpus import CorpusError, corpus_queries, is_corpus_text, parse_corpus
+from zdt.compat.queries import parse_queries
 from zdt.db.urls import redact
 from zdt.graph.checkpoint import describe_store
 from zdt.graph.context import DEFAULT_OUT
@@ -56,9 +57,17 @@ def _read(path: Path | None, what: str) -> str | None:
 
 
 def _read_queries(path: Path | None) -> str | None:
-    """The --queries file's text; a collected corpus (JSON) must be valid, a bad one stops here."""
+    """A --queries / --new-queries file's text. A collected corpus (JSON) must be valid and SQL must
+    parse: a bad file stops here, naming the file and the line, before any session starts (in the
+    session a typo would only leave the check "unknown", far from its cause)."""
     text = _read(path, "queries")
-    if path is None or text is None or not is_corpus_text(text):
+    if path is None or text is None:
+        return text
+    if not is_corpus_text(text):
+        try:
+            parse_queries(text, source=str(path))
+        except SqlSyntaxError as error:
+            raise fail(f"cannot use the queries file: {error}", EXIT_BAD_INPUT) from None
         return text
     try:
         corpus_queries(parse_corpus(text, str(path)), str(path))
