@@ -272,6 +272,6 @@ def test_a_queries_file_that_does_not_parse_stops_before_the_session_naming_file
 
     assert refused.returncode == 2, refused.stdout + refused.stderr
     said = " ".join(refused.stderr.split())
-    assert "cannot use the queries file: v2.sql:2:1: syntax error at or near \"SELEC\"" in said, said
+    assert 'cannot use the queries file: v2.sql:2:1: syntax error at or near "SELEC"' in said, said
     assert "session" not in refused.stdout  # nothing started
     assert not column_exists(target, "users", "badge_count")
