@@ -240,6 +240,70 @@ def _alter_new_table(command: ast.AlterTableCmd, table: str) -> _Shape:
     )
 
 
+_RELATION_RENAMES = {
+    ObjectType.OBJECT_TABLE: "TABLE",
+    ObjectType.OBJECT_INDEX: "INDEX",
+    ObjectType.OBJECT_SEQUENCE: "SEQUENCE",
+    ObjectType.OBJECT_VIEW: "VIEW",
+}
+
+
+def _rename_in_new_table(node: ast.RenameStmt, context: PlanningContext) -> _Shape:
+    """A rename of a relation this plan creates, or of a column, constraint or trigger of a table it
+    creates: no application knows the name yet. A relation is renamed back by its rollback (the CREATE's
+    own rollback drops it by its first name); what lives inside a new table goes with the table.
+
+    Of live objects, only indexes and constraints: queries never name an index, and PostgreSQL renames
+    one under ShareUpdateExclusiveLock, which no read or write waits for (AccessExclusiveLock before
+    12); a constraint is named only by ``ON CONFLICT ON CONSTRAINT``, and its rename is brief."""
+    relation = node.relation
+    target = names.of_range_var(relation) if relation is not None else None
+    kind = required(node.renameType, "RenameStmt.renameType")
+    existing = context.is_existing(target)
+    if existing and node.renameType == ObjectType.OBJECT_TABCONSTRAINT and target is not None:
+        return _rename_constraint(node, target)
+    if relation is None or target is None or (existing and node.renameType != ObjectType.OBJECT_INDEX):
+        what = kind.name.removeprefix("OBJECT_").lower().replace("_", " ")
+        raise PlanningError(
+            f"line {context.statement.line}: zdt has no recipe for renaming the existing {what} "
+            f"{target} ({_short(context.statement.sql)}): running code that names it would fail; keep the "
+            "old name, or add the new object beside the old one and drop the old one in a later migration"
+        )
+    keyword = _RELATION_RENAMES.get(kind)
+    if keyword is None:
+        return _Shape(
+            f"rename in {target}, created by this plan",
+            Verification(sql=checks.relation_exists(target), description=f"{target} exists"),
+            Rollback(not_needed=f"{target} is created by this plan: undoing its CREATE undoes this too"),
+        )
+    renamed = names.qualified(relation.schemaname, required(node.newname, "RenameStmt.newname"))
+    back = render(
+        f"ALTER {keyword} {{r}} RENAME TO {{o}}",
+        r=ident(renamed),
+        o=column(required(relation.relname, "RangeVar.relname")),
+    )
+    origin = "(queries never name an index)" if existing else "created by this plan,"
+    return _Shape(
+        f"rename {keyword.lower()} {target} {origin} to {renamed}",
+        Verification(sql=checks.relation_exists(renamed), description=f"{renamed} exists"),
+        Rollback(sql=[back]),
+    )
+
+
+def _rename_constraint(node: ast.RenameStmt, table: str) -> _Shape:
+    """A constraint of a live table under another name (see ``_rename_in_new_table``)."""
+    old = required(node.subname, "RenameStmt.subname")
+    new = required(node.newname, "RenameStmt.newname")
+    back = render(
+        "ALTER TABLE {t} RENAME CONSTRAINT {n} TO {o}", t=ident(table), n=column(new), o=column(old)
+    )
+    return _Shape(
+        f"rename constraint {old} of {table} to {new} (only ON CONFLICT ON CONSTRAINT names one)",
+        Verification(sql=checks.constraint_exists(table, new), description=f"{new} exists on {table}"),
+        Rollback(sql=[back]),
+    )
+
+
 def _create_composite_type(node: ast.CompositeTypeStmt, context: PlanningContext) -> _Shape:
     type_name = names.of_range_var(required(node.typevar, "CompositeTypeStmt.typevar"))
     return _Shape(
@@ -401,6 +465,7 @@ _HANDLERS: dict[type[ast.Node], _Handler] = {
     ast.CreateSchemaStmt: _create_schema,
     ast.VacuumStmt: _analyze,
     ast.SelectStmt: _pure_select,
+    ast.RenameStmt: _rename_in_new_table,
 }
 
 

@@ -28,6 +28,7 @@ from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
 from zdt.recipes.base import deparse
 from zdt.recipes.errors import PlanningError
+from zdt.recipes.rename_table import RenameTable
 from zdt.schema.snapshot import SchemaSnapshot
 
 _EXECUTOR_SETTINGS = {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
@@ -75,6 +76,7 @@ def plan_sources(
     several = len(sources) > 1
     step_ids: list[list[str]] = []
     renamed: dict[Key, str] = {}  # columns an earlier statement's recipe leaves under another name
+    renamed_tables: dict[str, str] = {}  # tables an earlier rename leaves under both names until contract
     views = ViewColumns(snapshot)  # which columns each view reads, for ordering
     for name, text in sources:
         where = f"{name}: " if several else ""
@@ -84,7 +86,9 @@ def plan_sources(
         ):
             statement = _plan_statement(context, where, views)
             _refuse_uses_of_renamed(statement, renamed, where)
+            _refuse_uses_of_renamed_tables(statement, renamed_tables, where)
             renamed.update(_renamed_by(statement))
+            renamed_tables.update(_tables_renamed_by(statement))
             planned.append(statement)
             notes += context.notes
         step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
@@ -127,6 +131,29 @@ def _refuse_uses_of_renamed(statement: PlannedStatement, renamed: dict[Key, str]
             f"{where}line {statement.line}: uses {describe(key)}, but {renamed[key]} (zdt changes a type "
             "through a new column that the new release uses): put that statement in a migration of its "
             "own, after this one is contracted, or name the new column"
+        )
+
+
+def _tables_renamed_by(statement: PlannedStatement) -> dict[str, str]:
+    """Both names of a table the rename-table recipe renames only at contract (a view until then)."""
+    if not any(step.recipe == RenameTable.id for step in statement.steps):
+        return {}
+    why = f"line {statement.line} renames it only at contract (the new name is a view until then)"
+    return {name: why for kind, name in statement.keys.defines if kind == "relation"}
+
+
+def _refuse_uses_of_renamed_tables(
+    statement: PlannedStatement, renamed_tables: dict[str, str], where: str
+) -> None:
+    """A later statement about a table being renamed (either name, or anything in it) would meet the view
+    or the old table rather than what the file means: refuse it, saying how to write the folder instead."""
+    for kind, name in sorted(statement.keys.defines | statement.keys.mentions):
+        table = next((t for t in renamed_tables if name == t or name.startswith(t + ".")), None)
+        if table is None:
+            continue
+        raise PlanningError(
+            f"{where}line {statement.line}: uses {describe((kind, name))}, but {renamed_tables[table]}: "
+            "put that statement in a migration of its own, after this one is contracted"
         )
 
 
