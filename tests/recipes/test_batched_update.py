@@ -117,6 +117,26 @@ def test_update_of_an_existing_column_keeps_the_old_values_and_its_rollback_rest
     assert scalar(database_url, "SELECT to_regclass(%s) IS NULL", (kept.table,))
 
 
+def test_two_identical_updates_of_one_file_keep_their_old_values_apart(
+    conn: psycopg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    """The second UPDATE sees what the first wrote: one table for both would lose the first's old values
+    (or fail to be created twice)."""
+    create_posts(conn)
+    snapshot = introspect(conn)
+    twice = "UPDATE posts SET score = score + 1 WHERE score > 3;\n" * 2
+    plan = stamp(plan_sql(twice, snapshot=snapshot, settings=SETTINGS), snapshot)
+    kept = [step.backfill.keep_old.table for step in plan.steps if step.backfill and step.backfill.keep_old]
+    assert len(kept) == 2 and kept[0] != kept[1]
+
+    original = table_checksum(database_url, "public.posts", POSTS_COLUMNS)
+    execute(database_url, plan, Phase.EXPAND, Phase.MIGRATE, log_dir=tmp_path)
+    assert scalar(database_url, "SELECT count(*) FROM posts WHERE score > 3 AND score < 6") == 0
+    undone = rollback_migration(plan, database_url, log_path=tmp_path / "MIGRATION-LOG.md")
+    assert undone.status is MigrationStatus.ROLLED_BACK, undone.message
+    assert table_checksum(database_url, "public.posts", POSTS_COLUMNS) == original
+
+
 def test_after_contract_the_update_is_final_and_the_kept_values_are_gone(
     conn: psycopg.Connection, database_url: str, tmp_path: Path
 ) -> None:

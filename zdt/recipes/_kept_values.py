@@ -30,11 +30,12 @@ SCHEMA = "zdt"
 _UNSAFE = re.compile(r"[^a-z0-9_]+")
 
 
-def kept_values_table(table: str, statement_sql: str) -> str:
-    """``zdt.old_<table>_<hash of table and statement>``: plain lowercase (the executor and the gate
-    split it at its dot), distinct for each UPDATE, the same for the same plan."""
+def kept_values_table(table: str, statement_sql: str, position: str) -> str:
+    """``zdt.old_<table>_<hash of table, statement and its position>``: plain lowercase (the executor
+    and the gate split it at its dot), distinct for each UPDATE (two identical UPDATEs of one file
+    too: ``position`` is the statement's step prefix), the same for the same plan."""
     _, relname = split_name(table)
-    digest = hashlib.sha256(f"{table}\n{statement_sql}".encode()).hexdigest()[:8]
+    digest = hashlib.sha256(f"{table}\n{position}\n{statement_sql}".encode()).hexdigest()[:8]
     readable = _UNSAFE.sub("_", relname.lower()).strip("_")[:40] or "table"
     return f"{SCHEMA}.{derived_name(f'old_{readable}_{digest}')}"
 
@@ -45,7 +46,7 @@ def keep_old_values(context: PlanningContext, table: str, key: str, columns: lis
     types = [context.state.column_type(table, name) for name in [key, *columns]]
     if any(type_ is None for type_ in types):
         return None
-    return KeptValues(table=kept_values_table(table, context.statement.sql), columns=columns)
+    return KeptValues(table=kept_values_table(table, context.statement.sql, context.prefix), columns=columns)
 
 
 def create_step(context: PlanningContext, table: str, key: str, kept: KeptValues) -> Step:

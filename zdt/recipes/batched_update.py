@@ -112,14 +112,14 @@ class BatchedUpdate(Recipe):
             """,
             plan="""
                 expand   s01-keep-old-values
-                    CREATE TABLE "zdt"."old_accounts_ad4201a1" ("id" bigint PRIMARY KEY, "email" text)
+                    CREATE TABLE "zdt"."old_accounts_80a363c7" ("id" bigint PRIMARY KEY, "email" text)
                 migrate  s01-batched-update
-                    each batch first keeps the old values: INSERT INTO zdt.old_accounts_ad4201a1 ("id",
+                    each batch first keeps the old values: INSERT INTO zdt.old_accounts_80a363c7 ("id",
                         "email") SELECT public.accounts."id", public.accounts."email" FROM
                         public.accounts ON CONFLICT DO NOTHING
                     in batches by id: UPDATE public.accounts SET "email" = lower(email)
                 contract s01-drop-old-values (irreversible)
-                    DROP TABLE "zdt"."old_accounts_ad4201a1"
+                    DROP TABLE "zdt"."old_accounts_80a363c7"
             """,
             old_queries=(
                 "SELECT id, email FROM accounts WHERE id = 1",
