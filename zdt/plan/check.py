@@ -5,7 +5,7 @@ the executor refuses a plan whose content no longer matches the stamp.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pglast import ast
@@ -22,13 +22,15 @@ from zdt.schema.snapshot import SchemaSnapshot
 
 @dataclass(frozen=True)
 class PlanProblem:
-    """Why a plan may not run, naming the step."""
+    """Why a plan may not run, naming the step and, where known, the file and line it came from."""
 
     step_id: str
     message: str
+    where: str = ""  # "migrations/002_b.sql line 3", "line 3", or "" when the step has no source
 
     def __str__(self) -> str:
-        return f"{self.step_id}: {self.message}"
+        located = f" ({self.where})" if self.where else ""
+        return f"{self.step_id}{located}: {self.message}"
 
 
 class PlanRejected(Exception):
@@ -45,12 +47,23 @@ def check_plan(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> l
     """Every reason the plan may not run; an empty list means it may."""
     problems: list[PlanProblem] = []
     state = new_state(pg_version=plan.pg_version, snapshot=snapshot)
+    files = {step_id: migration.path for migration in plan.migrations for step_id in migration.steps}
     for step in plan.steps:
-        problems.extend(_check_step_shape(step))
-        problems.extend(_check_policy(step))
-        problems.extend(_check_backfill_shape(step))
-        problems.extend(_analyse_step(step, state))
+        found = [
+            *_check_step_shape(step),
+            *_check_policy(step),
+            *_check_backfill_shape(step),
+            *_analyse_step(step, state),
+        ]
+        where = _where(step, files.get(step.id))
+        problems.extend(replace(problem, where=where) for problem in found)
     return problems
+
+
+def _where(step: Step, path: str | None) -> str:
+    """The step's origin for a message: file and line, or what of them is known."""
+    line = f"line {step.source_line}" if step.source_line is not None else ""
+    return " ".join(part for part in (path or "", line) if part)
 
 
 def _check_step_shape(step: Step) -> list[PlanProblem]:
@@ -175,7 +188,7 @@ def _analyse_step(step: Step, state: MigrationState) -> list[PlanProblem]:
             problems.append(PlanProblem(step.id, f"{report.kind} cannot run inside a transaction"))
         for finding in report.findings:
             if finding.severity is Severity.ERROR:
-                problems.append(PlanProblem(step.id, f"[{finding.rule}] {finding.message}"))
+                problems.append(PlanProblem(step.id, f"[{finding.rule}] {finding.message}; {finding.fix}"))
     return problems
 
 

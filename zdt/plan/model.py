@@ -186,6 +186,9 @@ class Step(BaseModel):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     recipe: str = ""
     source_statement: int | None = None
+    source_line: int | None = Field(
+        default=None, description="Line of the statement the step came from, in its file (for messages)."
+    )
     end_state_sql: list[str] = Field(
         default_factory=list,
         description="Where a recipe ends elsewhere than the file on purpose (a type change leaves the "

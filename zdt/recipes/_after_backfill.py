@@ -66,4 +66,5 @@ def vacuum_step(
         timeouts=patient_timeouts(context),
         recipe=recipe,
         source_statement=context.statement.index,
+        source_line=context.statement.line,
     )

@@ -102,7 +102,13 @@ class PlanningContext:
         recipe and the statement it came from (the plan's provenance), the planner's timeouts unless the
         recipe gives its own."""
         fields.setdefault("timeouts", self.settings.timeouts())
-        return Step(id=self.step_id(suffix), recipe=recipe, source_statement=self.statement.index, **fields)
+        return Step(
+            id=self.step_id(suffix),
+            recipe=recipe,
+            source_statement=self.statement.index,
+            source_line=self.statement.line,
+            **fields,
+        )
 
 
 class _HasRelation(Protocol):
