@@ -36,6 +36,15 @@ def test_a_rename_retires_the_old_column(conn: psycopg.Connection) -> None:
     assert retired[0].step_id in {step.id for step in plan.steps_in(Phase.CONTRACT)}
 
 
+def test_a_table_rename_retires_the_old_name_and_not_the_view_it_replaces(conn: psycopg.Connection) -> None:
+    plan = _plan(conn, "ALTER TABLE users RENAME TO accounts;")
+
+    retired = retired_objects(plan)
+
+    # contract drops the view accounts and renames users into its place: only users goes away
+    assert [item.label() for item in retired] == ["table public.users"]
+
+
 def test_dropped_tables_and_columns_are_retired_and_indexes_are_not(conn: psycopg.Connection) -> None:
     plan = _plan(
         conn,

@@ -52,13 +52,32 @@ def contract_hash(plan: MigrationPlan) -> str:
 def retired_objects(plan: MigrationPlan) -> list[RetiredObject]:
     """Everything the contract steps remove that a query could name, in step order, without repeats."""
     found: list[RetiredObject] = []
-    for step in plan.steps_in(Phase.CONTRACT):
-        for text in step.sql:
-            for raw in parse_sql(text):
-                for item in _retired_by(raw.stmt, step.id):
-                    if item not in found:
-                        found.append(item)
+    statements = [
+        (step.id, raw.stmt)
+        for step in plan.steps_in(Phase.CONTRACT)
+        for text in step.sql
+        for raw in parse_sql(text)
+    ]
+    taken_over = {name for _, statement in statements for name in _renamed_to(statement)}
+    for step_id, statement in statements:
+        for item in _retired_by(statement, step_id):
+            # A view the contract drops to rename a table into its name (rename-table): the name stays.
+            replaced = item.column is None and (item.schema_name or "public", item.table) in taken_over
+            if item not in found and not replaced:
+                found.append(item)
     return found
+
+
+def _renamed_to(statement: ast.Node | None) -> list[tuple[str, str]]:
+    """The (schema, name) a relation rename gives its relation: a name that goes on existing."""
+    if (
+        isinstance(statement, ast.RenameStmt)
+        and statement.renameType in _RELATION_KINDS
+        and statement.relation is not None
+        and statement.newname
+    ):
+        return [(statement.relation.schemaname or "public", statement.newname)]
+    return []
 
 
 def _retired_by(statement: ast.Node | None, step_id: str) -> list[RetiredObject]:
