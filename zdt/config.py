@@ -95,8 +95,12 @@ class PlanSettings(_Section):
     max_lock_retries: int | None = Field(default=None, ge=0)
     batch_size: int | None = Field(default=None, ge=1)
     batch_pause_ms: int | None = Field(default=None, ge=0)
+    versioned_schemas: bool | None = Field(
+        default=None,
+        description="Version schemas for the two releases; unset: on for type changes.",
+    )
 
-    def overrides(self) -> dict[str, int]:
+    def overrides(self) -> dict[str, int | bool]:
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
 

@@ -19,6 +19,7 @@ from zdt.compat.queries import parse_queries
 from zdt.executor import apply_plan
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase, Rollback, Step, Verification
+from zdt.recipes.base import PlannerSettings
 from zdt.recipes.planner import plan_sql
 from zdt.schema import introspect
 
@@ -93,6 +94,41 @@ def test_a_planned_rename_breaks_neither_release_and_names_what_the_rollout_must
     withdraw = next(note for note in report.deploy_notes if note.release == "new")
     assert withdraw.fix == WITHDRAW_FIRST
     assert report.summary() == "3 old and 2 new queries at 4 boundaries: 0 break(s), 3 deploy note(s)"
+
+
+def test_with_version_schemas_the_new_release_uses_the_final_names_and_types_at_every_boundary(
+    accounts_url: str, tmp_path: Path
+) -> None:
+    """The new release queries score as bigint and full_name through its version schema: nothing breaks
+    from migrate on, and its result columns stay the same through contract (prepared statements live)."""
+    with psycopg.connect(accounts_url) as conn:
+        snapshot = introspect(conn)
+    sql_text = (
+        "ALTER TABLE accounts ALTER COLUMN score TYPE bigint;\n"
+        "ALTER TABLE accounts RENAME COLUMN name TO full_name;"
+    )
+    plan = stamp(
+        plan_sql(sql_text, snapshot=snapshot, settings=PlannerSettings(versioned_schemas=None)), snapshot
+    )
+    assert plan.versions is not None
+    new = parse_queries(
+        "-- name: new_read\nSELECT id, full_name, score FROM accounts WHERE id = $1;\n"
+        "-- name: new_write\nUPDATE accounts SET score = $1 WHERE id = $2;\n",
+        source="v2.sql",
+    )
+
+    report = walk_boundaries(plan, accounts_url, OLD, new, _phase_by_phase(plan, accounts_url, tmp_path))
+
+    assert report.breaks == [], [finding.sentence() for finding in report.breaks]
+    new_notes = {(note.query, note.boundary) for note in report.deploy_notes if note.release == "new"}
+    assert new_notes == {("new_read (v2.sql:2)", Boundary.BEFORE)}  # no full_name before the plan
+    with psycopg.connect(accounts_url) as conn:
+        kind = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+            "AND attname = 'score'",
+            [f"{plan.versions.new_schemas[0]}.accounts"],
+        ).fetchone()
+    assert kind == ("bigint",)
 
 
 def unchecked_plan(steps: list[Step], server_version: int) -> MigrationPlan:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from tests.executor.plans import fingerprint
 from zdt.executor import apply_plan, rollback_migration
@@ -25,6 +26,7 @@ from zdt.load.result import LoadResult
 from zdt.load.workload import Query, QueryKind, ValueKind, ValueSpec, Workload, key_range
 from zdt.plan.check import stamp
 from zdt.plan.model import MigrationPlan, Phase
+from zdt.recipes.base import PlannerSettings
 from zdt.recipes.planner import plan_sql
 from zdt.rollout import observe_old_release, retired_objects
 from zdt.rollout.evidence import ReleaseVerdict
@@ -81,10 +83,16 @@ def _load(url: str, workload: Workload, application_name: str) -> LoadProcess:
     return LoadProcess(url, [workload], config)
 
 
-def _planned(url: str, statement: str) -> MigrationPlan:
+def _planned(url: str, statement: str, *, versioned: bool = False) -> MigrationPlan:
     with psycopg.connect(url) as conn:
         snapshot = introspect(conn)
-    return stamp(plan_sql(statement, snapshot=snapshot), snapshot)
+    settings = PlannerSettings(versioned_schemas=None if versioned else False)
+    return stamp(plan_sql(statement, snapshot=snapshot, settings=settings), snapshot)
+
+
+def _on_search_path(url: str, search_path: str) -> str:
+    """The URL a release connects with when it runs on ``search_path`` (its version schema first)."""
+    return make_conninfo(url, options=f"-c search_path={search_path.replace(' ', '')}")
 
 
 def _failures(result: LoadResult) -> dict[str, int]:
@@ -100,15 +108,18 @@ class Rollout:
     refused: str  # the evidence summary while the old release still ran
 
 
-def _roll_out(url: str, plan: MigrationPlan, old: Workload, new: Workload, log_path: Path) -> Rollout:
-    """Expand and migrate under the old release; deploy the new one; retire the old; contract."""
+def _roll_out(
+    url: str, plan: MigrationPlan, old: Workload, new: Workload, log_path: Path, new_url: str | None = None
+) -> Rollout:
+    """Expand and migrate under the old release; deploy the new one; retire the old; contract.
+    ``new_url``: where the new release connects (its version schema's search_path), if not ``url``."""
     retired = retired_objects(plan)
     assert retired, "the plan retires something, or there is no deploy gate to prove"
     with _load(url, old, OLD_APP) as v1:
         v1.start()
         before_contract = apply_plan(plan, url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log_path)
         assert before_contract.ok, before_contract.message
-        with _load(url, new, NEW_APP) as v2:
+        with _load(new_url or url, new, NEW_APP) as v2:
             v2.start()  # the deploy: both releases run side by side
             in_use = observe_old_release(url, retired, application_name=OLD_APP, window_s=1.5)
             assert in_use.verdict is ReleaseVerdict.IN_USE, in_use.summary()
@@ -174,6 +185,83 @@ def test_a_rollback_from_the_deploy_gate_leaves_the_original_schema_under_the_ol
         with _load(accounts_url, _release("v2", "full_name", "full_name", NAME), NEW_APP) as v2:
             v2.start()
             time.sleep(2)  # the new release serves for a while, then is withdrawn
+            new_result = v2.stop()
+        undone = rollback_migration(plan, accounts_url, log_path=log_path)
+        old_result = v1.stop()
+
+    assert undone.ok and undone.schema_restored, undone.message
+    assert fingerprint(accounts_url) == original
+    assert _failures(old_result) == {} and _failures(new_result) == {}
+
+
+def _columns(url: str, relation: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            [relation],
+        ).fetchall()
+    return [(name, kind) for name, kind in rows]
+
+
+def test_with_version_schemas_the_new_release_uses_the_final_names_and_types_from_the_deploy_on(
+    accounts_url: str, tmp_path: Path
+) -> None:
+    """An int -> bigint change and a rename in one plan: the new release reads and writes author_id as
+    bigint and full_name through its version schema (prepared statements on) while the old release goes
+    on with name and the int author_id, and neither fails a request through contract."""
+    plan = _planned(
+        accounts_url,
+        "ALTER TABLE accounts ALTER COLUMN author_id TYPE bigint;\n"
+        "ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+        versioned=True,
+    )
+    assert plan.versions is not None
+    [schema] = plan.versions.new_schemas
+    old = _release("v1", "name, author_id", "author_id", AUTHOR)
+    new = _release("v2", "full_name, author_id", "author_id", AUTHOR)
+    new_url = _on_search_path(accounts_url, plan.versions.new_search_path)
+
+    rollout = _roll_out(accounts_url, plan, old, new, tmp_path / "MIGRATION-LOG.md", new_url=new_url)
+
+    assert _failures(rollout.old) == {} and _failures(rollout.new) == {}, rollout.new.error_messages
+    # The table ends as the file leaves it; the new release's view still presents the same columns.
+    assert sorted(_columns(accounts_url, "public.accounts")) == [
+        ("author_id", "bigint"),
+        ("full_name", "text"),
+        ("id", "bigint"),
+    ]
+    # in the table's original order: the new release's SELECT * keeps its column order
+    assert _columns(accounts_url, f"{schema}.accounts") == [
+        ("id", "bigint"),
+        ("full_name", "text"),
+        ("author_id", "bigint"),
+    ]
+    with psycopg.connect(accounts_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = ANY(%s)", [plan.versions.old_schemas]
+        ).fetchone()
+    assert left == (0,)  # contract dropped the old release's schema
+
+
+def test_with_version_schemas_a_rollback_from_the_deploy_gate_drops_both_and_restores_the_schema(
+    accounts_url: str, tmp_path: Path
+) -> None:
+    plan = _planned(accounts_url, "ALTER TABLE accounts ALTER COLUMN author_id TYPE bigint;", versioned=True)
+    assert plan.versions is not None
+    original = fingerprint(accounts_url)
+    log_path = tmp_path / "MIGRATION-LOG.md"
+    new_url = _on_search_path(accounts_url, plan.versions.new_search_path)
+    with _load(accounts_url, _release("v1", "author_id", "author_id", AUTHOR), OLD_APP) as v1:
+        v1.start()
+        assert apply_plan(plan, accounts_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log_path).ok
+        assert _columns(accounts_url, f"{plan.versions.new_schemas[0]}.accounts")[2] == (
+            "author_id",
+            "bigint",
+        )
+        with _load(new_url, _release("v2", "author_id", "author_id", AUTHOR), NEW_APP) as v2:
+            v2.start()
+            time.sleep(2)
             new_result = v2.stop()
         undone = rollback_migration(plan, accounts_url, log_path=log_path)
         old_result = v1.stop()

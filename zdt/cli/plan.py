@@ -75,6 +75,15 @@ def plan_command(
         envvar="ZDT_SCRATCH_SERVER_URL",
         help="Server for the scratch copies (default: an embedded PostgreSQL).",
     ),
+    versioned_schemas: bool | None = typer.Option(
+        None,
+        "--versioned-schemas/--no-versioned-schemas",
+        help="A schema of views per release, so that each uses its own column names and types "
+        "(default: on when the plan changes a column's type).",
+    ),
+    version_name: str | None = typer.Option(
+        None, "--version-name", help="Suffix of the version schemas (default: from the plan id)."
+    ),
     config_path: Path | None = typer.Option(
         None,
         "--config",
@@ -85,7 +94,10 @@ def plan_command(
     """Plan a zero-downtime migration: expand / migrate / contract steps, each verified and reversible."""
     err = Console(stderr=True)
     try:
-        settings = PlannerSettings(**load_lint_config(config_path).plan.overrides())
+        overrides = {"versioned_schemas": None, **load_lint_config(config_path).plan.overrides()}
+        if versioned_schemas is not None:
+            overrides["versioned_schemas"] = versioned_schemas
+        settings = PlannerSettings(**overrides, version_name=version_name)  # type: ignore[arg-type]
         folder = read_folder_input(Path(target), database_url, tool) if Path(target).is_dir() else None
         if folder is not None:
             err.print(folder.summary(), highlight=False)

@@ -138,6 +138,12 @@ def run_command(
     max_wal_rate: float | None = typer.Option(
         None, "--max-wal-rate", min=0.1, metavar="MB/S", help=MAX_WAL_RATE_HELP
     ),
+    versioned_schemas: bool | None = typer.Option(
+        None,
+        "--versioned-schemas/--no-versioned-schemas",
+        help="A schema of views per release, each with its own column names and types "
+        "(default: on when the plan changes a column's type).",
+    ),
     old_app_name: str | None = typer.Option(None, "--old-app-name", metavar="NAME", help=OLD_APP_HELP),
     observe_s: float | None = typer.Option(None, "--observe-seconds", min=0, help=OBSERVE_HELP),
     backup_confirmed: str = typer.Option("", "--backup-confirmed", metavar="TEXT", help=BACKUP_HELP),
@@ -165,6 +171,7 @@ def run_command(
         new_queries=new_queries,
         sources=folder.sources if folder else [],
         migrations=folder.planned if folder else [],
+        versioned_schemas=versioned_schemas,
         target=redact(database_url),
         staging=redact(staging_url) if staging_url else "embedded",
     )

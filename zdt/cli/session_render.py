@@ -154,6 +154,11 @@ def render_deploy_gate(console: Console, request: dict[str, Any]) -> None:
         f"contract hash: {request.get('contract_hash')}",
         "expand and migrate are done: the old and the new release both work now.",
         "deploy the new release, then stop every instance of the old one.",
+        *(
+            [f"the new release runs with search_path = {request['new_search_path']} (its version schema)"]
+            if request.get("new_search_path")
+            else []
+        ),
         "contract removes: " + (", ".join(retired) or "nothing a query names"),
         "before contract, zdt watches the target for statements using those and for old-release sessions.",
     ]

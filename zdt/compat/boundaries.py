@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Literal
 
+from psycopg.conninfo import make_conninfo
 from pydantic import BaseModel, Field
 
 from zdt.compat.checks import as_queries, prepare_all
@@ -111,6 +112,15 @@ class BoundaryReport(BaseModel):
 Outcomes = dict[Boundary, tuple[list[QueryOutcome], list[QueryOutcome]]]
 
 
+def new_release_url(plan: MigrationPlan, url: str) -> str:
+    """Where the new release's queries run: through its version schema when the plan has one (before
+    expand the schema does not exist yet, and the search_path falls through to the tables)."""
+    if plan.versions is None:
+        return url
+    search_path = plan.versions.new_search_path.replace(" ", "")
+    return make_conninfo(url, options=f"-c search_path={search_path}")
+
+
 def walk_boundaries(
     plan: MigrationPlan,
     url: str,
@@ -125,11 +135,12 @@ def walk_boundaries(
     ``apply_phase`` runs one phase and returns None, or why it failed (the executor, in a session)."""
     old_queries, new_queries = as_queries(old), as_queries(new)
     outcomes: Outcomes = {}
+    new_url = new_release_url(plan, url)
 
     def look(boundary: Boundary) -> None:
         outcomes[boundary] = (
             prepare_all(url, old_queries, timeouts),
-            prepare_all(url, new_queries, timeouts),
+            prepare_all(new_url, new_queries, timeouts),
         )
 
     look(Boundary.BEFORE)

@@ -78,6 +78,7 @@ def deploy_request(state: SessionState) -> dict[str, Any]:
         "contract_hash": contract_hash(plan),
         "target": state.session_request().target,
         "retired": [item.label() for item in retired_objects(plan)],
+        "new_search_path": plan.versions.new_search_path if plan.versions else None,
         "steps": [
             {
                 "id": step.id,

@@ -81,6 +81,10 @@ class SessionRequest(BaseModel):
     migrations: list[FolderMigration] = Field(
         default_factory=list, description="Those migrations, recorded in their tool's history once done."
     )
+    versioned_schemas: bool | None = Field(
+        default=None,
+        description="Version schemas for the two releases: on, off, or None for on with type changes.",
+    )
     target: str = Field(description="The production database, redacted (no password).")
     staging: str = Field(description="Where rehearsals run, redacted; 'embedded' for a throwaway server.")
 

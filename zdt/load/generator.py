@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from zdt.load.lockwaits import LockWaitLog, LockWaitSampler
 from zdt.load.result import LoadResult
@@ -311,9 +312,11 @@ class LoadGenerator:
     # --- the connections -------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection:
-        options = ""
+        # The URL's own options (a release's search_path, say) are kept: psycopg's ``options`` keyword
+        # would otherwise replace them.
+        options = str(conninfo_to_dict(self.url).get("options") or "")
         if self.config.statement_timeout_ms is not None:
-            options = f"-c statement_timeout={int(self.config.statement_timeout_ms)}"
+            options = f"{options} -c statement_timeout={int(self.config.statement_timeout_ms)}".strip()
         conn = psycopg.connect(
             self.url,
             autocommit=True,

@@ -220,6 +220,40 @@ class FolderMigration(BaseModel):
     steps: list[str] = Field(default_factory=list, description="Ids of the plan's steps made from it.")
 
 
+class VersionedTable(BaseModel):
+    """One table as each release sees it through its version schema's view of the same name."""
+
+    table: str = Field(description="The physical table, qualified: public.posts.")
+    new_columns: list[tuple[str, str]] = Field(
+        description="(name the new release sees, physical column it reads) in table order."
+    )
+    old_columns: list[str] = Field(description="The columns the old release sees: the table before the plan.")
+
+
+class ReleaseVersions(BaseModel):
+    """Versioned schemas (the pgroll approach): each release reads and writes through views of its own.
+
+    The new release's schema presents the tables as the file leaves them (new names, new types) from the
+    deploy gate on, while the physical columns are still being moved; the old release's presents them as
+    they were. Contract drops the old release's schema; a rollback before it drops both.
+    """
+
+    version: str
+    new_schemas: list[str]
+    old_schemas: list[str]
+    base_schemas: list[str]
+    tables: list[VersionedTable]
+    why: str
+
+    @property
+    def new_search_path(self) -> str:
+        return ", ".join(self.new_schemas + self.base_schemas)
+
+    @property
+    def old_search_path(self) -> str:
+        return ", ".join(self.old_schemas + self.base_schemas)
+
+
 class MigrationPlan(BaseModel):
     """An ordered, phased list of steps planned against one schema."""
 
@@ -230,6 +264,9 @@ class MigrationPlan(BaseModel):
     schema_fingerprint: str | None = None
     steps: list[Step] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    versions: ReleaseVersions | None = Field(
+        default=None, description="The releases' version schemas, when the plan uses them."
+    )
     migrations: list[FolderMigration] = Field(
         default_factory=list, description="The folder migrations this plan applies, in order."
     )

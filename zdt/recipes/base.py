@@ -36,6 +36,10 @@ class PlannerSettings:
     max_lock_retries: int = 10
     batch_size: int = 2_000
     batch_pause_ms: int = 5
+    # Version schemas for the two releases (zdt/recipes/_versions.py): True, False, or None for the
+    # default, on when the plan changes a column's type.
+    versioned_schemas: bool | None = False
+    version_name: str | None = None  # the version schemas' suffix; derived from the plan id by default
 
     def timeouts(self, statement_timeout_ms: int = 0) -> Timeouts:
         return Timeouts(

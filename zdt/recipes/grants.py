@@ -103,7 +103,10 @@ class Grants(Recipe):
         if kind is None:
             raise PlanningError(
                 f"line {line}: zdt verifies {verb} on tables, sequences, schemas and functions only, not on "
-                f"{required(node.objtype, 'GrantStmt.objtype').name.removeprefix('OBJECT_').lower()}s"
+                f"{required(node.objtype, 'GrantStmt.objtype').name.removeprefix('OBJECT_').lower()}s: "
+                "privileges on databases, tablespaces and the like belong to the server's setup, not to a "
+                "schema migration; grant them once, outside the migration (by the DBA or the provisioning "
+                "that creates the roles), and keep the migration to the schema's own objects"
             )
         if node.targtype != GrantTargetType.ACL_TARGET_OBJECT:
             raise PlanningError(

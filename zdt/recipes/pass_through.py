@@ -91,7 +91,9 @@ class PassThrough(Recipe):
         if handler is None:
             raise PlanningError(
                 f"line {context.statement.line}: zdt has no recipe for {context.statement.kind} "
-                f"({_short(context.statement.sql)}): it could neither verify nor roll it back"
+                f"({_short(context.statement.sql)}): it could neither verify nor roll it back; write the "
+                "change with statements zdt plans (docs/recipes.md lists them), or run this one by hand "
+                "outside the migration, reviewed, and keep it out of the file"
             )
         shape = handler(node, context)
         report = context.report

@@ -26,6 +26,7 @@ from zdt.plan.model import FolderMigration, MigrationPlan
 from zdt.plan.ordering import PlannedStatement, order_steps
 from zdt.plan.wal_volume import backfill_wal_notes
 from zdt.recipes import PlannerSettings, PlanningContext, recipe_for
+from zdt.recipes._versions import VersionShapes, add_versions, version_for
 from zdt.recipes.base import deparse
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.rename_table import RenameTable
@@ -78,6 +79,7 @@ def plan_sources(
     renamed: dict[Key, str] = {}  # columns an earlier statement's recipe leaves under another name
     renamed_tables: dict[str, str] = {}  # tables an earlier rename leaves under both names until contract
     views = ViewColumns(snapshot)  # which columns each view reads, for ordering
+    shapes = VersionShapes(snapshot)  # what each release sees of the tables the plan changes
     for name, text in sources:
         where = f"{name}: " if several else ""
         first = len(planned)
@@ -89,19 +91,31 @@ def plan_sources(
             _refuse_uses_of_renamed_tables(statement, renamed_tables, where)
             renamed.update(_renamed_by(statement))
             renamed_tables.update(_tables_renamed_by(statement))
+            shapes.record(context.node, statement.steps)
             planned.append(statement)
             notes += context.notes
         step_ids.append([step.id for statement in planned[first:] for step in statement.steps])
     ordered, held_back = order_steps(planned)
     notes += held_back
     sql_text = joined_sql(text for _, text in sources)
+    plan_id = plan_id or _plan_id(sql_text)
+    versions = None
+    settings = settings or PlannerSettings()
+    if shapes.wanted(settings.versioned_schemas):
+        version = version_for(plan_id, settings.version_name)
+        ordered, versions = add_versions(ordered, shapes, version=version, pg_version=state.pg_version)
+        notes.append(
+            f"version schemas: {versions.why}. New release: search_path = {versions.new_search_path}; "
+            f"old release: unchanged (or {versions.old_search_path})"
+        )
     return MigrationPlan(
-        id=plan_id or _plan_id(sql_text),
+        id=plan_id,
         source=sql_text,
         pg_version=state.pg_version,
         schema_fingerprint=snapshot.fingerprint() if snapshot else None,
         steps=ordered,
         notes=notes + backfill_wal_notes(ordered, snapshot),
+        versions=versions,
         migrations=[
             migration.model_copy(update={"steps": ids})
             for migration, ids in zip(migrations, step_ids, strict=False)

@@ -116,12 +116,24 @@ def observe_old_release(
 ) -> ReleaseEvidence:
     """Watch the target for ``window_s`` seconds for any use of ``retired`` (read-only)."""
     labels = [item.label() for item in retired]
+    by_text = [item for item in retired if not item.shared_name]
+    shared = [item.label() for item in retired if item.shared_name]
     with psycopg.connect(url, autocommit=True, application_name=CHECK_APPLICATION_NAME) as conn:
         view, note = _statements_view(conn)
-        before = _uses(conn, view, retired) if view is not None else {}
+        before = _uses(conn, view, by_text) if view is not None else {}
         sleep(window_s)
-        after = _uses(conn, view, retired) if view is not None else {}
+        after = _uses(conn, view, by_text) if view is not None else {}
         sessions = _old_sessions(conn, application_name) if application_name else []
+    if shared and application_name is None:
+        # Both releases send the same text for these: only the old release's sessions could tell.
+        view, note = (
+            None,
+            (
+                f"the new release names {', '.join(shared)} alike through its version schema, so "
+                "pg_stat_statements cannot tell the releases apart: give the old release's application_name "
+                "(--old-app-name)"
+            ),
+        )
     statements = [
         StatementUse(
             queryid=queryid,

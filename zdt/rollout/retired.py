@@ -14,6 +14,7 @@ import json
 from pglast import ast, enums, parse_sql
 from pydantic import BaseModel
 
+from zdt.analysis import names
 from zdt.plan.model import MigrationPlan, Phase
 
 _RELATION_KINDS = {
@@ -32,6 +33,9 @@ class RetiredObject(BaseModel):
     column: str | None = None
     kind: str = "table"
     step_id: str
+    # A table both releases query by the same name, each through its own version schema: a query's text
+    # (or queryid) cannot tell which release sent it, so only the old release's sessions can.
+    shared_name: bool = False
 
     def label(self) -> str:
         qualified = f"{self.schema_name}.{self.table}" if self.schema_name else self.table
@@ -59,13 +63,33 @@ def retired_objects(plan: MigrationPlan) -> list[RetiredObject]:
         for raw in parse_sql(text)
     ]
     taken_over = {name for _, statement in statements for name in _renamed_to(statement)}
+    presented = _presented_columns(plan)
     for step_id, statement in statements:
         for item in _retired_by(statement, step_id):
             # A view the contract drops to rename a table into its name (rename-table): the name stays.
             replaced = item.column is None and (item.schema_name or "public", item.table) in taken_over
+            table = names.qualified(item.schema_name, item.table)
+            if item.column in presented.get(table, set()):
+                continue  # a column the new release reads only through its view, under another name
+            # Through version schemas both releases query tables of the same name; PostgreSQL 18's
+            # pg_stat_statements even counts same-shaped queries on same-named relations of different
+            # schemas as one statement. Its texts cannot tell the releases apart for these tables.
+            old_version = plan.versions is not None and item.schema_name in plan.versions.old_schemas
+            if old_version or table in presented:
+                item = item.model_copy(update={"shared_name": True})
             if item not in found and not replaced:
                 found.append(item)
     return found
+
+
+def _presented_columns(plan: MigrationPlan) -> dict[str, set[str]]:
+    """Per versioned table, the physical columns its new release sees under another name."""
+    if plan.versions is None:
+        return {}
+    return {
+        table.table: {physical for shown, physical in table.new_columns if physical != shown}
+        for table in plan.versions.tables
+    }
 
 
 def _renamed_to(statement: ast.Node | None) -> list[tuple[str, str]]:

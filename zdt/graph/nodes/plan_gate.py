@@ -17,6 +17,7 @@ from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.graph.state import Route, SessionState, SessionStatus, SessionUpdate, log_entry
 from zdt.plan.check import check_plan
+from zdt.recipes.base import PlannerSettings
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sources, plan_sql
 from zdt.reports.plan_report import write_plan_files
@@ -34,12 +35,15 @@ def plan_gate(state: SessionState, runtime: Runtime[SessionContext]) -> SessionU
         return _stop(progress, f"cannot read the schema of {redact(ctx.target_url)}: {error}")
     request = state.session_request()
     source = request.sql_source or "proposal"
+    settings = PlannerSettings(versioned_schemas=request.versioned_schemas)
     try:
         unrevised = (state.draft_sql or "").strip() == (request.sql or "").strip()
         if request.sources and unrevised:  # a folder's migrations as they are: plan them file by file
-            plan = plan_sources(request.sources, snapshot=snapshot, migrations=request.migrations)
+            plan = plan_sources(
+                request.sources, snapshot=snapshot, migrations=request.migrations, settings=settings
+            )
         else:
-            plan = plan_sql(state.draft_sql or "", source=source, snapshot=snapshot)
+            plan = plan_sql(state.draft_sql or "", source=source, snapshot=snapshot, settings=settings)
             if request.sources:
                 revised = (
                     "the SQL was revised from the folder's migrations: the tool's history is not updated"
