@@ -85,6 +85,15 @@ def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     assert "langgraph" in imported
 
 
+def test_lint_of_one_file_offline_imports_no_heavy_library(tmp_path: Path) -> None:
+    migration = tmp_path / "V1__add_bio.sql"
+    migration.write_text("ALTER TABLE users ADD COLUMN bio text;\n", encoding="utf-8")
+    imported, output = _probe(RUN_CLI.format(argv=["lint", str(migration)]), tmp_path)
+    assert "ADD COLUMN bio" in output  # it did lint the file
+    assert "EXIT 0" in output
+    assert imported == []
+
+
 def test_help_lists_every_command_and_imports_none(tmp_path: Path) -> None:
     imported, output = _probe(RUN_CLI.format(argv=["--help"]), tmp_path, HEAVY + COMMAND_MODULES)
     assert imported == []
