@@ -94,6 +94,23 @@ def test_lint_of_one_file_offline_imports_no_heavy_library(tmp_path: Path) -> No
     assert imported == []
 
 
+SESSION_COMMANDS = "import zdt.cli.run, zdt.cli.resume, zdt.cli.sessions, zdt.cli.watch, zdt.cli.demo"
+
+
+def test_a_session_with_the_offline_brain_never_imports_the_claude_sdk(tmp_path: Path) -> None:
+    code = f"{SESSION_COMMANDS}\nfrom zdt.agents.brains import select_brain\nselect_brain('offline')"
+    imported, _ = _probe(code, tmp_path)
+    assert "langgraph" in imported  # sessions are LangGraph state machines: that one they need
+    assert "anthropic" not in imported
+
+
+def test_choosing_the_claude_brain_imports_the_sdk(tmp_path: Path) -> None:
+    code = "from zdt.agents.brains import select_brain\n"
+    code += "select_brain('claude', environ={'ANTHROPIC_API_KEY': 'k'})  # a key set: no network yet"
+    imported, _ = _probe(code, tmp_path)
+    assert "anthropic" in imported
+
+
 def test_help_lists_every_command_and_imports_none(tmp_path: Path) -> None:
     imported, output = _probe(RUN_CLI.format(argv=["--help"]), tmp_path, HEAVY + COMMAND_MODULES)
     assert imported == []
