@@ -26,7 +26,6 @@ from zdt.cli.lint_changed import ChangedFilesError, changed_files
 from zdt.cli.lint_render import render_text
 from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
 from zdt.config import Config, ConfigError, LintFormat, load_config
-from zdt.migrations import MigrationFolderError, read_folder
 
 if TYPE_CHECKING:
     from zdt.cli.lint_trace import StatementTrace
@@ -80,6 +79,8 @@ def folder_sources(path: Path) -> list[tuple[str, str]]:
     Down migrations are never applied forward, so they are not linted as if they were. Each part keeps
     its line numbers in the file (a dbmate up section starts below its marker).
     """
+    from zdt.migrations import MigrationFolderError, read_folder  # every tool's format: folders only
+
     try:
         folder = read_folder(path)
     except MigrationFolderError as error:
