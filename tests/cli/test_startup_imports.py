@@ -94,6 +94,11 @@ def test_lint_of_one_file_offline_imports_no_heavy_library(tmp_path: Path) -> No
     assert imported == []
 
 
+def test_watch_follows_the_documents_without_the_session_machinery(tmp_path: Path) -> None:
+    imported, _ = _probe("import zdt.cli.watch", tmp_path, (*HEAVY, "zdt.graph"))
+    assert imported == []
+
+
 SESSION_COMMANDS = "import zdt.cli.run, zdt.cli.resume, zdt.cli.sessions, zdt.cli.watch, zdt.cli.demo"
 
 
