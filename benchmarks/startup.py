@@ -62,8 +62,9 @@ def child_env(pythonpath: Path | None, *, compile_every_run: bool) -> dict[str, 
     """The environment of a measured process: offline, and caching bytecode as an installed package does.
 
     ``ZDT_DATABASE_URL`` would make ``zdt lint`` read a live schema; ``PYTHONDONTWRITEBYTECODE`` (set on
-    some development machines) would make every run compile zdt's sources again, which no installed zdt
-    does after its first run.
+    some development machines) would make every run compile zdt's sources again wherever no bytecode
+    cache exists yet (a fresh clone, the ``--baseline`` tree), which no installed zdt does after its
+    first run.
     """
     env = {k: v for k, v in os.environ.items() if k not in {"ZDT_DATABASE_URL", "PYTHONPATH"}}
     if not compile_every_run:
@@ -225,7 +226,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-bytecode",
         action="store_true",
-        help="keep PYTHONDONTWRITEBYTECODE as set: measure zdt compiling its sources on every run",
+        help="keep PYTHONDONTWRITEBYTECODE as set: bytecode caches are read where they exist, never written",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds one run may take")
     return parser.parse_args(argv)
