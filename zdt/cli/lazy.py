@@ -1,7 +1,7 @@
 """Sub-commands that are imported only when they run.
 
 Every ``zdt`` command used to pay, before doing anything, for importing every other command and what
-they use: anthropic, langgraph, psycopg, the monitor (about 4.7 s on a loaded machine). ``zdt lint``
+they use: anthropic, langgraph, psycopg, the monitor (3 to 5 s on the development machine). ``zdt lint``
 in a pre-commit hook, or over a folder one file at a time, spent most of its time there. So the root
 group knows each sub-command only by name, the module and attribute that define it, and the one line
 ``zdt --help`` shows; the module is imported when click asks for the command (it is about to run it,
@@ -9,8 +9,8 @@ or show its own ``--help``).
 
 ``zdt --help`` lists the commands from those lines and imports nothing: a group's help is the only
 place that asks for every command at once, and it needs only their names and summaries. The summaries
-repeat the first line of each command's docstring (``tests/cli/test_startup_imports.py`` checks that
-they still agree).
+repeat the first paragraph of each command's docstring (``tests/cli/test_startup_imports.py`` checks
+that they still agree).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
-    from typer._click import Command, Context, HelpFormatter  # typer >= 0.2x vendors click
+    from typer._click import Command, Context, HelpFormatter  # typer vendors click there (0.29)
 
 
 @dataclass(frozen=True)
