@@ -29,7 +29,6 @@ batch_pause_ms = 5
 from __future__ import annotations
 
 import difflib
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -171,6 +170,8 @@ class Config(_Section):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: most `zdt lint` runs in a hook have none
+
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

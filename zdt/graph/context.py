@@ -15,9 +15,8 @@ from pathlib import Path
 from zdt.agents.base import Brain
 from zdt.executor import ExecutorSettings
 from zdt.rehearsal.traffic import TrafficSettings
+from zdt.sessions.scratchpads import DEFAULT_OUT
 from zdt.tools.base import CallObserver
-
-DEFAULT_OUT = Path("scratchpads")
 
 
 @dataclass(frozen=True)

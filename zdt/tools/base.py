@@ -11,10 +11,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from anthropic.types import ToolParam
 from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:  # a TypedDict: the Claude SDK is imported only when the Claude brain runs
+    from anthropic.types import ToolParam
 
 
 class ToolResult(BaseModel):

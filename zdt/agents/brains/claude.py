@@ -18,7 +18,7 @@ from anthropic.types import MessageParam, ToolResultBlockParam
 from pydantic import BaseModel, ValidationError
 
 from zdt.agents.base import Agent, ModelCall, ModelCallObserver, ResultT
-from zdt.agents.brains.config import configured_model
+from zdt.agents.brains.config import DEFAULT_MAX_RETRIES, configured_model
 from zdt.agents.brains.wire import (
     SUBMIT_TOOL,
     assistant_blocks,
@@ -32,7 +32,6 @@ from zdt.tools.base import ToolBox
 
 DEFAULT_MAX_TURNS = 24
 DEFAULT_MAX_INVALID_SUBMISSIONS = 3
-DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_TOKENS = 8192
 NUDGE = "You have not submitted a result. Call submit_result now with your result."
 
