@@ -6,6 +6,7 @@ import typer
 
 from zdt import __version__
 from zdt.cli.apply import apply_command
+from zdt.cli.audit import audit_command
 from zdt.cli.demo import demo_command
 from zdt.cli.lint import lint_command
 from zdt.cli.plan import plan_command
@@ -54,6 +55,7 @@ app.command("resume")(resume_command)
 app.command("sessions")(sessions_command)
 app.command("watch")(watch_command)
 app.command("demo")(demo_command)
+app.command("audit")(audit_command)
 app.add_typer(queries_app, name="queries")
 
 

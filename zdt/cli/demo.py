@@ -20,7 +20,7 @@ from rich.console import Console
 
 from zdt.agents.brains import OfflineBrain
 from zdt.agents.brains.mode import BrainMode
-from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph
+from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph, session_recorder
 from zdt.cli.session_render import SessionRenderer, render_summary
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
@@ -132,7 +132,10 @@ def _session(
     brain = OfflineBrain()
     # no old release runs in the demo: a short look at pg_stat_statements is enough to show the check
     settings = SessionSettings(rollout=RolloutSettings(observe_s=0.5))
-    context = SessionContext(target_url=url, brain=brain, out_dir=out, settings=settings)
+    hint = ResumeHint(url, None, state_url, out)
+    recorder = session_recorder(hint, session_id)
+    context = SessionContext(target_url=url, brain=brain, out_dir=out, settings=settings, recorder=recorder)
+    recorder.session("demo", brain=brain.name, request=request.model_dump(mode="json"))
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — scratchpads {out / session_id} "
@@ -142,7 +145,6 @@ def _session(
     )
     with session_graph(state_url) as graph:
         state = initial_state(session_id, brain.name, BrainMode.OFFLINE, request)
-        hint = ResumeHint(url, None, state_url, out)
         return follow(
             graph,
             state,

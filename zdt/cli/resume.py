@@ -37,6 +37,7 @@ from zdt.cli.session_flow import (
     follow,
     session_context,
     session_graph,
+    session_recorder,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
@@ -151,13 +152,18 @@ def resume_command(
         if not current.waiting and current.status in FINAL_STATUSES:
             console.print(f"session {session_id} has already ended: {current.status}", highlight=False)
             finish(console, current, out)
+        recorder = session_recorder(hint, session_id)
         try:
             chosen = brain_mode or BrainMode(current.values.get("brain_mode", BrainMode.AUTO))
-            brain = select_brain(chosen, observers=[renderer.model_call])
+            brain = select_brain(chosen, observers=[renderer.model_call, recorder.model_call])
         except (AgentError, ValueError) as error:
             raise fail(str(error), EXIT_BAD_INPUT) from None
         console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)
-        context = session_context(hint, brain)
+        context = session_context(hint, brain, recorder)
+        action = ("--contract " if contract else "") + (
+            "--approve" if approve else "--reject" if reject else ""
+        )
+        recorder.session("resume", brain=brain.name, options=action.strip(), by=by or getpass.getuser())
         payload = None
         if current.pending is not None:
             pending_hash = str(current.pending["plan_hash"])

@@ -33,6 +33,7 @@ from zdt.cli.session_flow import (
     follow,
     session_context,
     session_graph,
+    session_recorder,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.compat.corpus import CorpusError, corpus_queries, is_corpus_text, parse_corpus
@@ -152,10 +153,6 @@ def run_command(
         raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
     console = Console()
     renderer = SessionRenderer(console)
-    try:
-        brain = select_brain(brain_mode, observers=[renderer.model_call])
-    except (AgentError, ValueError) as error:
-        raise fail(str(error), EXIT_BAD_INPUT) from None
     session_id = new_session_id()
     request = SessionRequest(
         prompt=prompt.strip() or None,
@@ -179,7 +176,13 @@ def run_command(
         backup_confirmed.strip(),
         team_notified.strip(),
     )
-    context = session_context(hint, brain)
+    recorder = session_recorder(hint, session_id)
+    try:
+        brain = select_brain(brain_mode, observers=[renderer.model_call, recorder.model_call])
+    except (AgentError, ValueError) as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    context = session_context(hint, brain, recorder)
+    recorder.session("run", brain=brain.name, request=request.model_dump(mode="json"))
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — target {request.target} — "

@@ -24,13 +24,17 @@ from rich.console import Console
 from zdt.agents.base import Brain
 from zdt.cli.run_guard import fail
 from zdt.cli.session_render import SessionRenderer, render_approval, render_deploy_gate, render_summary
+from zdt.config import ConfigError, load_config
 from zdt.executor import ExecutorSettings
 from zdt.graph.build import build_graph
-from zdt.graph.checkpoint import StateStoreError, open_checkpointer
+from zdt.graph.checkpoint import StateStoreError, open_checkpointer, record_dir
 from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
 from zdt.graph.extra import discover_extra_nodes
 from zdt.graph.runner import Outcome, contract_decision, decision, drive
 from zdt.graph.state import SessionStatus
+from zdt.record.prices import price_table
+from zdt.record.recorder import Recorder
+from zdt.record.redact import Redactor
 
 EXIT_DONE = 0
 EXIT_FAILED = 1  # failed, or rolled back: the message says which and why
@@ -91,7 +95,7 @@ def session_settings(max_wal_rate: float | None, rollout: RolloutSettings | None
     )
 
 
-def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
+def session_context(hint: ResumeHint, brain: Brain, recorder: Recorder | None = None) -> SessionContext:
     """The session's runtime context from the options the resume command repeats, so they cannot drift."""
     return SessionContext(
         target_url=hint.database_url,
@@ -99,7 +103,33 @@ def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
         staging_url=hint.staging_url,
         out_dir=hint.out_dir,
         settings=session_settings(hint.max_wal_rate, hint.rollout()),
+        recorder=recorder,
     )
+
+
+def session_recorder(hint: ResumeHint, session_id: str) -> Recorder:
+    """The session's record (``.zdt/sessions/<id>/events.jsonl`` beside the checkpoints), continued if it
+    exists; redacting the passwords of every URL this process was given, the API key, and the columns
+    the configuration file marks sensitive; pricing model calls with its ``[prices]``."""
+    try:
+        config = load_config()
+        prices = price_table(config.prices)
+    except ConfigError as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    redactor = Redactor(
+        urls=[hint.database_url, hint.staging_url, hint.state_url],
+        sensitive_columns=config.record.sensitive_columns,
+    )
+    return Recorder.open(record_dir(hint.state_url), session_id, redactor, prices)
+
+
+def print_record_head(console: Console, values: dict[str, Any]) -> None:
+    """The record's head hash as the checkpoint has it: what an auditor compares the log against."""
+    head = values.get("record_head")
+    if head:
+        console.print(
+            f"record head {head} (verify with `zdt audit {values.get('session_id')}`)", highlight=False
+        )
 
 
 @dataclass(frozen=True)
@@ -237,6 +267,7 @@ def _decide_contract(
 def _leave_at_deploy_gate(result: Outcome, console: Console, hint: ResumeHint) -> None:
     pending = result.pending or {}
     render_deploy_gate(console, pending)
+    print_record_head(console, result.values)
     console.print(
         f"\nSession {result.session_id} is at the deploy gate: expand and migrate are done and verified; "
         "the old and the new release both work. Deploy the new release, stop the old one, then run:\n"
@@ -281,6 +312,7 @@ def _decide(pending: dict[str, Any], console: Console, yes: bool, hint: ResumeHi
 
 def _leave_waiting(result: Outcome, console: Console, hint: ResumeHint) -> None:
     pending = result.pending or {}
+    print_record_head(console, result.values)
     console.print(
         f"\nSession {result.session_id} is waiting for an approval of plan {pending.get('plan_id')} "
         f"(hash {str(pending.get('plan_hash'))[:12]}). Nothing was done in production.\n"
@@ -297,6 +329,7 @@ def _leave_waiting(result: Outcome, console: Console, hint: ResumeHint) -> None:
 def finish(console: Console, result: Outcome, out_dir: Path) -> None:
     """Print the summary and exit with the code of the session's status."""
     render_summary(console, result.values, out_dir / result.session_id)
+    print_record_head(console, result.values)
     codes = {
         SessionStatus.DONE.value: EXIT_DONE,
         SessionStatus.REJECTED.value: EXIT_REJECTED,
