@@ -17,9 +17,15 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from rich.console import Console
 
 from tests.graph.cli_support import SQL, prepare_target, session_id_in, zdt
+from zdt.agents.base import ModelCall
+from zdt.cli.session_flow import print_record_head
+from zdt.config import ModelPrice
 from zdt.record.events import seal
+from zdt.record.prices import PriceTable
+from zdt.record.recorder import Recorder
 
 FAKE_KEY = "sk-ant-api03-" + "F4keKeyForTheRecordTest_" + "x" * 20
 
@@ -178,3 +184,20 @@ def _assert_tampering_is_named(log: Path, tmp_path: Path) -> None:
     truncated = _tampered(log, tmp_path, "truncated", lambda lines: lines.pop())
     cut = zdt("audit", str(truncated), "--state-url", f"sqlite:///{tmp_path}/store/s.sqlite", cwd=tmp_path)
     assert cut.returncode == 1 and "not in" in cut.stderr, cut.stdout + cut.stderr
+
+
+def test_the_end_of_a_session_prints_the_head_and_the_cost_per_agent(tmp_path: Path) -> None:
+    recorder = Recorder.open(
+        tmp_path, "s-cost", prices=PriceTable({"claude-x": ModelPrice(input=3, output=15)})
+    )
+    for agent in ("planner", "planner", "monitor"):
+        recorder.model_call(ModelCall(agent=agent, model="claude-x", input_tokens=1000, output_tokens=100))
+    recorder.model_call(ModelCall(agent="monitor", model="other-model", input_tokens=10))
+    console = Console(record=True, width=250)
+
+    print_record_head(console, {"session_id": "s-cost", "record_head": recorder.head}, tmp_path)
+
+    out = console.export_text()
+    assert f"record head {recorder.head}" in out
+    assert "model calls 4: 3010 tokens in, 300 out" in out
+    assert "cost $0.0135 (monitor $0.0045, planner $0.0090), 1 calls of unpriced models" in out

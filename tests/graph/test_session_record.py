@@ -138,3 +138,12 @@ def test_an_extra_node_is_recorded_with_its_input_and_output(
     assert statements and {data["environment"] for data in statements} == {"staging"}  # the --staging-url run
     offline = [event for event in events if event.kind == "agent_result" and event.agent == "planner"]
     assert offline[0].data["result"]["sql"].startswith("ALTER TABLE users ADD COLUMN badge_count")
+
+    again = harness.reject("add it in the next release", by="bob")  # back to the planner, then asked again
+
+    assert again.waiting
+    assert verify_log(recorder.path).ok
+    [rejection] = [event for event in read_events(recorder.path) if event.kind == "approval"]
+    assert (rejection.node, rejection.data["approved"], rejection.data["by"]) == ("approval", False, "bob")
+    assert rejection.data["comment"] == "add it in the next release" and rejection.data["route"] == "replan"
+    assert rejection.data["plan_hash"] == waiting.values["plan_hash"] and rejection.data["phase"] == "plan"

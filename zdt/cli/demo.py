@@ -26,6 +26,7 @@ from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 from zdt.examples import load_example
+from zdt.graph.checkpoint import record_dir
 from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
 from zdt.graph.runner import Outcome, initial_state, new_session_id
 from zdt.graph.state import SessionRequest
@@ -115,7 +116,7 @@ def demo_command(
             if result.status != "done" or number == len(acts):
                 break
             render_summary(console, result.values, out / result.session_id)
-    finish(console, result, out)
+    finish(console, result, out, record_dir(state_url))
 
 
 def _session(

@@ -39,7 +39,7 @@ from zdt.cli.session_render import SessionRenderer
 from zdt.compat.corpus import CorpusError, corpus_queries, is_corpus_text, parse_corpus
 from zdt.compat.queries import parse_queries
 from zdt.db.urls import redact
-from zdt.graph.checkpoint import describe_store
+from zdt.graph.checkpoint import describe_store, record_dir
 from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.runner import initial_state, new_session_id
 from zdt.graph.state import SessionRequest
@@ -194,7 +194,7 @@ def run_command(
     with session_graph(state_url) as graph:
         state = initial_state(session_id, brain.name, brain_mode, request)
         result = follow(graph, state, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
-    finish(console, result, out)
+    finish(console, result, out, record_dir(state_url))
 
 
 run_command.__doc__ = f"{run_command.__doc__}\n\n{EXIT_CODES_HELP}"
