@@ -134,6 +134,8 @@ def test_an_extra_node_is_recorded_with_its_input_and_output(
     assert finished["annotate"].data["changed"]["risks"]["to"][-1] == "checked by the annotate plugin"
     assert {"plan", "plan_hash"} <= set(finished["plan_gate"].data["changed"])
     assert [event.node for event in events if event.kind == "node_waiting"] == ["approval"]
+    [watched] = [event for event in events if event.kind == "monitor"]
+    assert watched.node == "rehearse" and watched.data["run"] == "rehearse" and "alarms" in watched.data
     statements = [event.data for event in events if event.kind == "sql"]
     assert statements and {data["environment"] for data in statements} == {"staging"}  # the --staging-url run
     offline = [event for event in events if event.kind == "agent_result" and event.agent == "planner"]

@@ -113,6 +113,9 @@ def _meaning(recorder: Recorder, name: str, state: SessionState, update: Mapping
         recorder.record(EventKind.APPROVAL, dict(entry) | {"route": update.get("route")}, node=name)
     for verdict in update.get("monitor_verdicts") or []:
         recorder.record(EventKind.MONITOR, dict(verdict), node=name)
+    rehearsal = update.get("rehearsal")
+    if isinstance(rehearsal, Mapping) and isinstance(rehearsal.get("monitor"), Mapping):
+        recorder.record(EventKind.MONITOR, {"run": name, **rehearsal["monitor"]}, node=name)
 
 
 def _step_summary(step: Mapping[str, Any]) -> dict[str, Any]:
