@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import psycopg
+
+from zdt.record.log import read_events
+from zdt.record.recorder import Recorder
 from zdt.record.redact import Redactor
+from zdt.tools.base import ToolBox
+from zdt.tools.context import ToolContext
+from zdt.tools.query import run_readonly_sql_tool
 
 
 def test_known_urls_are_redacted_and_their_passwords_masked_anywhere() -> None:
@@ -43,3 +51,22 @@ def test_sensitive_column_values_are_masked_in_data_and_in_json_text() -> None:
     assert "ada@example.org" not in json.dumps(out) and "bob@example.org" not in json.dumps(out)
     assert out["email"] == "***" and out["other"] == "keep"
     assert json.loads(out["result"]["content"]) == {"rows": [{"id": 1, "email": "***"}]}
+
+
+def test_a_sensitive_column_is_masked_in_a_real_query_tools_result(database_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE users (id int, email text); INSERT INTO users VALUES (1, 'ada@example.org')"
+        )
+    recorder = Recorder.open(tmp_path, "s-cols", Redactor(sensitive_columns=["users.email"], environ={}))
+    tools = ToolBox("planner", observers=[recorder.tool_call])
+    tools.add(
+        run_readonly_sql_tool(ToolContext(target_url=database_url, scratchpad_dir=tmp_path, session_id="s"))
+    )
+
+    result = tools.call("run_readonly_sql", {"sql": "SELECT id, email FROM users"})
+
+    assert "ada@example.org" in result.content  # the model still sees it: only the record is redacted
+    [event] = read_events(recorder.path)
+    assert json.loads(event.data["result"]["content"])["rows"] == [[1, "***"]]
+    assert "ada@example.org" not in recorder.path.read_text(encoding="utf-8")

@@ -9,8 +9,10 @@ Three kinds of secret, by three means:
 - **Secrets by shape**, for the ones zdt was never told about: ``sk-ant-...`` keys, the password in any
   ``scheme://user:password@host`` URL and in a ``password=...`` conninfo pair.
 - **Sensitive columns** the user names (``[record] sensitive_columns`` in zdt.toml, ``"users.email"``
-  or a bare ``"email"``): in structured data, the value under a key of that column's name is replaced;
-  a string that is JSON (a tool's result) is parsed, redacted the same way and written back. A value
+  or a bare ``"email"``): in structured data, the value under a key of that column's name is replaced,
+  and so is that column's value in every row of a ``{"columns": [...], "rows": [[...]]}`` result (what
+  ``run_readonly_sql`` returns); a string that is JSON (a tool's result) is parsed, redacted the same
+  way and written back. The name is matched without its table: ``users.email`` masks every ``email``. A value
   inside free text (a model's prose quoting a row) is not recognised: only the shapes above are.
 
 Redaction runs on the event's data before the event is sealed, so the hash covers the redacted bytes and
@@ -86,13 +88,31 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {
+            masked = {
                 str(key): MASK if self._sensitive(key) and value[key] is not None else self.value(value[key])
                 for key in value
             }
+            return self._columnar(masked) if self._columns else masked
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
+
+    def _columnar(self, table: dict[str, Any]) -> dict[str, Any]:
+        """A result shaped ``{"columns": [names], "rows": [[values]]}`` (the run_readonly_sql tool's):
+        the sensitive columns' values masked in every row."""
+        columns, rows = table.get("columns"), table.get("rows")
+        if not isinstance(columns, list) or not isinstance(rows, list):
+            return table
+        hidden = {index for index, name in enumerate(columns) if self._sensitive(name)}
+        if not hidden:
+            return table
+        table["rows"] = [
+            [MASK if index in hidden and cell is not None else cell for index, cell in enumerate(row)]
+            if isinstance(row, list)
+            else row
+            for row in rows
+        ]
+        return table
 
     def _sensitive(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._columns
