@@ -46,7 +46,7 @@ class ModelCallFailed(AgentError):
 class ClaudeBrain:
     """Runs an agent on Claude through the official ``anthropic`` SDK.
 
-    ``client`` is injectable (a fake Messages API in tests, a recording client later); without one a
+    ``client`` is injectable (a fake Messages API in tests); without one a
     client is made on first use from ANTHROPIC_API_KEY with ``max_retries``. The key is never stored on
     this object nor logged.
     """
