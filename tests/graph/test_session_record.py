@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.agents.fake_api import message, text, tool_use
-from tests.graph.conftest import Harness
+from tests.graph.conftest import Harness, create_schema
 from tests.graph.test_claude_session import ADVERSARIAL_SQL, SAFE_SQL, RoutedFakeModel
+from tests.graph.test_failures import CHECK_SQL
 from zdt.agents.brains import ClaudeBrain
 from zdt.config import ModelPrice
 from zdt.db.urls import redact
@@ -149,3 +150,30 @@ def test_an_extra_node_is_recorded_with_its_input_and_output(
     assert (rejection.node, rejection.data["approved"], rejection.data["by"]) == ("approval", False, "bob")
     assert rejection.data["comment"] == "add it in the next release" and rejection.data["route"] == "replan"
     assert rejection.data["plan_hash"] == waiting.values["plan_hash"] and rejection.data["phase"] == "plan"
+
+
+def test_a_failed_step_and_its_rollback_are_in_the_record(
+    database_url: str, staging_url: str, tmp_path: Path
+) -> None:
+    create_schema(database_url, rows=50, negative_reputation=True)  # the constraint's validation fails
+    harness = Harness(database_url, staging_url, tmp_path)
+    recorder = _recorder(harness, tmp_path)
+    harness.context = dataclasses.replace(harness.context, recorder=recorder)
+    assert harness.start(CHECK_SQL).waiting
+
+    ended = harness.approve(by="carol")
+
+    assert ended.status == "rolled_back"
+    report = verify_log(recorder.path)
+    assert report.ok and ended.values["record_head"] == report.head
+    summary = build_summary(report, read_events(recorder.path))
+    failed = [s for s in summary.production_statements if s.outcome != "ok"]
+    assert failed and failed[0].sqlstate == "23514" and failed[0].node == "execute"  # check_violation
+    assert failed[0].step_id is not None and "VALIDATE CONSTRAINT" in failed[0].sql
+    undo = [s for s in summary.production_statements if s.node == "rollback"]
+    assert undo and all(s.outcome == "ok" for s in undo)
+    [rollback] = summary.rollbacks
+    assert rollback.ok and rollback.failure and "users_reputation_non_negative" in rollback.failure
+    assert rollback.advice["action"] == "rollback"
+    assert [d.by for d in summary.decisions] == ["carol"]
+    assert [step.node for step in summary.timeline][-3:] == ["execute", "advise", "rollback"]

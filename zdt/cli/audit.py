@@ -202,6 +202,15 @@ def render_audit(console: Console, summary: AuditSummary) -> None:
             f"{watched.samples} samples, {watched.pauses} pauses, {len(watched.alarms)} alarms",
             highlight=False,
         )
+    for rollback in summary.rollbacks:
+        restored = "schema restored" if rollback.ok else "NOT restored"
+        console.print(
+            f"rollback (event {rollback.event}, {rollback.at}): {restored}, "
+            f"{rollback.steps_undone} steps undone; after: {escape(rollback.failure or '?')}; "
+            f"{escape(rollback.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     usage = Table(
         "agent",
         "model calls",

@@ -4,8 +4,9 @@ Why from the update and not from inside each node: every node already says what 
 it returns, so one hook after each node (zdt.graph.wiring) records the step — its state diff — and what
 the step means for an auditor: the gate's verdict (``plan_gate``), every decision at the plan or the
 contract gate (new ``approvals`` entries, whichever node took them), every monitor summary with its
-alarms (new ``monitor_verdicts``). No node carries recording code, and a new node is recorded as a step
-without doing anything. The update is then stamped with the record's head, which the checkpoint keeps.
+alarms (new ``monitor_verdicts``, and the rehearsal's own), every rollback of production. No node
+carries recording code, and a new node is recorded as a step without doing anything. The update is then
+stamped with the record's head, which the checkpoint keeps.
 """
 
 from __future__ import annotations
@@ -113,6 +114,11 @@ def _meaning(recorder: Recorder, name: str, state: SessionState, update: Mapping
         recorder.record(EventKind.APPROVAL, dict(entry) | {"route": update.get("route")}, node=name)
     for verdict in update.get("monitor_verdicts") or []:
         recorder.record(EventKind.MONITOR, dict(verdict), node=name)
+    if isinstance(update.get("rollback"), Mapping):
+        rollback = dict(update["rollback"])
+        recorder.record(
+            EventKind.ROLLBACK, rollback | {"failure": state.error, "status": update.get("status")}
+        )
     rehearsal = update.get("rehearsal")
     if isinstance(rehearsal, Mapping) and isinstance(rehearsal.get("monitor"), Mapping):
         recorder.record(EventKind.MONITOR, {"run": name, **rehearsal["monitor"]}, node=name)

@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     APPROVAL = "approval"  # a decision at the plan or the contract gate
     MONITOR = "monitor"  # a monitor verdict summary, alarms included
     EXTRA_NODE = "extra_node"  # a plugin node's input (digest) and output
+    ROLLBACK = "rollback"  # a rollback of production: why, what was undone, whether the schema is restored
 
 
 def now_iso() -> str:

@@ -4,7 +4,7 @@
 Everything here is derived from the events alone (no database, no session store): the timeline of nodes,
 the gate's verdicts with the plan's steps, every decision at the plan and contract gates, every
 statement sent to production (with the plan step it belonged to, that step's lock, its duration and any
-lock wait), the monitor's summaries and alarms, and the tokens and cost per agent.
+lock wait), the monitor's summaries and alarms, the rollbacks, and the tokens and cost per agent.
 """
 
 from __future__ import annotations
@@ -84,6 +84,16 @@ class MonitorVerdict(BaseModel):
     alarms: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class Rollback(BaseModel):
+    event: int
+    at: str
+    failure: str | None = None  # what went wrong that made the session roll back
+    ok: bool = False  # the schema is back to its fingerprint before the run
+    message: str = ""
+    steps_undone: int = 0
+    advice: dict[str, Any] = Field(default_factory=dict)  # the executor agent's advice
+
+
 class AgentUsage(BaseModel):
     agent: str
     model_calls: int = 0
@@ -137,6 +147,7 @@ class AuditSummary(BaseModel):
     production_statements: list[Statement] = Field(default_factory=list)
     statements_by_environment: dict[str, int] = Field(default_factory=dict)
     monitor: list[MonitorVerdict] = Field(default_factory=list)
+    rollbacks: list[Rollback] = Field(default_factory=list)
     agents: list[AgentUsage] = Field(default_factory=list)
     total: AgentUsage = Field(default_factory=lambda: AgentUsage(agent="session"))
 
@@ -252,6 +263,9 @@ class _Builder:
         self.summary.monitor.append(
             MonitorVerdict.model_validate({"run": event.node, **data, "event": event.seq})
         )
+
+    def _rollback(self, event: Event, data: dict[str, Any]) -> None:
+        self.summary.rollbacks.append(Rollback.model_validate({**data, "event": event.seq, "at": event.at}))
 
     def _model_request(self, event: Event, data: dict[str, Any]) -> None:
         self.agent(event.agent).add(data)
