@@ -12,6 +12,7 @@ from typing import Any
 from tests.agents.fake_api import message, text, tool_use
 from tests.graph.conftest import Harness, create_schema
 from tests.graph.test_claude_session import ADVERSARIAL_SQL, SAFE_SQL, RoutedFakeModel
+from tests.graph.test_deploy_gate import QUICK, RENAME
 from tests.graph.test_failures import CHECK_SQL
 from zdt.agents.brains import ClaudeBrain
 from zdt.config import ModelPrice
@@ -177,3 +178,28 @@ def test_a_failed_step_and_its_rollback_are_in_the_record(
     assert rollback.advice["action"] == "rollback"
     assert [d.by for d in summary.decisions] == ["carol"]
     assert [step.node for step in summary.timeline][-3:] == ["execute", "advise", "rollback"]
+
+
+def test_the_contract_decision_is_recorded_with_its_phase_and_hashes(
+    target_url: str, staging_url: str, tmp_path: Path
+) -> None:
+    harness = Harness(target_url, staging_url, tmp_path, settings=QUICK)
+    recorder = _recorder(harness, tmp_path)
+    harness.context = dataclasses.replace(harness.context, recorder=recorder)
+    harness.start(RENAME)
+    gate = harness.approve(by="alice")
+    assert gate.at_deploy_gate and gate.pending is not None
+
+    done = harness.decide_contract(old_release_gone=True, by="oncall", comment="canary green")
+
+    assert done.status == "done"
+    report = verify_log(recorder.path)
+    assert report.ok and done.values["record_head"] == report.head
+    summary = build_summary(report, read_events(recorder.path))
+    plan, contract = summary.decisions
+    assert (plan.phase, plan.by, contract.phase, contract.by) == ("plan", "alice", "contract", "oncall")
+    assert contract.contract_hash == gate.pending["contract_hash"] and contract.old_release_gone
+    assert contract.comment == "canary green" and contract.plan_hash == plan.plan_hash
+    assert [step.node for step in summary.timeline if step.waiting] == ["approval", "deploy_gate"]
+    dropped = [s for s in summary.production_statements if s.node == "contract" and s.step_id]
+    assert any("DROP COLUMN" in s.sql for s in dropped)
