@@ -64,10 +64,19 @@ def audit_command(
     sessions_dir: Path | None = typer.Option(
         None, "--sessions-dir", metavar="DIR", help="Where the records are (default: beside the store)."
     ),
-    state_url: str | None = typer.Option(None, "--state-url", envvar="ZDT_STATE_URL"),
+    state_url: str | None = typer.Option(
+        None,
+        "--state-url",
+        envvar="ZDT_STATE_URL",
+        help="The session store: its checkpoint's record head must be in the log.",
+    ),
     no_store: bool = typer.Option(False, "--no-store", help="Do not compare with the session store."),
 ) -> None:
-    """Verify a session's hash-chained record, then summarise it (exit 1 naming the first bad event)."""
+    """Verify a session's hash-chained record, then summarise it.
+
+    Exit codes: 0 the record verifies; 1 it was tampered with (the first changed, removed, inserted or
+    reordered event is named, or the store's head is missing from it); 2 no such record.
+    """
     path = resolve_log(session, sessions_dir or record_dir(state_url))
     report = verify_log(path)
     if not report.ok:
