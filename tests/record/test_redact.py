@@ -28,6 +28,16 @@ def test_known_urls_are_redacted_and_their_passwords_masked_anywhere() -> None:
     }
 
 
+def test_a_digest_is_left_whole_even_if_a_short_password_occurs_in_it() -> None:
+    digest = "ab12" + "0" * 56 + "cafe"
+    redactor = Redactor(urls=["postgresql://u:cafe@h/db"], environ={})
+
+    assert redactor.value({"request_sha256": digest, "note": "cafe au lait"}) == {
+        "request_sha256": digest,
+        "note": "*** au lait",
+    }
+
+
 def test_secrets_by_shape_are_masked_without_being_told() -> None:
     redactor = Redactor(environ={"ANTHROPIC_API_KEY": "sk-ant-api03-envkeyvalue"})
     text = (
