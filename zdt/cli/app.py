@@ -69,6 +69,11 @@ class Commands(LazyGroup):
             "Run the seed's user_badges migration as a full session on an embedded example database.",
         ),
         LazyCommand(
+            "audit",
+            "zdt.cli.audit:audit_command",
+            "Verify a session's hash-chained record, then summarise it.",
+        ),
+        LazyCommand(
             "queries",
             "zdt.cli.queries:queries_app",
             "The application's queries: collect them into one corpus (JSON) for --queries.",
