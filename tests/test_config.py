@@ -127,6 +127,14 @@ def test_the_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path / "zdt.toml", example))
     assert config.tool is MigrationTool.PRISMA and config.severity == {"prefer-timestamptz": Severity.ERROR}
     assert config.small_table() == SmallTable()  # the example shows the defaults
+    assert config.record.sensitive_columns == ["users.email"]
+    assert config.prices["claude-sonnet"].output == 15.0
+
+
+def test_a_price_with_an_unknown_key_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path / "zdt.toml", '[prices."claude-x"]\ninput = 1.0\noutput = 2.0\ncahce_read = 0.1\n')
+    with pytest.raises(ConfigError, match=r"unknown key 'prices.claude-x.cahce_read'"):
+        load_config(path)
 
 
 def test_the_config_names_exactly_the_tools_the_folder_readers_know() -> None:

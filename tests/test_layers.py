@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"compat", "monitor"},
     {"rehearsal", "tools", "collect"},
     {"agents"},
+    {"record"},
     {"graph"},
     {"cli"},
     {"__main__"},

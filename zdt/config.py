@@ -23,13 +23,21 @@ lock_timeout_ms = 200
 max_lock_retries = 10
 batch_size = 2000
 batch_pause_ms = 5
+
+[record]                       # what a session's event log never holds
+sensitive_columns = ["users.email"]
+
+[prices."claude-sonnet"]       # USD per million tokens; a key matches model ids it prefixes
+input = 3.0
+output = 15.0
+cache_write = 3.75
+cache_read = 0.30
 ```
 """
 
 from __future__ import annotations
 
 import difflib
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -104,6 +112,23 @@ class PlanSettings(_Section):
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
+class ModelPrice(_Section):
+    """What a model costs, in USD per million tokens (the record's cost summary: zdt.record.prices)."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float | None = Field(default=None, ge=0, description="Default: 1.25 x input.")
+    cache_read: float | None = Field(default=None, ge=0, description="Default: 0.1 x input.")
+
+
+class RecordSettings(_Section):
+    """The session record (zdt.record): columns whose values are redacted from every event."""
+
+    sensitive_columns: list[str] = Field(
+        default_factory=list, description="'table.column' or a bare 'column' name."
+    )
+
+
 def _unknown_rule(rule_id: str) -> str:
     close = difflib.get_close_matches(rule_id, RULES_BY_ID, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else " (the rules are listed in docs/rules.md)"
@@ -120,6 +145,8 @@ class Config(_Section):
     severity: dict[str, Severity] = Field(default_factory=dict, description="Rule id -> severity.")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    record: RecordSettings = Field(default_factory=RecordSettings)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Model id (prefix) -> price.")
     _path: Path | None = PrivateAttr(default=None)
 
     @field_validator("disable")
@@ -171,6 +198,8 @@ class Config(_Section):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: most `zdt lint` runs in a hook have none
+
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

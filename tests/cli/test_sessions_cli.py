@@ -37,6 +37,8 @@ def test_a_waiting_session_is_listed_with_its_pending_approval(database_url: str
     assert len(row["pending_approval"]["plan_hash"]) == 64
     assert "@" in row["target"] and "password" not in listed.stdout
     assert row["staging"] == "embedded"
+    assert len(row["record_head"]) == 64 and row["record_head"] in started.stdout
 
     text = zdt("sessions", *state, cwd=tmp_path)
     assert session_id in text.stdout and "approval of" in text.stdout
+    assert row["record_head"][:16] in text.stdout

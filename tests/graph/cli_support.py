@@ -19,10 +19,14 @@ from tests.graph.conftest import create_schema
 SQL = "CREATE INDEX idx_users_email ON users (email);\nALTER TABLE users ADD COLUMN badge_count integer;\n"
 
 
-def zdt(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m zdt ARGS`` with no terminal, no API key, and a wide console so lines do not wrap."""
+def zdt(
+    *args: str, cwd: Path, timeout: float = 120, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m zdt ARGS`` with no terminal, no API key (unless ``env_extra`` sets one), and a wide
+    console so lines do not wrap."""
     env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ZDT_DATABASE_URL")}
     env["COLUMNS"] = "250"
+    env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "zdt", *args],
         cwd=cwd,

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from zdt.tools.base import ToolBox
 
@@ -28,7 +28,13 @@ _PROMPTS = Environment(
 
 
 class ModelCall(BaseModel):
-    """One Messages API call, for the session record and the cost summary."""
+    """One Messages API call, for the session record (zdt.record) and the cost summary.
+
+    The request is told incrementally: ``messages`` are the turns appended since the conversation's
+    previous call (from index ``message_offset``), so a 20-turn loop does not record its history 20
+    times; ``request_sha256`` is the digest of the whole request (model, max_tokens, system, tools, every
+    message) that a replay compares against. System prompt and tools are told by their digests.
+    """
 
     agent: str
     model: str
@@ -38,6 +44,13 @@ class ModelCall(BaseModel):
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     duration_ms: float = 0.0
+    system_sha256: str | None = None
+    tools_sha256: str | None = None
+    request_sha256: str | None = None
+    message_offset: int = 0
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    response: list[dict[str, Any]] = Field(default_factory=list, description="The response's content blocks.")
+    error: str | None = None
 
 
 class ModelCallObserver(Protocol):

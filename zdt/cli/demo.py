@@ -20,12 +20,13 @@ from rich.console import Console
 
 from zdt.agents.brains import OfflineBrain
 from zdt.agents.brains.mode import BrainMode
-from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph
+from zdt.cli.session_flow import ResumeHint, finish, follow, session_graph, session_recorder
 from zdt.cli.session_render import SessionRenderer, render_summary
 from zdt.db.embedded import EmbeddedPostgres
 from zdt.db.scratch import scratch_database
 from zdt.db.urls import redact
 from zdt.examples import load_example
+from zdt.graph.checkpoint import record_dir
 from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
 from zdt.graph.runner import Outcome, initial_state, new_session_id
 from zdt.graph.state import SessionRequest
@@ -115,7 +116,7 @@ def demo_command(
             if result.status != "done" or number == len(acts):
                 break
             render_summary(console, result.values, out / result.session_id)
-    finish(console, result, out)
+    finish(console, result, out, record_dir(state_url))
 
 
 def _session(
@@ -132,7 +133,10 @@ def _session(
     brain = OfflineBrain()
     # no old release runs in the demo: a short look at pg_stat_statements is enough to show the check
     settings = SessionSettings(rollout=RolloutSettings(observe_s=0.5))
-    context = SessionContext(target_url=url, brain=brain, out_dir=out, settings=settings)
+    hint = ResumeHint(url, None, state_url, out)
+    recorder = session_recorder(hint, session_id)
+    context = SessionContext(target_url=url, brain=brain, out_dir=out, settings=settings, recorder=recorder)
+    recorder.session("demo", brain=brain.name, request=request.model_dump(mode="json"))
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — scratchpads {out / session_id} "
@@ -142,7 +146,6 @@ def _session(
     )
     with session_graph(state_url) as graph:
         state = initial_state(session_id, brain.name, BrainMode.OFFLINE, request)
-        hint = ResumeHint(url, None, state_url, out)
         return follow(
             graph,
             state,

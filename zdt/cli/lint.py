@@ -2,31 +2,34 @@
 
 Exit codes: 0 no error finding, 1 at least one error finding, 2 bad input (unreadable file, unparseable
 SQL, unreachable database).
+
+Linting files without a database imports neither psycopg nor anything that runs SQL (a pre-commit hook
+starts ``zdt lint`` once per commit, a CI job once per file at worst): the database and ``--trace``
+paths import what they need when they are taken.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from zdt.analysis.analyser import analyse_script, new_state
 from zdt.analysis.model import Severity, StatementReport
-from zdt.analysis.schema_copy import SchemaCopyError
 from zdt.analysis.source import SqlSyntaxError
 from zdt.analysis.state import SmallTable
 from zdt.cli.lint_changed import ChangedFilesError, changed_files
 from zdt.cli.lint_render import render_text
-from zdt.cli.lint_trace import StatementTrace, trace_sources
 from zdt.cli.reporters import REPORTERS, LintedFile, LintRun, to_json
 from zdt.config import Config, ConfigError, LintFormat, load_config
-from zdt.db.urls import redact
-from zdt.migrations import MigrationFolderError, read_folder
-from zdt.schema.snapshot import SchemaSnapshot, introspect
+
+if TYPE_CHECKING:
+    from zdt.cli.lint_trace import StatementTrace
+    from zdt.schema.snapshot import SchemaSnapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -76,6 +79,8 @@ def folder_sources(path: Path) -> list[tuple[str, str]]:
     Down migrations are never applied forward, so they are not linted as if they were. Each part keeps
     its line numbers in the file (a dbmate up section starts below its marker).
     """
+    from zdt.migrations import MigrationFolderError, read_folder  # every tool's format: folders only
+
     try:
         folder = read_folder(path)
     except MigrationFolderError as error:
@@ -123,6 +128,11 @@ def only_changed(
 
 
 def load_snapshot(database_url: str) -> SchemaSnapshot:
+    import psycopg  # only when there is a database to read
+
+    from zdt.db.urls import redact
+    from zdt.schema.snapshot import introspect
+
     try:
         with psycopg.connect(database_url, connect_timeout=10) as conn:
             return introspect(conn)
@@ -251,6 +261,12 @@ def _run_trace(
     results: list[tuple[str, list[StatementReport]]],
     database_url: str | None,
 ) -> dict[tuple[str, int], StatementTrace]:
+    import psycopg  # --trace only: a server, a copy of the schema
+
+    from zdt.analysis.schema_copy import SchemaCopyError
+    from zdt.cli.lint_trace import trace_sources
+    from zdt.db.urls import redact
+
     try:
         return trace_sources(sources, results, database_url)
     except (psycopg.Error, SchemaCopyError) as error:

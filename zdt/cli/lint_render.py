@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.text import Text
 
 from zdt.analysis.model import Severity, StatementReport
-from zdt.cli.lint_trace import StatementTrace
-from zdt.schema.snapshot import SchemaSnapshot
+
+if TYPE_CHECKING:  # lint_trace imports psycopg and the embedded server: --trace only
+    from zdt.cli.lint_trace import StatementTrace
+    from zdt.schema.snapshot import SchemaSnapshot
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

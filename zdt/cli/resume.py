@@ -37,9 +37,11 @@ from zdt.cli.session_flow import (
     follow,
     session_context,
     session_graph,
+    session_recorder,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.db.urls import redact
+from zdt.graph.checkpoint import record_dir
 from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.runner import Outcome, contract_decision, decision, outcome
 from zdt.graph.state import FINAL_STATUSES
@@ -150,14 +152,19 @@ def resume_command(
         _check_connections(current, database_url, staging_url)
         if not current.waiting and current.status in FINAL_STATUSES:
             console.print(f"session {session_id} has already ended: {current.status}", highlight=False)
-            finish(console, current, out)
+            finish(console, current, out, record_dir(state_url))
+        recorder = session_recorder(hint, session_id)
         try:
             chosen = brain_mode or BrainMode(current.values.get("brain_mode", BrainMode.AUTO))
-            brain = select_brain(chosen, observers=[renderer.model_call])
+            brain = select_brain(chosen, observers=[renderer.model_call, recorder.model_call])
         except (AgentError, ValueError) as error:
             raise fail(str(error), EXIT_BAD_INPUT) from None
         console.print(f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/]", highlight=False)
-        context = session_context(hint, brain)
+        context = session_context(hint, brain, recorder)
+        action = ("--contract " if contract else "") + (
+            "--approve" if approve else "--reject" if reject else ""
+        )
+        recorder.session("resume", brain=brain.name, options=action.strip(), by=by or getpass.getuser())
         payload = None
         if current.pending is not None:
             pending_hash = str(current.pending["plan_hash"])
@@ -193,7 +200,7 @@ def resume_command(
                 f"session {session_id} is not waiting for an approval ({current.status})", EXIT_BAD_INPUT
             )
         result = follow(graph, payload, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
-    finish(console, result, out)
+    finish(console, result, out, record_dir(state_url))
 
 
 def _wrong_gate(session_id: str, at_deploy_gate: bool) -> str:

@@ -33,12 +33,13 @@ from zdt.cli.session_flow import (
     follow,
     session_context,
     session_graph,
+    session_recorder,
 )
 from zdt.cli.session_render import SessionRenderer
 from zdt.compat.corpus import CorpusError, corpus_queries, is_corpus_text, parse_corpus
 from zdt.compat.queries import parse_queries
 from zdt.db.urls import redact
-from zdt.graph.checkpoint import describe_store
+from zdt.graph.checkpoint import describe_store, record_dir
 from zdt.graph.context import DEFAULT_OUT
 from zdt.graph.runner import initial_state, new_session_id
 from zdt.graph.state import SessionRequest
@@ -158,10 +159,6 @@ def run_command(
         raise fail("say what to change (PROMPT) or give the SQL (--sql FILE)", EXIT_BAD_INPUT)
     console = Console()
     renderer = SessionRenderer(console)
-    try:
-        brain = select_brain(brain_mode, observers=[renderer.model_call])
-    except (AgentError, ValueError) as error:
-        raise fail(str(error), EXIT_BAD_INPUT) from None
     session_id = new_session_id()
     request = SessionRequest(
         prompt=prompt.strip() or None,
@@ -186,7 +183,13 @@ def run_command(
         backup_confirmed.strip(),
         team_notified.strip(),
     )
-    context = session_context(hint, brain)
+    recorder = session_recorder(hint, session_id)
+    try:
+        brain = select_brain(brain_mode, observers=[renderer.model_call, recorder.model_call])
+    except (AgentError, ValueError) as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    context = session_context(hint, brain, recorder)
+    recorder.session("run", brain=brain.name, request=request.model_dump(mode="json"))
     point_latest(out, session_id)
     console.print(
         f"session [bold]{session_id}[/] — brain: [bold]{brain.name}[/] — target {request.target} — "
@@ -198,7 +201,7 @@ def run_command(
     with session_graph(state_url) as graph:
         state = initial_state(session_id, brain.name, brain_mode, request)
         result = follow(graph, state, session_id, context, console, yes=yes, hint=hint, renderer=renderer)
-    finish(console, result, out)
+    finish(console, result, out, record_dir(state_url))
 
 
 run_command.__doc__ = f"{run_command.__doc__}\n\n{EXIT_CODES_HELP}"

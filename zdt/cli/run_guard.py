@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
+from zdt.cli.failure import EXIT_BAD_INPUT, fail
 from zdt.db.staging import STAGING_MARK
 from zdt.db.staging import is_staging as database_is_staging
 from zdt.db.urls import redact
@@ -28,7 +28,6 @@ from zdt.plan.model import MigrationPlan
 
 EXIT_OK = 0
 EXIT_STEP_FAILED = 1
-EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_BUSY = 4
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
@@ -45,12 +44,6 @@ TARGET_HELP = (
     "Without --yes, a database that is not marked as staging asks for confirmation at the terminal and is "
     f"refused (exit 3) when there is no terminal. Mark one with COMMENT ON DATABASE name IS '{STAGING_MARK}'."
 )
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    """Print ``message`` on stderr and return the Exit to raise."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def load_checked_plan(path: Path) -> MigrationPlan:

@@ -24,13 +24,20 @@ from rich.console import Console
 from zdt.agents.base import Brain
 from zdt.cli.run_guard import fail
 from zdt.cli.session_render import SessionRenderer, render_approval, render_deploy_gate, render_summary
+from zdt.config import ConfigError, load_config
 from zdt.executor import ExecutorSettings
 from zdt.graph.build import build_graph
-from zdt.graph.checkpoint import StateStoreError, open_checkpointer
+from zdt.graph.checkpoint import StateStoreError, open_checkpointer, record_dir
 from zdt.graph.context import DEFAULT_OUT, RolloutSettings, SessionContext, SessionSettings
 from zdt.graph.extra import discover_extra_nodes
 from zdt.graph.runner import Outcome, contract_decision, decision, drive
 from zdt.graph.state import SessionStatus
+from zdt.record.log import log_path, read_events
+from zdt.record.prices import price_table
+from zdt.record.recorder import Recorder
+from zdt.record.redact import Redactor
+from zdt.record.summary import build_summary
+from zdt.record.verify import verify_log
 
 EXIT_DONE = 0
 EXIT_FAILED = 1  # failed, or rolled back: the message says which and why
@@ -91,7 +98,7 @@ def session_settings(max_wal_rate: float | None, rollout: RolloutSettings | None
     )
 
 
-def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
+def session_context(hint: ResumeHint, brain: Brain, recorder: Recorder | None = None) -> SessionContext:
     """The session's runtime context from the options the resume command repeats, so they cannot drift."""
     return SessionContext(
         target_url=hint.database_url,
@@ -99,6 +106,65 @@ def session_context(hint: ResumeHint, brain: Brain) -> SessionContext:
         staging_url=hint.staging_url,
         out_dir=hint.out_dir,
         settings=session_settings(hint.max_wal_rate, hint.rollout()),
+        recorder=recorder,
+    )
+
+
+def session_recorder(hint: ResumeHint, session_id: str) -> Recorder:
+    """The session's record (``.zdt/sessions/<id>/events.jsonl`` beside the checkpoints), continued if it
+    exists; redacting the passwords of every URL this process was given, the API key, and the columns
+    the configuration file marks sensitive; pricing model calls with its ``[prices]``."""
+    try:
+        config = load_config()
+        prices = price_table(config.prices)
+    except ConfigError as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    redactor = Redactor(
+        urls=[hint.database_url, hint.staging_url, hint.state_url],
+        sensitive_columns=config.record.sensitive_columns,
+    )
+    recorder = Recorder.open(record_dir(hint.state_url), session_id, redactor, prices)
+    if recorder.log.count:  # a session taken up again: say so now if its record was tampered with
+        report = verify_log(recorder.path)
+        if not report.ok:
+            Console(stderr=True).print(
+                f"[bold red]the record of session {session_id} fails verification: {report.problem}; "
+                "new events continue its chain from its last event[/]",
+                highlight=False,
+            )
+    return recorder
+
+
+def print_record_head(console: Console, values: dict[str, Any], sessions_dir: Path | None = None) -> None:
+    """The record's head hash as the checkpoint has it (what an auditor compares the log against), and
+    the session's model tokens and cost so far, per agent, from the record in ``sessions_dir``."""
+    head, session_id = values.get("record_head"), values.get("session_id")
+    if not head:
+        return
+    console.print(f"record head {head} (verify with `zdt audit {session_id}`)", highlight=False)
+    path = log_path(sessions_dir, str(session_id)) if sessions_dir is not None else None
+    if path is None or not path.is_file():
+        return
+    report = verify_log(path)
+    if not report.ok:
+        console.print(
+            f"[bold red]the session's record fails verification: {report.problem}[/]", highlight=False
+        )
+        return
+    summary = build_summary(report, read_events(path))
+    total = summary.total
+    if not total.model_calls:
+        console.print("no model calls (the offline brain ran every agent)", highlight=False)
+        return
+    per_agent = ", ".join(
+        f"{usage.agent} ${usage.cost_usd:.4f}" for usage in summary.agents if usage.model_calls
+    )
+    unpriced = f", {total.unpriced_calls} calls of unpriced models" if total.unpriced_calls else ""
+    console.print(
+        f"model calls {total.model_calls}: {total.input_tokens} tokens in, {total.output_tokens} out, "
+        f"{total.cache_read_input_tokens} cache reads; cost ${total.cost_usd:.4f} ({per_agent}){unpriced}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -237,6 +303,7 @@ def _decide_contract(
 def _leave_at_deploy_gate(result: Outcome, console: Console, hint: ResumeHint) -> None:
     pending = result.pending or {}
     render_deploy_gate(console, pending)
+    print_record_head(console, result.values, record_dir(hint.state_url))
     console.print(
         f"\nSession {result.session_id} is at the deploy gate: expand and migrate are done and verified; "
         "the old and the new release both work. Deploy the new release, stop the old one, then run:\n"
@@ -281,6 +348,7 @@ def _decide(pending: dict[str, Any], console: Console, yes: bool, hint: ResumeHi
 
 def _leave_waiting(result: Outcome, console: Console, hint: ResumeHint) -> None:
     pending = result.pending or {}
+    print_record_head(console, result.values, record_dir(hint.state_url))
     console.print(
         f"\nSession {result.session_id} is waiting for an approval of plan {pending.get('plan_id')} "
         f"(hash {str(pending.get('plan_hash'))[:12]}). Nothing was done in production.\n"
@@ -294,9 +362,11 @@ def _leave_waiting(result: Outcome, console: Console, hint: ResumeHint) -> None:
     raise typer.Exit(EXIT_WAITING)
 
 
-def finish(console: Console, result: Outcome, out_dir: Path) -> None:
-    """Print the summary and exit with the code of the session's status."""
+def finish(console: Console, result: Outcome, out_dir: Path, sessions_dir: Path | None = None) -> None:
+    """Print the summary (and the record's head, tokens and cost: ``sessions_dir``) and exit with the code
+    of the session's status."""
     render_summary(console, result.values, out_dir / result.session_id)
+    print_record_head(console, result.values, sessions_dir)
     codes = {
         SessionStatus.DONE.value: EXIT_DONE,
         SessionStatus.REJECTED.value: EXIT_REJECTED,

@@ -51,6 +51,9 @@ class SessionRenderer:
 
     def model_call(self, call: ModelCall) -> None:
         """ModelCallObserver: a line per Messages API call, with its tokens."""
+        if call.error:
+            self._line(f"    [dim]model {escape(call.model)}: call failed, {call.duration_ms:.0f} ms[/]")
+            return
         tokens = f"{call.input_tokens} in / {call.output_tokens} out"
         if call.cache_read_input_tokens:
             tokens += f", {call.cache_read_input_tokens} cached"

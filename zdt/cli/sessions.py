@@ -51,6 +51,7 @@ def session_rows(graph: Graph) -> list[dict[str, Any]]:
                     else None
                 ),
                 "error": values.get("error"),
+                "record_head": values.get("record_head"),
             }
         )
     return sorted(rows, key=lambda row: (str(row["created_at"]), row["id"]))
@@ -70,9 +71,12 @@ def sessions_command(
     if not rows:
         console.print("no sessions yet", highlight=False)
         raise typer.Exit(0)
-    table = Table("session", "status", "started", "target", "waiting for")
+    table = Table("session", "status", "started", "target", "waiting for", "record head")
     for row in rows:
         pending = row["pending_approval"]
         waiting = f"approval of {pending['plan_id']} ({str(pending['plan_hash'])[:12]})" if pending else ""
-        table.add_row(row["id"], str(row["status"]), str(row["created_at"]), str(row["target"]), waiting)
+        head = str(row["record_head"] or "")[:16]
+        table.add_row(
+            row["id"], str(row["status"]), str(row["created_at"]), str(row["target"]), waiting, head
+        )
     console.print(table)

@@ -7,11 +7,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from zdt.cli.run_guard import fail
-from zdt.cli.session_flow import EXIT_BAD_INPUT
+from zdt.cli.failure import EXIT_BAD_INPUT, fail
 from zdt.cli.watch_render import ScratchpadFollower, follow_live, show_once
-from zdt.graph.context import DEFAULT_OUT
-from zdt.sessions.scratchpads import WATCHED, latest_session
+from zdt.sessions.scratchpads import DEFAULT_OUT, WATCHED, latest_session
 
 
 def watch_command(

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from zdt.executor.settings import ExecutorSettings
+from zdt.executor.statements import recording_cursor
 from zdt.plan.model import Timeouts
 
 
@@ -27,6 +28,8 @@ def connect(url: str, settings: ExecutorSettings, role: str) -> psycopg.Connecti
         application_name=f"{settings.application_name} {role}",
         connect_timeout=settings.connect_timeout_s,
     )
+    if settings.on_statement is not None:
+        conn.cursor_factory = recording_cursor(settings.on_statement, role)
     workers = settings.parallel_maintenance_workers
     if workers is not None and conn.info.server_version >= 110000:  # the setting exists from 11
         conn.execute(sql.SQL("SET max_parallel_maintenance_workers = {}").format(sql.Literal(int(workers))))

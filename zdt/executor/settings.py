@@ -6,9 +6,10 @@ database than the one the plan was made on) without re-planning, which would nee
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zdt.executor.priority import MAX_NICE
+from zdt.executor.statements import StatementObserver
 from zdt.plan.model import Backfill, Step, Timeouts
 
 
@@ -29,6 +30,8 @@ class ExecutorSettings:
     max_wal_bytes_per_s: int | None = None  # backfills pause to keep the server's WAL rate under this
     wal_compression: str | None = None  # e.g. "lz4": SET for the work connection only, if the server allows
     backend_nice: int | None = None  # e.g. 10: the work backend's nice value if the server is on this host
+    # told every statement the executor sends (a session recorder): see statements.py
+    on_statement: StatementObserver | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse a setting that cannot mean what the operator asked, rather than bend it silently."""

@@ -15,6 +15,7 @@ from zdt.agents.base import Agent, ResultT, run_agent
 from zdt.graph.context import SessionContext
 from zdt.graph.progress import Progress
 from zdt.plan.model import MigrationPlan
+from zdt.record.events import EventKind
 from zdt.tools.context import Environment, ToolContext
 from zdt.tools.registry import build_toolbox
 
@@ -41,8 +42,29 @@ def run_session_agent(
         production_approved=production_approved,
         plan=plan,
     )
-    tools = build_toolbox(agent.name, tool_context, [progress.tool_call, *session.observers])
+    recorder = session.recorder
+    observers = [progress.tool_call, *session.observers, *([recorder.tool_call] if recorder else [])]
+    tools = build_toolbox(agent.name, tool_context, observers)
     progress("agent", brain=session.brain.name)
-    return run_agent(
-        agent, {"session_id": session_id, "environment": environment, **context}, session.brain, tools
-    )
+    given = {"session_id": session_id, "environment": environment, **context}
+    if recorder is not None:
+        recorder.record(
+            EventKind.AGENT_STARTED,
+            {"brain": session.brain.name, "context": given, "tools": sorted(tools.tools)},
+            agent=agent.name,
+        )
+    try:
+        result = run_agent(agent, given, session.brain, tools)
+    except Exception as error:
+        if recorder is not None:
+            recorder.record(
+                EventKind.AGENT_RESULT,
+                {"brain": session.brain.name, "error": f"{type(error).__name__}: {error}"},
+                agent=agent.name,
+            )
+        raise
+    if recorder is not None:  # the offline brain's decision, or the model's accepted submission
+        recorder.record(
+            EventKind.AGENT_RESULT, {"brain": session.brain.name, "result": result}, agent=agent.name
+        )
+    return result

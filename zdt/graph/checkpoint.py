@@ -23,6 +23,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 DEFAULT_STATE_PATH = Path(".zdt") / "state.sqlite"
+RECORD_FOLDER = "sessions"  # the session records (zdt.record), beside the SQLite store
 
 _SQLITE_PREFIX = "sqlite:///"
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -75,6 +76,14 @@ def describe_store(state_url: str | None, state_path: Path = DEFAULT_STATE_PATH)
     if state_url.startswith(_SQLITE_PREFIX):
         return state_url
     return redact(state_url)
+
+
+def record_dir(state_url: str | None = None, state_path: Path = DEFAULT_STATE_PATH) -> Path:
+    """Where the sessions' event logs are kept: ``sessions/`` beside the SQLite file holding their
+    checkpoints (``.zdt/sessions`` by default); beside the default file when the store is PostgreSQL."""
+    if state_url is not None and state_url.startswith(_SQLITE_PREFIX):
+        return Path(state_url[len(_SQLITE_PREFIX) :]).parent / RECORD_FOLDER
+    return state_path.parent / RECORD_FOLDER
 
 
 @contextmanager

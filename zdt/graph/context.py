@@ -9,15 +9,15 @@ supplies again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zdt.agents.base import Brain
 from zdt.executor import ExecutorSettings
+from zdt.record.recorder import Recorder
 from zdt.rehearsal.traffic import TrafficSettings
+from zdt.sessions.scratchpads import DEFAULT_OUT
 from zdt.tools.base import CallObserver
-
-DEFAULT_OUT = Path("scratchpads")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,14 @@ class SessionContext:
     out_dir: Path = DEFAULT_OUT  # scratchpads root; a session writes into out_dir/<session id>/
     settings: SessionSettings = field(default_factory=SessionSettings)
     observers: Sequence[CallObserver] = ()
+    recorder: Recorder | None = None  # the session's event log (zdt.record); None records nothing
+
+    def executor_settings(self, environment: str) -> ExecutorSettings:
+        """The executor's settings for a run in ``environment`` (rehearsal, staging, production): with
+        the recorder as statement observer, so every statement it sends is in the session's record."""
+        if self.recorder is None:
+            return self.settings.executor
+        return replace(self.settings.executor, on_statement=self.recorder.statement_observer(environment))
 
     def session_dir(self, session_id: str) -> Path:
         return self.out_dir / session_id

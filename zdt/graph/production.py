@@ -60,12 +60,14 @@ def run_phases(
             def observe(event: ExecutionEvent) -> None:
                 watch.on_event(event)
                 progress.execution_event(event)
+                if ctx.recorder is not None:
+                    ctx.recorder.execution_event(event, "production")
 
             result = apply_plan(
                 plan,
                 ctx.target_url,
                 phases=phases,
-                settings=ctx.settings.executor,
+                settings=ctx.executor_settings("production"),
                 on_event=observe,
                 throttle=watch.throttle,
                 log_path=out / LOG_MD,

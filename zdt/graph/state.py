@@ -160,6 +160,9 @@ class SessionState(BaseModel):
     )
     log: Annotated[list[dict[str, Any]], operator.add] = Field(default_factory=list)
     error: str | None = None
+    record_head: str | None = Field(
+        default=None, description="The hash of the session record's last event after this step (zdt.record)."
+    )
 
     def session_request(self) -> SessionRequest:
         return SessionRequest.model_validate(self.request)
@@ -218,6 +221,7 @@ class SessionUpdate(TypedDict, total=False):
     release_evidence: dict[str, Any] | None
     log: list[dict[str, Any]]
     error: str | None
+    record_head: str | None
 
 
 def log_entry(node: str, message: str) -> list[dict[str, Any]]:

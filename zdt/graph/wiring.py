@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.errors import GraphBubbleUp, GraphInterrupt
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from zdt.graph import recording
 from zdt.graph.checklists import merged, refresh_checklists
 from zdt.graph.context import SessionContext
 from zdt.graph.extra import NO_EXTRA_AFTER, ExtraNode, ExtraNodeError
@@ -54,7 +56,7 @@ class Wiring:
             SessionState, context_schema=SessionContext
         )
         for node in nodes:
-            graph.add_node(node.name, _refreshing_checklists(node.name, node.function))
+            graph.add_node(node.name, _step(node.name, node.function))
         assert self._entry is not None, "call start() first"
         graph.add_edge(START, self._entry)
         for node in nodes:
@@ -105,18 +107,34 @@ def _router(name: str, routes: RouteMap) -> Callable[[SessionState], str]:
     return route_of
 
 
-def _refreshing_checklists(
-    name: str, function: Callable[..., Mapping[str, Any]]
-) -> Callable[..., Mapping[str, Any]]:
-    """Run the node, then rewrite the checklists of the session's documents from the state it leaves.
+def _step(name: str, function: Callable[..., Mapping[str, Any]]) -> Callable[..., Mapping[str, Any]]:
+    """Run the node, record the step (zdt.graph.recording), then rewrite the checklists of the session's
+    documents from the state it leaves.
 
     A node interrupted for a person (approval, deploy gate) raises before this, and runs again on
-    resume. The checklists are a report: failing to write them is a note, never a failed session.
+    resume: the record says it waits, and records the decision when it comes. The checklists are a
+    report: failing to write them is a note, never a failed session.
     """
     wants_runtime = len(inspect.signature(function).parameters) >= 2
 
     def run(state: SessionState, runtime: Runtime[SessionContext]) -> Mapping[str, Any]:
-        update = function(state, runtime) if wants_runtime else function(state)
+        recorder = runtime.context.recorder
+        if recorder is not None:
+            recording.node_started(recorder, name, state)
+        try:
+            update = function(state, runtime) if wants_runtime else function(state)
+        except GraphInterrupt as waiting:
+            if recorder is not None:
+                recording.node_waiting(recorder, name, _question(waiting))
+            raise
+        except GraphBubbleUp:
+            raise
+        except Exception as error:
+            if recorder is not None:
+                recording.node_failed(recorder, name, error)
+            raise
+        if recorder is not None:
+            update = recording.node_finished(recorder, name, state, update or {})
         try:
             refresh_checklists(merged(state, update or {}), runtime.context.session_dir(state.session_id))
         except (OSError, ValueError) as error:
@@ -142,6 +160,8 @@ def _extra_node(extra: ExtraNode) -> Callable[..., dict[str, Any]]:
         progress("started")
         result = extra.function(state, runtime) if wants_runtime else extra.function(state)
         update = dict(result or {})
+        if runtime.context.recorder is not None:
+            recording.extra_node(runtime.context.recorder, extra.name, state, update)
         update.setdefault("route", Route.NEXT.value)
         if update["route"] == Route.STOP.value:
             update.setdefault("status", SessionStatus.FAILED.value)
@@ -151,3 +171,10 @@ def _extra_node(extra: ExtraNode) -> Callable[..., dict[str, Any]]:
 
     run.__name__ = extra.name
     return run
+
+
+def _question(waiting: GraphInterrupt) -> Any:
+    """The value the node asked with (LangGraph's GraphInterrupt carries the Interrupt objects)."""
+    interrupts = waiting.args[0] if waiting.args else ()
+    first = interrupts[0] if isinstance(interrupts, list | tuple) and interrupts else None
+    return getattr(first, "value", None)

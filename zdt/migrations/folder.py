@@ -8,12 +8,14 @@ table, so the team's tool sees zdt's runs as its own and keeps working.
 from __future__ import annotations
 
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from zdt.migrations.errors import UndetectedFolderError
 from zdt.migrations.formats import FALLBACK, FORMATS, MigrationFormat, format_named
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 
 def detect_tool(path: Path) -> str:

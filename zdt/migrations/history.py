@@ -10,10 +10,12 @@ checks the columns before it reads or writes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from zdt.migrations.errors import MigrationHistoryError
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 
 def table_columns(conn: psycopg.Connection, table: str) -> dict[str, str] | None:

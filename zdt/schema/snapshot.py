@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:  # the analyser reads snapshots without a server: psycopg only for introspect()
+    import psycopg
 
 
 class ColumnInfo(BaseModel):
@@ -399,6 +401,8 @@ def fingerprint_of(conn: psycopg.Connection) -> str:
 def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: bool = True) -> SchemaSnapshot:
     """Read the schema of the database ``conn`` is connected to; ``sizes`` False skips table sizes,
     ``definitions`` False the definitions of functions and views."""
+    from psycopg.rows import dict_row
+
     with conn.cursor(row_factory=dict_row) as cur:
         version_row = cur.execute("SHOW server_version_num").fetchone()
         timezone_row = cur.execute("SHOW TimeZone").fetchone()

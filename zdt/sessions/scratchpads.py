@@ -21,6 +21,7 @@ SCHEMA_SNAPSHOT_SQL = "schema-before-production.sql"  # pg_dump --schema-only of
 WATCHED = (PLAN_MD, LOG_MD, COMPATIBILITY_MD, MONITORING_MD)
 
 LATEST = "latest"
+DEFAULT_OUT = Path("scratchpads")  # the scratchpads root, relative to where zdt runs
 
 
 def session_dir(out_dir: Path, session_id: str) -> Path:

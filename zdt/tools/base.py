@@ -1,8 +1,8 @@
 """Tools: plain typed functions both brains call, behind one seam.
 
-Every tool call goes through :meth:`ToolBox.call`, every model call through a :class:`Brain`; a recorder
-(a later issue) wraps both through the ``observers`` hook. A tool never raises into the graph: errors come
-back as ``ToolResult(is_error=True)`` so a model can read them and try again.
+Every tool call goes through :meth:`ToolBox.call`, every model call through a :class:`Brain`; the
+session recorder (zdt.record) observes both through their ``observers`` hooks. A tool never raises into
+the graph: errors come back as ``ToolResult(is_error=True)`` so a model can read them and try again.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from anthropic.types import ToolParam
 from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:  # a TypedDict: the Claude SDK is imported only when the Claude brain runs
+    from anthropic.types import ToolParam
 
 
 class ToolResult(BaseModel):

@@ -9,6 +9,8 @@ looping forever: a number of turns, and a number of invalid submissions. Transie
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -18,7 +20,7 @@ from anthropic.types import MessageParam, ToolResultBlockParam
 from pydantic import BaseModel, ValidationError
 
 from zdt.agents.base import Agent, ModelCall, ModelCallObserver, ResultT
-from zdt.agents.brains.config import configured_model
+from zdt.agents.brains.config import DEFAULT_MAX_RETRIES, configured_model
 from zdt.agents.brains.wire import (
     SUBMIT_TOOL,
     assistant_blocks,
@@ -32,7 +34,6 @@ from zdt.tools.base import ToolBox
 
 DEFAULT_MAX_TURNS = 24
 DEFAULT_MAX_INVALID_SUBMISSIONS = 3
-DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_TOKENS = 8192
 NUDGE = "You have not submitted a result. Call submit_result now with your result."
 
@@ -44,7 +45,7 @@ class ModelCallFailed(AgentError):
 class ClaudeBrain:
     """Runs an agent on Claude through the official ``anthropic`` SDK.
 
-    ``client`` is injectable (a fake Messages API in tests, a recording client later); without one a
+    ``client`` is injectable (a fake Messages API in tests); without one a
     client is made on first use from ANTHROPIC_API_KEY with ``max_retries``. The key is never stored on
     this object nor logged.
     """
@@ -103,6 +104,7 @@ class _Conversation:
         self.tool_defs = cached_tools([*tools.schemas(), submit_tool(agent.result_model)])
         self.messages: list[MessageParam] = [{"role": "user", "content": agent.task_message(context)}]
         self.invalid_submissions = 0
+        self.reported = 0  # messages already told to the observers (each call tells only the new ones)
 
     def run(self) -> Any:
         for _ in range(self.brain.max_turns):
@@ -133,23 +135,46 @@ class _Conversation:
                 messages=self.messages,
             )
         except anthropic.APIError as error:
-            raise ModelCallFailed(
-                f"{self.agent.name}: Claude API call failed: {type(error).__name__}: {error}"
-            ) from error
+            message = f"{self.agent.name}: Claude API call failed: {type(error).__name__}: {error}"
+            self.brain.report(self._wire(self.brain.model, started, error=message))
+            raise ModelCallFailed(message) from error
         usage = response.usage
+        call = self._wire(getattr(response, "model", None) or self.brain.model, started)
         self.brain.report(
-            ModelCall(
-                agent=self.agent.name,
-                model=getattr(response, "model", None) or self.brain.model,
-                stop_reason=response.stop_reason,
-                input_tokens=usage.input_tokens or 0,
-                output_tokens=usage.output_tokens or 0,
-                cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-                cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-                duration_ms=(time.perf_counter() - started) * 1000,
+            call.model_copy(
+                update={
+                    "stop_reason": response.stop_reason,
+                    "input_tokens": usage.input_tokens or 0,
+                    "output_tokens": usage.output_tokens or 0,
+                    "cache_creation_input_tokens": usage.cache_creation_input_tokens or 0,
+                    "cache_read_input_tokens": usage.cache_read_input_tokens or 0,
+                    "response": [block.model_dump(mode="json") for block in response.content],
+                }
             )
         )
         return response
+
+    def _wire(self, model: str, started: float, error: str | None = None) -> ModelCall:
+        """The call as the record keeps it: digests of system, tools and request, and the new turns."""
+        request = {
+            "model": self.brain.model,
+            "max_tokens": self.brain.max_tokens,
+            "system": self.system,
+            "tools": self.tool_defs,
+            "messages": self.messages,
+        }
+        offset, self.reported = self.reported, len(self.messages)
+        return ModelCall(
+            agent=self.agent.name,
+            model=model,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            system_sha256=_digest(self.system),
+            tools_sha256=_digest(self.tool_defs),
+            request_sha256=_digest(request),
+            message_offset=offset,
+            messages=json.loads(json.dumps(self.messages[offset:], default=str)),
+            error=error,
+        )
 
     def _answer(self, uses: list[Any]) -> tuple[list[ToolResultBlockParam], BaseModel | None]:
         """A tool_result for every tool_use, in order; the accepted submission if there was one."""
@@ -176,3 +201,9 @@ class _Conversation:
                 f"{self.agent.name}: {self.invalid_submissions} submissions failed validation against "
                 f"{self.agent.result_model.__name__}; the last one: {error}"
             )
+
+
+def _digest(value: Any) -> str:
+    """SHA-256 of ``value`` as canonical JSON (sorted keys, no whitespace): zdt.record.canonical's form."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

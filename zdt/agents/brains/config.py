@@ -12,6 +12,7 @@ from collections.abc import Mapping
 DEFAULT_MODEL = "claude-sonnet-5-5"
 MODEL_ENV = "ZDT_MODEL"
 API_KEY_ENV = "ANTHROPIC_API_KEY"
+DEFAULT_MAX_RETRIES = 2  # the SDK's own retries of a failed Messages API call
 
 
 def configured_model(environ: Mapping[str, str] | None = None) -> str:

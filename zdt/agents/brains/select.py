@@ -7,15 +7,16 @@ key is set rather than at the first agent call; 'offline' never touches the netw
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-
-import anthropic
+from typing import TYPE_CHECKING
 
 from zdt.agents.base import Brain, ModelCallObserver
-from zdt.agents.brains.claude import DEFAULT_MAX_RETRIES, ClaudeBrain
-from zdt.agents.brains.config import API_KEY_ENV, api_key_present
+from zdt.agents.brains.config import API_KEY_ENV, DEFAULT_MAX_RETRIES, api_key_present
 from zdt.agents.brains.mode import BrainMode
 from zdt.agents.brains.offline import OfflineBrain
 from zdt.agents.errors import AgentError
+
+if TYPE_CHECKING:
+    import anthropic
 
 
 def select_brain(
@@ -39,4 +40,6 @@ def select_brain(
         raise AgentError(f"--brain claude needs {API_KEY_ENV} to be set")
     if not configured:
         return OfflineBrain()
+    from zdt.agents.brains.claude import ClaudeBrain  # the SDK takes seconds to import: only for Claude
+
     return ClaudeBrain(model=model, client=client, observers=observers, max_retries=max_retries)

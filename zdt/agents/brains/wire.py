@@ -5,16 +5,18 @@ Kept apart from the loop so the exact JSON a model receives can be read (and tes
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from anthropic.types import (
-    CacheControlEphemeralParam,
-    ContentBlockParam,
-    TextBlockParam,
-    ToolParam,
-    ToolResultBlockParam,
-)
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # TypedDicts, for the type checker: the SDK is imported when the Claude brain runs
+    from anthropic.types import (
+        CacheControlEphemeralParam,
+        ContentBlockParam,
+        TextBlockParam,
+        ToolParam,
+        ToolResultBlockParam,
+    )
 
 SUBMIT_TOOL = "submit_result"
 EPHEMERAL: CacheControlEphemeralParam = {"type": "ephemeral"}
@@ -57,5 +59,5 @@ def assistant_blocks(content: list[Any]) -> list[ContentBlockParam]:
             blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
         else:  # thinking and other blocks go back verbatim, as the API requires
             # A response block's JSON is the request param of the same type (thinking, redacted_thinking).
-            blocks.append(cast(ContentBlockParam, block.model_dump(mode="json", exclude_none=True)))
+            blocks.append(cast("ContentBlockParam", block.model_dump(mode="json", exclude_none=True)))
     return blocks

@@ -11,10 +11,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from zdt.analysis.model import Finding, StatementReport
-from zdt.cli.lint_trace import StatementTrace
+
+if TYPE_CHECKING:  # lint_trace imports psycopg and the embedded server: --trace only
+    from zdt.cli.lint_trace import StatementTrace
 
 
 @dataclass(frozen=True)

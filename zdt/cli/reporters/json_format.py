@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from zdt.analysis.model import StatementReport
-from zdt.cli.lint_trace import StatementTrace
 from zdt.cli.reporters.base import LintRun
+
+if TYPE_CHECKING:  # lint_trace imports psycopg and the embedded server: --trace only
+    from zdt.cli.lint_trace import StatementTrace
 
 
 def to_json(

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from zdt import __version__
+import zdt
 from zdt.analysis.model import Severity
 from zdt.analysis.rules import RULES_BY_ID
 from zdt.cli.reporters.base import Issue, LintRun, issues, message_with_fix
@@ -62,7 +62,7 @@ def render_sarif(run: LintRun) -> str:
                 "tool": {
                     "driver": {
                         "name": "zdt",
-                        "version": __version__,
+                        "version": zdt.__version__,  # read when a SARIF log is written
                         "rules": [_rule(rule_id) for rule_id in rule_ids],
                     }
                 },

@@ -55,7 +55,11 @@ def migrated_copy(
 
         def apply_phase(phase: Phase) -> str | None:
             result = apply_plan(
-                rehearsal, copy.url, phases=[phase], settings=ctx.settings.executor, log_path=log_path
+                rehearsal,
+                copy.url,
+                phases=[phase],
+                settings=ctx.executor_settings("rehearsal"),
+                log_path=log_path,
             )
             return None if result.ok else result.message
 

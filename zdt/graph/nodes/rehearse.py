@@ -68,7 +68,7 @@ def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
                     result = rehearse_at(
                         plan,
                         database.url,
-                        settings=ctx.settings.executor,
+                        settings=ctx.executor_settings("staging" if ctx.staging_url else "rehearsal"),
                         log_path=log_path,
                         on_event=observe,
                         throttle=watch.throttle,

@@ -32,7 +32,7 @@ def rollback(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUp
         result = rollback_migration(
             plan,
             ctx.target_url,
-            settings=ctx.settings.executor,
+            settings=ctx.executor_settings("production"),
             on_event=progress.execution_event,
             log_path=ctx.session_dir(state.session_id) / LOG_MD,
         )

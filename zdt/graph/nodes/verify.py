@@ -84,7 +84,8 @@ def _check_record(
 ) -> tuple[list[str], dict[str, Any]]:
     """What the target's record says against what the runs so far claim: their phases' steps all done."""
     records = {
-        record.id: record for record in migration_status(ctx.target_url, settings=ctx.settings.executor)
+        record.id: record
+        for record in migration_status(ctx.target_url, settings=ctx.executor_settings("production"))
     }
     record = records.get(plan.id)
     if record is None:

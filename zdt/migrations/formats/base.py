@@ -11,13 +11,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.checksums import BOM
 from zdt.migrations.errors import MalformedFolderError
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 
 class MigrationFormat(ABC):

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.errors import MalformedFolderError
 from zdt.migrations.formats.base import MigrationFormat, read_sql, require_unique, sql_files
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 # dbmate's own file name pattern (pkg/dbmate migrationFileRegexp): the leading digits are the version.
 _FILE = re.compile(r"^(?P<version>[0-9]+)(?P<rest>.*)\.sql$")

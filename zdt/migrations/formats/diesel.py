@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.errors import MalformedFolderError
 from zdt.migrations.formats.base import MigrationFormat, read_sql, require_unique, subdirectories
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 UP = "up.sql"
 METADATA = "metadata.toml"

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.checksums import flyway_checksum
 from zdt.migrations.errors import MalformedFolderError, MigrationHistoryError
@@ -28,6 +26,9 @@ from zdt.migrations.formats.base import MigrationFormat, read_sql, require_uniqu
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
 from zdt.migrations.ordering import numeric_parts
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 _VERSIONED = re.compile(r"^V(?P<version>[0-9][0-9._]*?)__(?P<description>.*)\.sql$")
 _REPEATABLE = re.compile(r"^R__(?P<description>.+)\.sql$")

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.dialects import dialect_of
 from zdt.migrations.errors import MigrationHistoryError
 from zdt.migrations.formats.base import MigrationFormat, read_sql, require_unique, sql_files
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 # golang-migrate's own file name pattern (source/parse.go), for the .sql extension.
 _FILE = re.compile(r"^(?P<version>[0-9]+)_(?P<title>.*)\.(?P<direction>up|down)\.sql$")

@@ -12,9 +12,7 @@ file name without ``.sql``, with the SHA-256 of the file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.checksums import sha256_hex
 from zdt.migrations.dialects import for_postgres
@@ -22,6 +20,9 @@ from zdt.migrations.formats.base import MigrationFormat, read_sql, sql_files
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
 from zdt.migrations.ordering import natural_key
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 CREATE = [
     "CREATE SCHEMA IF NOT EXISTS zdt",

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.dialects import POSTGRES, canonical_dialect
 from zdt.migrations.errors import MalformedFolderError
 from zdt.migrations.formats.base import MigrationFormat, read_sql, require_unique, sql_files
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 # popx's file name pattern (popx/match.go), for .sql files.
 _FILE = re.compile(

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import ClassVar
-
-import psycopg
+from typing import TYPE_CHECKING, ClassVar
 
 from zdt.migrations.checksums import sha256_hex
 from zdt.migrations.errors import MalformedFolderError, MigrationHistoryError
 from zdt.migrations.formats.base import MigrationFormat, read_sql, subdirectories
 from zdt.migrations.history import check_shape
 from zdt.migrations.model import Migration, MigrationFolder
+
+if TYPE_CHECKING:  # connections are passed in: reading a folder needs no driver
+    import psycopg
 
 SCRIPT = "migration.sql"
 LOCK_FILE = "migration_lock.toml"
