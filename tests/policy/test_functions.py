@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from pglast import ast
 
+from zdt.analysis.source import parse_statements
 from zdt.plan.check import check_plan
 from zdt.policy import FunctionCatalogue, PolicyViolation, check_script
 from zdt.recipes.planner import plan_sql
@@ -141,6 +143,29 @@ def test_a_trigger_function_the_plan_creates_is_read_through(snapshot: SchemaSna
     assert _problems(touch, snapshot) == []
     leak = touch.replace("NEW.updated_at := now();", "PERFORM dblink_exec('host=evil', 'DELETE FROM users');")
     assert any("calls dblink_exec" in p for p in _problems(leak, snapshot))
+
+
+def test_a_procedure_called_may_write_but_not_escape(snapshot: SchemaSnapshot) -> None:
+    catalogue = FunctionCatalogue.for_plan(snapshot)
+    create = (
+        "CREATE PROCEDURE archive_posts() LANGUAGE plpgsql AS $$ BEGIN "
+        "DELETE FROM posts WHERE score < 0; {extra} END $$"
+    )
+    plain = FunctionCatalogue.for_plan(snapshot, [_parsed(create.format(extra=""))])
+    check_script("CALL archive_posts()", phase="migrate", functions=plain)
+    leaking = create.format(extra="PERFORM pg_create_logical_replication_slot('s', 'pgoutput');")
+    with pytest.raises(PolicyViolation, match="pg_create_logical_replication_slot"):
+        check_script(
+            "CALL archive_posts()",
+            phase="migrate",
+            functions=catalogue.for_plan(snapshot, [_parsed(leaking)]),
+        )
+
+
+def _parsed(sql: str) -> ast.CreateFunctionStmt:
+    node = parse_statements(sql)[0].node
+    assert isinstance(node, ast.CreateFunctionStmt)
+    return node
 
 
 def test_the_servers_catalogue_decides_when_there_is_one(snapshot: SchemaSnapshot) -> None:

@@ -320,8 +320,12 @@ class _Checker:
         """Every call in ``node``; a CREATE FUNCTION's body, a DO block's and a trigger's function too."""
         if isinstance(node, ast.DoStmt):
             self._do_block(node, where)
+        called = node.funccall if isinstance(node, ast.CallStmt) else None
+        if called is not None:  # CALL p(): like a DO block, its writes are the statement's purpose
+            self._call(called, where, pure=False)
         for call in _calls(node):
-            self._call(call, where)
+            if call is not called:
+                self._call(call, where)
         if isinstance(node, ast.CreateFunctionStmt):
             name = names.of_name_list(_name_parts(node.funcname))
             self._body(UserFunction(name, node, "the plan"), pure=False, where=where)
@@ -336,7 +340,7 @@ class _Checker:
         for item in body.embedded:
             self.statement(item.node, f"{where} (DO block line {item.line}: {item.sql})")
 
-    def _call(self, call: ast.FuncCall, where: str) -> None:
+    def _call(self, call: ast.FuncCall, where: str, *, pure: bool = True) -> None:
         parts = [required(part.sval, "String.sval") for part in _name_parts(call.funcname)]
         name, schema = parts[-1], (parts[-2] if len(parts) > 1 else None)
         spelled = ".".join(parts)
@@ -347,7 +351,7 @@ class _Checker:
         user = self._user_function(schema, name)
         if user is not None:
             for overload in user:
-                self._body(overload, pure=True, where=place)
+                self._body(overload, pure=pure, where=place)
             return
         if schema not in (None, "pg_catalog") and name not in _EXTENSION_NAMES:
             raise UnsafeFunction(spelled, place, self._unknown(schema))
