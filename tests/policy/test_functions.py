@@ -74,6 +74,16 @@ HIDDEN = [
         id="update-where",
     ),
     pytest.param(
+        "INSERT INTO users (id, email) SELECT 1000, pg_read_file('/etc/passwd');",
+        "pg_read_file",
+        id="insert-select",
+    ),
+    pytest.param(
+        "DO $$ BEGIN PERFORM pg_create_logical_replication_slot('zdt_evil', 'pgoutput'); END $$;",
+        "pg_create_logical_replication_slot",
+        id="do-block",
+    ),
+    pytest.param(
         "CREATE TABLE post_stats AS SELECT * FROM ts_stat('SELECT to_tsvector(title) FROM posts');",
         "ts_stat",
         id="create-table-as",
