@@ -223,3 +223,38 @@ def test_without_a_server_the_list_of_built_ins_decides() -> None:
         check_script("CREATE INDEX i ON t ((public.f(a)))", functions=catalogue)
     with pytest.raises(PolicyViolation, match="DO block line 1"):
         check_script("DO $$ BEGIN PERFORM pg_sleep(1); END $$", functions=catalogue)
+
+
+DIESEL_SETUP = """
+CREATE OR REPLACE FUNCTION diesel_manage_updated_at(_tbl regclass) RETURNS VOID AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER set_updated_at BEFORE UPDATE ON %s
+                    FOR EACH ROW EXECUTE PROCEDURE diesel_set_updated_at()', _tbl);
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def test_a_function_only_defined_is_judged_where_it_is_used(snapshot: SchemaSnapshot) -> None:
+    """diesel's setup migration defines a function that builds SQL at run time: defining it runs nothing
+    (it plans, as it did before); calling it from the plan is refused, naming why."""
+    assert _problems(DIESEL_SETUP, snapshot) == []
+    called = DIESEL_SETUP + "DO $$ BEGIN PERFORM diesel_manage_updated_at('posts'); END $$;"
+    assert any("runs SQL built at run time" in p for p in _problems(called, snapshot))
+    hatch = DIESEL_SETUP.replace("EXECUTE format(", "PERFORM lo_import('/etc/passwd'); EXECUTE format(")
+    assert any("its body calls lo_import" in p for p in _problems(hatch, snapshot))
+
+
+def test_a_trigger_function_may_call_a_function_that_writes(snapshot: SchemaSnapshot) -> None:
+    sql = """
+        CREATE TABLE post_counts (author_id bigint PRIMARY KEY, posts bigint NOT NULL);
+        CREATE FUNCTION count_post(author bigint) RETURNS void LANGUAGE sql AS $$
+            INSERT INTO post_counts VALUES (author, 1)
+            ON CONFLICT (author_id) DO UPDATE SET posts = post_counts.posts + 1 $$;
+        CREATE FUNCTION posts_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM count_post(NEW.author_id); RETURN NEW; END $$;
+        CREATE TRIGGER posts_counted AFTER INSERT ON posts FOR EACH ROW EXECUTE FUNCTION posts_counted();
+    """
+    assert _problems(sql, snapshot) == []
+    in_a_check = sql + "ALTER TABLE posts ADD CONSTRAINT c CHECK (count_post(author_id) IS NULL) NOT VALID;"
+    assert any("count_post" in p and "writes data" in p for p in _problems(in_a_check, snapshot))

@@ -17,8 +17,13 @@ order:
    ``nextval()``); in a read-only query only the harmless ones (:data:`SAFE_VOLATILE_IN_QUERIES`);
 4. SQL and PL/pgSQL functions the plan creates or the schema holds (their definition read from the
    snapshot): allowed when zdt can read their body, it calls only functions allowed here and builds no
-   SQL at run time, and, when called from an expression, it does not write (a trigger function may);
+   SQL at run time, and, when called from an expression, it does not write (a trigger function, a
+   CALLed procedure and a DO block may);
 5. anything else (another schema's function, an extension's, a C function, one zdt cannot see): refused.
+
+A function the plan only defines runs nothing yet: its body must be in SQL or PL/pgSQL and call no
+escape hatch; the rest is judged where the plan calls it or makes it a trigger's (then in full), and
+where a later plan does (the schema's functions are read through the same way).
 
 Why refuse by default rather than list the bad ones: a deny-list is always one function short (the issue
 that brought this module in found three ways around one). The allow-list errs on the side of a clear
@@ -316,19 +321,23 @@ class _Checker:
         self.sql = sql
         self.checked: set[tuple[str, bool]] = set()  # (function, pure) already read, or being read
 
-    def statement(self, node: ast.Node, where: str = "") -> None:
-        """Every call in ``node``; a CREATE FUNCTION's body, a DO block's and a trigger's function too."""
+    def statement(self, node: ast.Node, where: str = "", *, pure: bool = True) -> None:
+        """Every call in ``node``; a DO block's body, a trigger's function, a new function's definition.
+
+        ``pure``: a function called here may not write (an expression of the plan, or of a function
+        called from one). A DO block, a CALL and the body of a trigger function or of a procedure write
+        on purpose: what they call may write too, and is still checked.
+        """
         if isinstance(node, ast.DoStmt):
             self._do_block(node, where)
         called = node.funccall if isinstance(node, ast.CallStmt) else None
-        if called is not None:  # CALL p(): like a DO block, its writes are the statement's purpose
+        if called is not None:
             self._call(called, where, pure=False)
         for call in _calls(node):
             if call is not called:
-                self._call(call, where)
+                self._call(call, where, pure=pure)
         if isinstance(node, ast.CreateFunctionStmt):
-            name = names.of_name_list(_name_parts(node.funcname))
-            self._body(UserFunction(name, node, "the plan"), pure=False, where=where)
+            self._definition(node, where)
         if isinstance(node, ast.CreateTrigStmt):
             self._trigger_function(node, where)
 
@@ -338,7 +347,17 @@ class _Checker:
         except PlpgsqlError as error:
             raise UnsafeFunction("a DO block", where, f"zdt cannot read it ({error})") from None
         for item in body.embedded:
-            self.statement(item.node, f"{where} (DO block line {item.line}: {item.sql})")
+            self.statement(item.node, f"{where} (DO block line {item.line}: {item.sql})", pure=False)
+
+    def _definition(self, node: ast.CreateFunctionStmt, where: str) -> None:
+        """A function the plan defines but may not call: no escape hatch in its body, in a language zdt
+        reads. What else it calls (an extension's function) and SQL it builds at run time are judged
+        where the plan calls it or makes it a trigger's: defining it runs nothing."""
+        name = names.of_name_list(_name_parts(node.funcname))
+        for statement in self._statements_of(UserFunction(name, node, "the plan"), where, run_time=False):
+            hatch = refused_call(statement)
+            if hatch is not None:
+                raise UnsafeFunction(f"{name} (the plan)", where, f"its body {hatch}")
 
     def _call(self, call: ast.FuncCall, where: str, *, pure: bool = True) -> None:
         parts = [required(part.sval, "String.sval") for part in _name_parts(call.funcname)]
@@ -400,27 +419,24 @@ class _Checker:
         if key in self.checked:
             return
         self.checked.add(key)
-        node = function.node
         called = f"{function.name} ({function.origin})"
-        if node.sql_body is not None:  # BEGIN ATOMIC ... END: parsed with the statement
-            statements = list(_flattened(node.sql_body))
-        else:
-            language, body = _language_and_body(node)
-            if language not in _BODY_LANGUAGES or body is None:
-                raise UnsafeFunction(
-                    called, where, f"it is in LANGUAGE {language}: zdt reads SQL and PL/pgSQL"
-                )
-            statements = self._body_statements(called, node, language, body, where)
-        for statement in statements:
+        for statement in self._statements_of(function, where, run_time=True):
             if pure and _writes(statement):
                 raise UnsafeFunction(
                     called, where, "it is called from an expression and its body writes data"
                 )
-            self.statement(statement, f"{where} (inside {function.name})")
+            self.statement(statement, f"{where} (inside {function.name})", pure=pure)
 
-    def _body_statements(
-        self, called: str, node: ast.CreateFunctionStmt, language: str, body: str, where: str
-    ) -> list[ast.Node]:
+    def _statements_of(self, function: UserFunction, where: str, *, run_time: bool) -> list[ast.Node]:
+        """The statements of a function's body; refused when zdt cannot read it or (``run_time``) it
+        runs SQL built at run time."""
+        node = function.node
+        called = f"{function.name} ({function.origin})"
+        if node.sql_body is not None:  # BEGIN ATOMIC ... END, RETURN ...: parsed with the statement
+            return list(_flattened(node.sql_body))
+        language, body = _language_and_body(node)
+        if language not in _BODY_LANGUAGES or body is None:
+            raise UnsafeFunction(called, where, f"it is in LANGUAGE {language}: zdt reads SQL and PL/pgSQL")
         if language == "sql":
             try:
                 return [required(raw.stmt, "RawStmt.stmt") for raw in parser.parse_sql(body)]
@@ -430,7 +446,7 @@ class _Checker:
             read = read_function(RawStream()(node))
         except PlpgsqlError as error:
             raise UnsafeFunction(called, where, f"zdt cannot read its body ({error})") from None
-        if read.run_time:
+        if run_time and read.run_time:
             raise UnsafeFunction(
                 called, where, f"its body runs SQL built at run time (EXECUTE {read.run_time[0].expression})"
             )
