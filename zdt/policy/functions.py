@@ -443,7 +443,7 @@ class _Checker:
             except parser.ParseError as error:
                 raise UnsafeFunction(called, where, f"zdt cannot read its body ({error})") from None
         try:
-            read = read_function(RawStream()(node))
+            read = read_function(_deparsed(node))
         except PlpgsqlError as error:
             raise UnsafeFunction(called, where, f"zdt cannot read its body ({error})") from None
         if run_time and read.run_time:
@@ -471,6 +471,14 @@ class _Checker:
                 "the trigger's function is neither a built-in of pg_catalog nor a function the plan "
                 "creates or the schema holds (plan with --database-url so that zdt can read it)",
             )
+
+
+def _deparsed(node: ast.CreateFunctionStmt) -> str:
+    """The whole CREATE FUNCTION as text, for PostgreSQL's PL/pgSQL parser (which wants the signature)."""
+    try:
+        return str(RawStream()(node))
+    except Exception as error:  # pglast's printer may not know every option: not readable, then
+        raise PlpgsqlError(f"zdt cannot print the function back ({type(error).__name__}: {error})") from None
 
 
 def _flattened(value: object) -> Iterator[ast.Node]:
