@@ -223,7 +223,7 @@ def test_ddl_in_the_queries_file_is_refused_and_never_runs(old_and_new: tuple[st
         "refused: AlterTableStmt is not an application query"
     )
     assert drop.error is not None and drop.error.startswith("refused: DropStmt")
-    assert kill.error == "refused by the SQL policy: calls pg_terminate_backend"
+    assert kill.error == "refused by the SQL policy: calls pg_terminate_backend: it kills other sessions"
     assert "3 not checked: app.sql:2: refused: AlterTableStmt" in result.summary
     for url in (old_url, new_url):
         with psycopg.connect(url) as conn:

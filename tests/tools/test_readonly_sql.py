@@ -8,6 +8,8 @@ import psycopg
 import pytest
 
 from zdt.tools import ToolContext, build_toolbox
+from zdt.tools.base import ToolError
+from zdt.tools.session import read_only_session
 
 
 @pytest.fixture
@@ -60,14 +62,17 @@ def test_writes_and_smuggling_are_refused(planner_tools, tool_context: ToolConte
 
 
 def test_server_side_read_only_fence(planner_tools, tool_context: ToolContext) -> None:
-    """A write the policy cannot see (a volatile function) still fails: the transaction is READ ONLY."""
+    """A write through a function is refused before the server sees it; and were a policy bug to let one
+    through, it would still fail: the transaction the tools run in is READ ONLY."""
     with psycopg.connect(tool_context.target_url, autocommit=True) as conn:
         conn.execute(
             "CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS $$ DELETE FROM votes RETURNING 1 $$"
         )
     result = planner_tools.call("run_readonly_sql", {"sql": "SELECT sneaky()"})
     assert result.is_error
-    assert "read-only transaction" in result.content
+    assert "calls sneaky" in result.content and "built-ins of pg_catalog only" in result.content
+    with pytest.raises(ToolError, match="read-only transaction"), read_only_session(tool_context) as conn:
+        conn.execute("SELECT sneaky()")  # straight to the server, past the policy
     assert _count(tool_context.target_url, "votes") == 300
 
 

@@ -22,9 +22,9 @@ def pad_context(tmp_path: Path) -> ToolContext:
 
 def test_write_then_read_and_append(pad_context: ToolContext) -> None:
     tools = build_toolbox("planner", pad_context)
-    assert not tools.call("write_scratchpad", {"name": "MIGRATION-PLAN.md", "content": "# Plan\n"}).is_error
-    tools.call("write_scratchpad", {"name": "MIGRATION-PLAN.md", "content": "step 1\n", "mode": "append"})
-    assert tools.call("read_scratchpad", {"name": "MIGRATION-PLAN.md"}).content == "# Plan\nstep 1\n"
+    assert not tools.call("write_scratchpad", {"name": "PLANNER-NOTES.md", "content": "# Plan\n"}).is_error
+    tools.call("write_scratchpad", {"name": "PLANNER-NOTES.md", "content": "step 1\n", "mode": "append"})
+    assert tools.call("read_scratchpad", {"name": "PLANNER-NOTES.md"}).content == "# Plan\nstep 1\n"
     tools.call("write_scratchpad", {"name": "notes/a.md", "content": "x"})
     assert (pad_context.scratchpad_dir / "notes" / "a.md").read_text() == "x"
 
@@ -78,3 +78,44 @@ def test_log_name_is_configurable(pad_context: ToolContext) -> None:
     ctx = replace(pad_context, log_name="MIGRATION-MONITORING.md")
     build_toolbox("monitor", ctx).call("append_log", {"message": "ok"})
     assert (ctx.scratchpad_dir / "MIGRATION-MONITORING.md").is_file()
+
+
+FORGED = [
+    "MIGRATION-PLAN.md",
+    "plan.json",
+    "./plan.json",
+    "notes/../plan.json",
+    "PLAN.JSON",
+    "migration-plan.md",
+    "APP-COMPATIBILITY.md",
+    "MIGRATION-LOG.md",
+    "MIGRATION-MONITORING.md",
+    "MIGRATION-MONITORING.html",
+    "schema-before-production.sql",
+    "rehearsal/MIGRATION-LOG.md",
+    "evil.sql",
+    "notes/plan.json",
+]
+
+
+@pytest.mark.parametrize("name", FORGED)
+@pytest.mark.parametrize("agent", ["planner", "compatibility"])
+def test_the_documents_zdt_writes_cannot_be_forged(pad_context: ToolContext, agent: str, name: str) -> None:
+    pad = pad_context.scratchpad_dir
+    (pad / "MIGRATION-PLAN.md").write_text("# the gate's plan\n")
+    (pad / "plan.json").write_text('{"id": "the gate\'s"}\n')
+    tools = build_toolbox(agent, pad_context)
+    for mode in ("overwrite", "append"):
+        result = tools.call("write_scratchpad", {"name": name, "content": "DROP TABLE users;", "mode": mode})
+        assert result.is_error, result.content
+    assert (pad / "MIGRATION-PLAN.md").read_text() == "# the gate's plan\n"
+    assert (pad / "plan.json").read_text() == '{"id": "the gate\'s"}\n'
+    assert not any("DROP TABLE" in p.read_text() for p in pad.rglob("*") if p.is_file())
+
+
+def test_the_refusal_names_the_document_and_where_notes_go(pad_context: ToolContext) -> None:
+    result = build_toolbox("compatibility", pad_context).call(
+        "write_scratchpad", {"name": "plan.json", "content": "{}"}
+    )
+    assert "plan.json is written by zdt itself" in result.content and "notes/s.md" in result.content
+    assert "read-only to you" in build_toolbox("planner", pad_context).tools["write_scratchpad"].description

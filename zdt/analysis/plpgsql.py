@@ -86,9 +86,14 @@ def read_body(body: str) -> PlpgsqlBody:
     tag = "$zdt_do$"
     while tag in body:
         tag = tag[:-1] + "_$"
-    wrapper = f"CREATE FUNCTION zdt_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
+    return read_function(f"CREATE FUNCTION zdt_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
+
+
+def read_function(definition: str) -> PlpgsqlBody:
+    """Everything a whole ``CREATE FUNCTION ... LANGUAGE plpgsql`` runs: its parameters, its return type
+    (a trigger's NEW and OLD) as declared."""
     try:
-        tree = pglast.parse_plpgsql(wrapper)
+        tree = pglast.parse_plpgsql(definition)
     except parser.ParseError as error:
         raise PlpgsqlError(f"the PL/pgSQL body does not parse: {error}") from None
     found = PlpgsqlBody(transaction_control=list(_transaction_control(tree)))

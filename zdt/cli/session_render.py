@@ -119,6 +119,8 @@ def render_approval(console: Console, request: dict[str, Any]) -> None:
     lines = [
         f"target: {request.get('target')}",
         f"plan hash: {request.get('plan_hash')}",
+        f"the hash covers: {request.get('hash_covers')}",
+        f"documents: {request.get('documents')}",
         f"planned by: {request.get('brain')}",
         f"rehearsal: {'passed' if rehearsal.get('ok') else 'FAILED'} on {rehearsal.get('where')}"
         + (f"; rollback restored the schema: {rollback.get('schema_restored')}" if rollback else "")

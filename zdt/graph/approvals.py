@@ -8,19 +8,27 @@ also the hash the gate stamped on it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from zdt.compat.boundaries import BoundaryReport
 from zdt.graph.state import Approval, ApprovalPhase, SessionState
 from zdt.plan.model import MigrationPlan, Phase
 from zdt.rollout import contract_hash, retired_objects
+from zdt.sessions.scratchpads import PLAN_JSON
 
 APPROVAL_KIND = "approval"
+DOCUMENTS_NOTE = (
+    "MIGRATION-PLAN.md and plan.json were written by the gate's code, never by a model's tool (agents "
+    "cannot write zdt's documents); execute runs the plan in the session's state, and only if its hash "
+    "is the one approved here"
+)
 DEPLOY_GATE_KIND = "deploy_gate"
 
 
-def approval_request(state: SessionState) -> dict[str, Any]:
-    """The interrupt payload: everything the approver weighs, JSON-safe."""
+def approval_request(state: SessionState, session_dir: Path | None = None) -> dict[str, Any]:
+    """The interrupt payload: everything the approver weighs, JSON-safe; with ``session_dir``, whether
+    the plan.json there is still the plan that runs."""
     plan = state.migration_plan()
     assert plan is not None, "the approval comes after the gate"
     compatibility = state.compatibility or {}
@@ -29,6 +37,9 @@ def approval_request(state: SessionState) -> dict[str, Any]:
         "session_id": state.session_id,
         "plan_id": plan.id,
         "plan_hash": state.plan_hash,
+        "hash_covers": MigrationPlan.hash_covers(),
+        "documents": DOCUMENTS_NOTE
+        + (f"; {plan_json_check(session_dir / PLAN_JSON, state.plan_hash)}" if session_dir else ""),
         "target": state.session_request().target,
         "brain": state.brain,
         "steps": [
@@ -51,6 +62,17 @@ def approval_request(state: SessionState) -> dict[str, Any]:
         "risks": state.risks,
         "rationale": state.rationale,
     }
+
+
+def plan_json_check(path: Path, plan_hash: str | None) -> str:
+    """Whether ``path`` still holds the plan with ``plan_hash`` (what the approver may open and read)."""
+    try:
+        on_disk = MigrationPlan.model_validate_json(path.read_text(encoding="utf-8")).content_hash()
+    except (OSError, ValueError) as error:
+        return f"{path.name} cannot be read as a plan ({type(error).__name__}): read the plan shown here"
+    if on_disk != plan_hash:
+        return f"{path.name} on disk DIFFERS from the plan that runs (hash {on_disk[:12]}): do not trust it"
+    return f"{path.name} on disk is the plan that runs (hash {on_disk[:12]})"
 
 
 def _boundaries(report: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,6 +1,8 @@
 """The plan gate: a plan runs only if every step is analysed clean, verifiable and (before contract)
-reversible, and every statement passes the SQL policy. A plan that passes is stamped with its hash;
-the executor refuses a plan whose content no longer matches the stamp.
+reversible, and every statement passes the SQL policy, every function it calls known safe
+(``zdt.policy.functions``: pg_catalog's built-ins as the server's pg_proc declares them, the plan's and
+the schema's own SQL and PL/pgSQL functions read through, never an escape hatch). A plan that passes
+is stamped with its hash; the executor refuses a plan whose content no longer matches the stamp.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from zdt.analysis.model import Severity
 from zdt.analysis.source import SqlSyntaxError, parse_statements
 from zdt.analysis.state import MigrationState
 from zdt.plan.model import MigrationPlan, Phase, Step
-from zdt.policy import PolicyViolation, check_script
+from zdt.policy import FunctionCatalogue, PolicyViolation, check_script
 from zdt.schema.snapshot import SchemaSnapshot
 
 
@@ -48,10 +50,11 @@ def check_plan(plan: MigrationPlan, snapshot: SchemaSnapshot | None = None) -> l
     problems: list[PlanProblem] = []
     state = new_state(pg_version=plan.pg_version, snapshot=snapshot)
     files = {step_id: migration.path for migration in plan.migrations for step_id in migration.steps}
+    functions = FunctionCatalogue.for_plan(snapshot, _created_functions(plan))
     for step in plan.steps:
         found = [
             *_check_step_shape(step),
-            *_check_policy(step),
+            *_check_policy(step, functions),
             *_check_backfill_shape(step),
             *_analyse_step(step, state),
         ]
@@ -78,21 +81,40 @@ def _check_step_shape(step: Step) -> list[PlanProblem]:
     return problems
 
 
-def _check_policy(step: Step) -> list[PlanProblem]:
-    """Forward SQL under its phase's rules; rollback may undo anything; verification is a single query."""
-    checks: list[tuple[str, dict[str, Any], str]] = [
-        (sql, {"phase": step.phase.value}, "") for sql in step.sql
-    ]
-    checks += [(sql, {"phase": Phase.CONTRACT.value}, "rollback: ") for sql in step.rollback.sql]
-    checks += [(sql, {"phase": Phase.CONTRACT.value}, "on failure: ") for sql in step.on_failure_sql]
-    checks.append((step.verify.sql, {"read_only": True, "single_statement": True}, "verification: "))
-    if step.backfill is not None:
-        checks.append(
-            (backfill_batch_sql(step), {"phase": step.phase.value, "single_statement": True}, "backfill: ")
+def _created_functions(plan: MigrationPlan) -> list[ast.CreateFunctionStmt]:
+    """The functions the plan creates: a call to one is judged by its body, as the gate reads it."""
+    created = []
+    for step in plan.steps:
+        for sql in step.sql:
+            try:
+                statements = parse_statements(sql)
+            except SqlSyntaxError:
+                continue  # the policy check reports it
+            created += [s.node for s in statements if isinstance(s.node, ast.CreateFunctionStmt)]
+    return created
+
+
+def _check_policy(step: Step, functions: FunctionCatalogue) -> list[PlanProblem]:
+    """Forward SQL under its phase's rules; rollback may undo anything; verification is a single query.
+    Every function any of them calls must be known safe (``functions``)."""
+    phase = {"phase": step.phase.value, "functions": functions}
+    undo = {"phase": Phase.CONTRACT.value, "functions": functions}
+    checks: list[tuple[str, dict[str, Any], str]] = [(sql, phase, "") for sql in step.sql]
+    checks += [(sql, undo, "rollback: ") for sql in step.rollback.sql]
+    checks += [(sql, undo, "on failure: ") for sql in step.on_failure_sql]
+    checks.append(
+        (
+            step.verify.sql,
+            {"read_only": True, "single_statement": True, "functions": functions},
+            "verification: ",
         )
+    )
+    if step.backfill is not None:
+        single = {**phase, "single_statement": True}
+        checks.append((backfill_batch_sql(step), single, "backfill: "))
         keep = backfill_keep_sql(step)
         if keep is not None:
-            checks.append((keep, {"phase": step.phase.value, "single_statement": True}, "backfill keeps: "))
+            checks.append((keep, single, "backfill keeps: "))
     problems = []
     for sql, options, label in checks:
         try:

@@ -254,6 +254,9 @@ class ReleaseVersions(BaseModel):
         return ", ".join(self.old_schemas + self.base_schemas)
 
 
+_NOT_HASHED = ("checked_hash", "created_at")
+
+
 class MigrationPlan(BaseModel):
     """An ordered, phased list of steps planned against one schema."""
 
@@ -283,6 +286,18 @@ class MigrationPlan(BaseModel):
                 return step
         raise KeyError(step_id)
 
+    @classmethod
+    def hash_covers(cls) -> str:
+        """What content_hash() covers, in words an approver reads (from the model itself, so it cannot
+        drift from the hash): the fields of the plan and of every step, all but the stamp and the time."""
+        plan_fields = [name for name in cls.model_fields if name not in _NOT_HASHED]
+        step_fields = list(Step.model_fields)
+        return (
+            f"the plan's {', '.join(plan_fields)}; every step's {', '.join(step_fields)} (the SQL that runs, "
+            "its verification, rollback and timeouts included). Not the created_at time nor the stamp "
+            "itself, and not the Markdown documents: they are renderings; what runs is this plan."
+        )
+
     def content_hash(self) -> str:
         """SHA-256 of everything that decides what runs (not the stamp itself, not the creation time).
 
@@ -291,7 +306,7 @@ class MigrationPlan(BaseModel):
         one. A changed default cannot slip through: the plan's JSON holds the old value explicitly, which
         then differs from the new default and is hashed.
         """
-        data = self.model_dump(mode="json", exclude={"checked_hash", "created_at"}, exclude_defaults=True)
+        data = self.model_dump(mode="json", exclude=set(_NOT_HASHED), exclude_defaults=True)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     @model_validator(mode="after")

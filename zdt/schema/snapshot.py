@@ -144,6 +144,11 @@ class SchemaSnapshot(BaseModel):
     index_tables: dict[str, str] = Field(default_factory=dict, description="index -> its table")
     binary_casts: list[tuple[str, str]] = Field(default_factory=list)
     function_volatility: dict[str, str] = Field(default_factory=dict)
+    builtin_volatility: dict[str, str] = Field(
+        default_factory=dict,
+        description="pg_catalog function -> the most volatile of its overloads (i, s, v): the gate's "
+        "allow-list of built-ins, read from the server's own pg_proc",
+    )
     enums: dict[str, list[str]] = Field(default_factory=dict)
     sequences: list[str] = Field(default_factory=list)
     # Not part of the fingerprint: pg_get_functiondef/pg_get_viewdef text is deparsed by the server, whose
@@ -317,6 +322,11 @@ SELECT p.proname AS name, max(p.provolatile::text) AS volatility
 FROM pg_proc p GROUP BY p.proname
 """
 
+_BUILTIN_VOLATILITY = """
+SELECT p.proname AS name, max(p.provolatile::text) AS volatility
+FROM pg_proc p WHERE p.pronamespace = 'pg_catalog'::regnamespace GROUP BY p.proname
+"""
+
 _ENUMS = """
 SELECT format('%I.%I', n.nspname, t.typname) AS name,
        array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
@@ -478,6 +488,7 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: boo
                     table.trigger_columns[row["name"]] = list(row["columns"])
         casts = [(row["source"], row["target"]) for row in cur.execute(_BINARY_CASTS)]
         volatility = {row["name"]: row["volatility"] for row in cur.execute(_VOLATILITY)}
+        builtins = {row["name"]: row["volatility"] for row in cur.execute(_BUILTIN_VOLATILITY)}
         enums = {row["name"]: list(row["labels"]) for row in cur.execute(_ENUMS)}
         sequences = [row["name"] for row in cur.execute(_SEQUENCES)]
         functions = {
@@ -522,6 +533,7 @@ def introspect(conn: psycopg.Connection, *, sizes: bool = True, definitions: boo
         index_tables=index_tables,
         binary_casts=casts,
         function_volatility=volatility,
+        builtin_volatility=builtins,
         enums=enums,
         sequences=sequences,
         functions=functions,

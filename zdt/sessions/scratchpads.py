@@ -16,12 +16,45 @@ LOG_MD = "MIGRATION-LOG.md"
 COMPATIBILITY_MD = "APP-COMPATIBILITY.md"
 MONITORING_MD = "MIGRATION-MONITORING.md"
 SCHEMA_SNAPSHOT_SQL = "schema-before-production.sql"  # pg_dump --schema-only of the target, before execute
+MONITORING_HTML = "MIGRATION-MONITORING.html"
+REHEARSAL_DIR = "rehearsal"  # the rehearsal's own log, monitoring and charts
+
+#: What zdt's code writes into a session's folder, and no agent tool may: the gate's plan (what the
+#: approver reads and what runs), the compatibility verdict, the monitor's reports, the executor's log
+#: (agents add to it only through append_log, signed), the schema snapshot. An agent's own notes may be
+#: any other Markdown or text file.
+WRITTEN_BY_ZDT = (
+    PLAN_MD,
+    PLAN_JSON,
+    LOG_MD,
+    COMPATIBILITY_MD,
+    MONITORING_MD,
+    MONITORING_HTML,
+    SCHEMA_SNAPSHOT_SQL,
+)
+AGENT_NOTE_SUFFIXES = (".md", ".txt")
 
 #: The four documents of the seed's four terminals, in the order ``zdt watch`` shows them.
 WATCHED = (PLAN_MD, LOG_MD, COMPATIBILITY_MD, MONITORING_MD)
 
 LATEST = "latest"
 DEFAULT_OUT = Path("scratchpads")  # the scratchpads root, relative to where zdt runs
+
+
+def written_by_zdt(relative: str) -> str | None:
+    """Why an agent may not write ``relative`` (a path inside a session's folder); None when it may.
+
+    Compared without case: on a case-insensitive filesystem 'plan.JSON' is plan.json.
+    """
+    lowered = relative.lower()
+    for name in WRITTEN_BY_ZDT:
+        if lowered == name.lower():
+            return f"{name} is written by zdt itself (once, by code), never by an agent"
+    if lowered.split("/", 1)[0] == REHEARSAL_DIR:
+        return f"{REHEARSAL_DIR}/ holds the rehearsal's own records, written by zdt"
+    if not lowered.endswith(AGENT_NOTE_SUFFIXES):
+        return f"an agent writes notes only ({', '.join(AGENT_NOTE_SUFFIXES)} files); zdt writes the rest"
+    return None
 
 
 def session_dir(out_dir: Path, session_id: str) -> Path:

@@ -38,6 +38,7 @@ class ToolContext:
     statement_timeout_ms: int = 5_000
     row_cap: int = 200
     log_name: str = "MIGRATION-LOG.md"
+    reader_role: str = "zdt_reader"  # a non-superuser role a model's queries run as, if the server has it
 
     def url_for(self, role: DatabaseRole | None = None) -> str:
         """The URL for ``role``; by default the database this environment works on.

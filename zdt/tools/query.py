@@ -1,27 +1,32 @@
-"""explain_query and run_readonly_sql: a model may look at the data, never change it.
+"""explain_query and run_readonly_sql: a model may look at the data, never change it nor read secrets.
 
-Two independent fences: the SQL policy (read-only statement kinds, exactly one statement, no forbidden
-functions such as pg_terminate_backend) refuses before the server sees anything, and the server itself
-runs the query in a READ ONLY transaction with a statement_timeout, rolled back afterwards.
+Three fences. The SQL policy and the read-only query rules (``zdt.policy.readonly``: one SELECT, nothing
+written or locked anywhere in it, no relation or column holding secrets, no escape-hatch function)
+refuse before the server sees anything; the functions the query calls are looked up in the server's
+pg_proc and must be pg_catalog built-ins declared IMMUTABLE or STABLE. The server then runs it in a READ
+ONLY transaction with a statement_timeout, rolled back afterwards, and, when zdt connected as a
+superuser and the server has a non-superuser role for it (``ToolContext.reader_role``), as that role
+(``SET LOCAL ROLE``): every result says which (``runs_as``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pglast import ast
-from pglast.visitors import Visitor
+import psycopg
 from pydantic import BaseModel, Field
 
 from zdt.analysis.source import SqlSyntaxError, parse_statements
-from zdt.policy import PolicyViolation, check_script
+from zdt.policy import FunctionCatalogue, PolicyViolation, check_script
+from zdt.policy.functions import called_in
+from zdt.policy.readonly import check_readonly_query
 from zdt.tools.base import Tool, ToolError
 from zdt.tools.context import DatabaseRole, ToolContext
-from zdt.tools.session import read_only_session
+from zdt.tools.session import drop_superuser, read_only_session
 
 
 class ReadOnlySqlInput(BaseModel):
-    sql: str = Field(description="Exactly one read-only statement (SELECT, SHOW, EXPLAIN).")
+    sql: str = Field(description="Exactly one SELECT (or EXPLAIN of one).")
     database: DatabaseRole | None = Field(default=None, description="'target' or 'staging'.")
 
 
@@ -31,39 +36,46 @@ class ExplainInput(BaseModel):
 
 
 def checked_query(sql: str) -> str:
-    """The statement, if the policy lets a read-only tool run it; otherwise a ToolError saying why."""
+    """The statement, if a read-only tool may send it to the server; otherwise a ToolError saying why.
+
+    Parsed twice over: the SQL policy in read-only mode (statement kinds, escape hatches) and the
+    read-only query rules (one SELECT, nothing written or locked anywhere in it, no secret read). The
+    functions it calls are judged on the server's own catalogue by :func:`checked_functions`.
+    """
     try:
         check_script(sql, read_only=True, single_statement=True)
+        check_readonly_query(sql)
     except PolicyViolation as error:
         raise ToolError(str(error)) from None
     except SqlSyntaxError as error:
         raise ToolError(f"syntax error: {error}") from None
-    writes = _writes(parse_statements(sql)[0].node)
-    if writes:
-        raise ToolError(f"refused by policy: a read-only tool cannot run {', '.join(writes)}: {sql}")
     return sql.strip().rstrip(";")
 
 
-_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+_BUILTINS = """
+SELECT p.proname, max(p.provolatile::text) FROM pg_proc p
+WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname = ANY(%s) GROUP BY p.proname
+"""
 
 
-def _writes(node: ast.Node) -> list[str]:
-    """Data-changing statements hidden in a query: a writable CTE, or EXPLAIN ANALYZE of a DELETE."""
-    found: list[str] = []
-
-    class _Finder(Visitor):
-        def visit(self, ancestors: object, node: ast.Node) -> None:
-            if isinstance(node, _WRITES):
-                found.append(type(node).__name__)
-
-    _Finder()(node)
-    return sorted(set(found))
+def checked_functions(conn: psycopg.Connection, sql: str) -> None:
+    """Every function the query calls must be a pg_catalog built-in the server declares IMMUTABLE or
+    STABLE (or a harmless volatile one); a ToolError naming the first that is not."""
+    node = parse_statements(sql)[0].node
+    called = sorted({name.rsplit(".", 1)[-1] for name in called_in(node)})
+    builtins = {str(name): str(volatility) for name, volatility in conn.execute(_BUILTINS, (called,))}
+    try:
+        check_script(sql, read_only=True, functions=FunctionCatalogue.for_queries(builtins))
+    except PolicyViolation as error:
+        raise ToolError(str(error)) from None
 
 
 def run_readonly_sql_tool(ctx: ToolContext) -> Tool:
     def run(args: ReadOnlySqlInput) -> dict[str, Any]:
         sql = checked_query(args.sql)
         with read_only_session(ctx, args.database) as conn:
+            checked_functions(conn, sql)
+            runs_as = drop_superuser(conn, ctx)
             cursor = conn.execute(sql)  # policy-checked, single statement
             columns = [column.name for column in cursor.description or ()]
             rows = cursor.fetchmany(ctx.row_cap + 1)
@@ -73,13 +85,15 @@ def run_readonly_sql_tool(ctx: ToolContext) -> Tool:
             "columns": columns,
             "rows": [list(row) for row in rows[: ctx.row_cap]],
             "truncated": truncated,
+            "runs_as": runs_as,
         }
 
     return Tool(
         name="run_readonly_sql",
         description=(
-            "Run one read-only query (SELECT/SHOW/EXPLAIN) in a READ ONLY transaction with a statement "
-            f"timeout; at most {ctx.row_cap} rows come back. Writes and multiple statements are refused."
+            "Run one SELECT (or EXPLAIN of one) in a READ ONLY transaction with a statement timeout; at "
+            f"most {ctx.row_cap} rows come back. Writes, locks, multiple statements, functions that are "
+            "not pg_catalog built-ins and catalogues holding secrets are refused."
         ),
         input_model=ReadOnlySqlInput,
         function=run,
@@ -90,8 +104,10 @@ def explain_query_tool(ctx: ToolContext) -> Tool:
     def run(args: ExplainInput) -> str:
         sql = checked_query(args.sql)
         with read_only_session(ctx, args.database) as conn:
+            checked_functions(conn, sql)  # planning folds constants: an immutable call runs
+            runs_as = drop_superuser(conn, ctx)
             rows = conn.execute(f"EXPLAIN {sql}").fetchall()  # policy-checked, single statement
-        return "\n".join(str(row[0]) for row in rows)
+        return "\n".join([*(str(row[0]) for row in rows), f"(runs as: {runs_as})"])
 
     return Tool(
         name="explain_query",

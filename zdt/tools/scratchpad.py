@@ -3,7 +3,10 @@
 The seed workflow coordinates agents through files in a scratchpads folder (MIGRATION-PLAN.md,
 MIGRATION-LOG.md, APP-COMPATIBILITY.md, MIGRATION-MONITORING.md). A model names a file; this module makes
 sure the name resolves inside the session's scratchpad folder, so '../../etc/passwd', absolute paths and
-symlinks pointing out are refused rather than followed.
+symlinks pointing out are refused rather than followed. And what zdt's code writes there (the gate's
+MIGRATION-PLAN.md and plan.json, APP-COMPATIBILITY.md, the monitor's reports, the log, the schema
+snapshot: ``zdt.sessions.scratchpads.WRITTEN_BY_ZDT``) is read-only to every agent: a model that could
+rewrite them would forge what the approver reads.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from zdt.sessions.scratchpads import written_by_zdt
 from zdt.tools.base import Tool, ToolError
 from zdt.tools.context import ToolContext
 from zdt.tools.session import scrub
@@ -74,6 +78,11 @@ def write_scratchpad_tool(ctx: ToolContext) -> Tool:
         if len(args.content) > MAX_WRITE_CHARS:
             raise ToolError(f"content too long ({len(args.content)} > {MAX_WRITE_CHARS} characters)")
         path = confined_path(ctx, args.name)
+        refused = written_by_zdt(path.relative_to(ctx.scratchpad_dir.resolve()).as_posix())
+        if refused is not None:
+            raise ToolError(
+                f"refused: {refused}; write your notes to another file (e.g. notes/{ctx.session_id}.md)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         content = scrub(args.content, ctx)
         with path.open("a" if args.mode == "append" else "w", encoding="utf-8") as handle:
@@ -82,7 +91,11 @@ def write_scratchpad_tool(ctx: ToolContext) -> Tool:
 
     return Tool(
         name="write_scratchpad",
-        description="Write (or append to) a document in this session's scratchpad folder.",
+        description=(
+            "Write (or append to) a note of yours (.md or .txt) in this session's scratchpad folder. The "
+            "documents zdt writes (MIGRATION-PLAN.md, plan.json, APP-COMPATIBILITY.md, MIGRATION-LOG.md, "
+            "MIGRATION-MONITORING.md, ...) are read-only to you."
+        ),
         input_model=WriteScratchpadInput,
         function=run,
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from zdt.tools.base import ToolError
@@ -39,6 +40,38 @@ def read_only_session(
         raise ToolError(f"{type(error).__name__}: {scrub(str(error), ctx)}".strip()) from None
     finally:
         _close(conn)
+
+
+_WHO = """
+SELECT current_user::text, r.rolsuper,
+       EXISTS (SELECT 1 FROM pg_roles d WHERE d.rolname = %(reader)s AND NOT d.rolsuper
+               AND pg_has_role(current_user, d.oid, 'MEMBER'))
+FROM pg_roles r WHERE r.rolname = current_user
+"""
+
+
+def drop_superuser(conn: psycopg.Connection, ctx: ToolContext) -> str:
+    """Run the rest of the transaction as ``ctx.reader_role`` when zdt is connected as a superuser and the
+    server has that role (not a superuser, one zdt's user may SET ROLE to); say who the query runs as.
+
+    zdt never creates the role: on production that is the operator's decision. Without it a superuser
+    connection stays a superuser, and the answer says so (the parse-time fences still apply).
+    """
+    row = conn.execute(_WHO, {"reader": ctx.reader_role}).fetchone()
+    if row is None:
+        return "unknown (current_user is not in pg_roles)"
+    user, superuser, reader_exists = row
+    if not superuser:
+        return f"{user} (not a superuser)"
+    if reader_exists:
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(ctx.reader_role)))
+        return f"{ctx.reader_role} (SET ROLE from superuser {user}: no superuser rights)"
+    return (
+        f"{user}, a SUPERUSER: the server has no role {ctx.reader_role} to drop to, so only zdt's parse-time "
+        f"checks stand between this query and superuser rights (create it: CREATE ROLE {ctx.reader_role} "
+        f"NOLOGIN; GRANT pg_read_all_data, pg_read_all_stats TO {ctx.reader_role}; GRANT "
+        f"{ctx.reader_role} TO {user})"
+    )
 
 
 def _close(conn: psycopg.Connection) -> None:

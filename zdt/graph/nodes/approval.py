@@ -4,20 +4,23 @@ LangGraph re-runs an interrupted node from its start when it resumes, so anythin
 ``interrupt()`` would happen twice: here there is nothing before it but building the question. The
 answer (an Approval) is recorded; it leads to ``execute`` only if it approves this very plan's hash.
 A rejection with a comment goes back to the planner, the comment becoming a finding; a bare rejection
-ends the session.
+ends the session. The question says what the plan's hash covers, and whether plan.json in the session's
+folder is still that plan (reading a file twice is harmless when the node runs again).
 """
 
 from __future__ import annotations
 
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from zdt.graph.approvals import approval_request, refusal
+from zdt.graph.context import SessionContext
 from zdt.graph.state import Approval, Route, SessionState, SessionStatus, SessionUpdate, log_entry
 
 
-def approval(state: SessionState) -> SessionUpdate:
-    answer = interrupt(approval_request(state))
+def approval(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
+    answer = interrupt(approval_request(state, runtime.context.session_dir(state.session_id)))
     try:
         decision = Approval.model_validate(answer)
     except ValidationError as error:

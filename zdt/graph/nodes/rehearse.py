@@ -29,9 +29,7 @@ from zdt.load import LoadProcessError
 from zdt.plan.model import MigrationPlan
 from zdt.rehearsal.equivalence import Equivalence, prove_equivalence
 from zdt.rehearsal.traffic import TrafficFeed, TrafficReport
-from zdt.sessions.scratchpads import LOG_MD
-
-REHEARSAL_DIR = "rehearsal"
+from zdt.sessions.scratchpads import LOG_MD, REHEARSAL_DIR
 
 
 def rehearse(state: SessionState, runtime: Runtime[SessionContext]) -> SessionUpdate:
