@@ -11,6 +11,7 @@ The evidence is read from the server itself (pg_stat_statements and pg_stat_acti
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,19 +179,35 @@ def test_a_rollback_from_the_deploy_gate_leaves_the_original_schema_under_the_ol
     """The new release is withdrawn first; the old one never stops, and the rollback does not fail it."""
     plan = _planned(accounts_url, "ALTER TABLE accounts RENAME COLUMN name TO full_name;")
     original = fingerprint(accounts_url)
-    log_path = tmp_path / "MIGRATION-LOG.md"
-    with _load(accounts_url, _release("v1", "name", "name", NAME), OLD_APP) as v1:
+    old, new = _release("v1", "name", "name", NAME), _release("v2", "full_name", "full_name", NAME)
+
+    _withdraw_then_roll_back(accounts_url, plan, old, new, tmp_path / "MIGRATION-LOG.md")
+
+    assert fingerprint(accounts_url) == original
+
+
+def _withdraw_then_roll_back(
+    url: str,
+    plan: MigrationPlan,
+    old: Workload,
+    new: Workload,
+    log_path: Path,
+    new_url: str | None = None,
+    after_migrate: Callable[[], None] = lambda: None,
+) -> None:
+    """Expand and migrate under the old release; the new one serves a while and is withdrawn; the plan
+    is rolled back from the deploy gate under the old release, which fails no request, nor did the new."""
+    with _load(url, old, OLD_APP) as v1:
         v1.start()
-        assert apply_plan(plan, accounts_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log_path).ok
-        with _load(accounts_url, _release("v2", "full_name", "full_name", NAME), NEW_APP) as v2:
+        assert apply_plan(plan, url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log_path).ok
+        after_migrate()
+        with _load(new_url or url, new, NEW_APP) as v2:
             v2.start()
             time.sleep(2)  # the new release serves for a while, then is withdrawn
             new_result = v2.stop()
-        undone = rollback_migration(plan, accounts_url, log_path=log_path)
+        undone = rollback_migration(plan, url, log_path=log_path)
         old_result = v1.stop()
-
     assert undone.ok and undone.schema_restored, undone.message
-    assert fingerprint(accounts_url) == original
     assert _failures(old_result) == {} and _failures(new_result) == {}
 
 
@@ -252,20 +269,18 @@ def test_with_version_schemas_a_rollback_from_the_deploy_gate_drops_both_and_res
     original = fingerprint(accounts_url)
     log_path = tmp_path / "MIGRATION-LOG.md"
     new_url = _on_search_path(accounts_url, plan.versions.new_search_path)
-    with _load(accounts_url, _release("v1", "author_id", "author_id", AUTHOR), OLD_APP) as v1:
-        v1.start()
-        assert apply_plan(plan, accounts_url, phases=[Phase.EXPAND, Phase.MIGRATE], log_path=log_path).ok
-        assert _columns(accounts_url, f"{plan.versions.new_schemas[0]}.accounts")[2] == (
-            "author_id",
-            "bigint",
-        )
-        with _load(new_url, _release("v2", "author_id", "author_id", AUTHOR), NEW_APP) as v2:
-            v2.start()
-            time.sleep(2)
-            new_result = v2.stop()
-        undone = rollback_migration(plan, accounts_url, log_path=log_path)
-        old_result = v1.stop()
+    release = (
+        _release("v1", "author_id", "author_id", AUTHOR),
+        _release("v2", "author_id", "author_id", AUTHOR),
+    )
 
-    assert undone.ok and undone.schema_restored, undone.message
+    def the_new_release_sees_bigint() -> None:
+        assert plan.versions is not None
+        view = f"{plan.versions.new_schemas[0]}.accounts"
+        assert _columns(accounts_url, view)[2] == ("author_id", "bigint")
+
+    _withdraw_then_roll_back(
+        accounts_url, plan, *release, log_path, new_url=new_url, after_migrate=the_new_release_sees_bigint
+    )
+
     assert fingerprint(accounts_url) == original
-    assert _failures(old_result) == {} and _failures(new_result) == {}
