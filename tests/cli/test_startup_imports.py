@@ -35,6 +35,7 @@ COMMANDS = [
     "sessions",
     "watch",
     "demo",
+    "audit",
     "queries",
 ]
 COMMAND_MODULES = tuple(entry.target.partition(":")[0] for entry in Commands.lazy)
