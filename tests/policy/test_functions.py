@@ -143,6 +143,20 @@ def test_a_benign_plan_with_now_uuid_and_lower_still_plans(snapshot: SchemaSnaps
     assert _problems(sql, snapshot) == []
 
 
+def test_known_extension_functions_plan_and_unknown_ones_say_what_to_do(snapshot: SchemaSnapshot) -> None:
+    """pgcrypto's token generator and ltree's conversion (documenso, crates.io) only compute their value;
+    a function zdt does not know is refused with the way out. The gate judges by name: the extensions
+    need not be installed on the test server."""
+    known = """
+        ALTER TABLE posts ADD COLUMN token text DEFAULT encode(gen_random_bytes(8), 'hex');
+        UPDATE posts SET title = ltree2text(text2ltree('a.b')) WHERE score > 10;
+    """
+    assert _problems(known, snapshot) == []
+    [problem] = _problems("ALTER TABLE posts ADD COLUMN x text DEFAULT mystery_ext_fn();", snapshot)
+    assert "mystery_ext_fn" in problem and "no extension function zdt knows" in problem
+    assert "run this statement by hand outside the migration" in problem
+
+
 def test_a_trigger_function_the_plan_creates_is_read_through(snapshot: SchemaSnapshot) -> None:
     touch = """
         ALTER TABLE posts ADD COLUMN updated_at timestamptz;

@@ -21,6 +21,7 @@ from zdt.db.scratch import scratch_database
 from zdt.plan.model import Phase
 from zdt.recipes.errors import PlanningError
 from zdt.recipes.planner import plan_sql
+from zdt.rehearsal.equivalence import prove_equivalence
 from zdt.schema import introspect
 
 RENAME = "ALTER TABLE posts RENAME TO articles;"
@@ -141,3 +142,23 @@ def test_renaming_a_live_sequence_is_refused_with_the_alternative(conn: psycopg.
     message = str(refused.value)
     assert message.startswith("line 1: zdt has no recipe for renaming the existing sequence")
     assert "keep the old name" in message
+
+
+def test_renaming_an_index_that_is_not_there_if_exists_changes_nothing_and_the_plan_still_matches(
+    conn: psycopg.Connection, admin_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """crates.io's add_experimental_indexes: rename indexes made by hand in production (IF EXISTS), then
+    create them IF NOT EXISTS for every other database. Where they were never made, the rename is a no-op."""
+    create_posts(conn)
+    before = fingerprint(database_url)
+    sql = (
+        "ALTER INDEX IF EXISTS made_by_hand RENAME TO posts_score_idx;\n"
+        "CREATE INDEX IF NOT EXISTS posts_score_idx ON posts (score);"
+    )
+    planned = plan_against(database_url, sql)
+    proof = prove_equivalence(planned.plan, schema_from=database_url, log_dir=tmp_path, server_url=admin_url)
+    assert proof.proven, proof.summary()
+    execute(database_url, planned.plan, Phase.EXPAND, Phase.MIGRATE, Phase.CONTRACT, log_dir=tmp_path)
+    assert scalar(database_url, "SELECT to_regclass('posts_score_idx') IS NOT NULL") is True
+    undo(database_url, planned.plan, tmp_path)
+    assert fingerprint(database_url) == before

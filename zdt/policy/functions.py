@@ -135,7 +135,36 @@ SAFE_VOLATILE_IN_QUERIES = frozenset(
         "pg_database_size",
     }
 )
-_EXTENSION_NAMES = frozenset({"uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4"})
+#: Functions of well-kept contrib extensions that real migrations call in defaults, backfills and trigger
+#: functions, each of which only computes its value: allowed in plans in whatever schema the extension
+#: was installed (a function of the same name that the plan creates or the schema holds is judged by its
+#: body first). pgcrypto's random generators are volatile only because they draw random bytes.
+KNOWN_EXTENSION_FUNCTIONS = frozenset(
+    {
+        "uuid_generate_v1",  # uuid-ossp
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "gen_random_bytes",  # pgcrypto
+        "gen_salt",
+        "crypt",
+        "digest",
+        "hmac",
+        "text2ltree",  # ltree
+        "ltree2text",
+        "nlevel",
+        "subpath",
+        "subltree",
+        "lca",
+        "unaccent",  # unaccent
+        "similarity",  # pg_trgm
+        "word_similarity",
+        "levenshtein",  # fuzzystrmatch
+        "soundex",
+        "metaphone",
+        "dmetaphone",
+    }
+)
+_EXTENSION_NAMES = KNOWN_EXTENSION_FUNCTIONS
 #: Trigger functions of pg_catalog (volatile, so not in the offline list of built-ins).
 _BUILTIN_TRIGGERS = frozenset(
     {"suppress_redundant_updates_trigger", "tsvector_update_trigger", "tsvector_update_trigger_column"}
@@ -378,7 +407,7 @@ class _Checker:
 
     def _builtin(self, spelled: str, name: str, place: str) -> None:
         volatile_ok = SAFE_VOLATILE_IN_QUERIES if self.catalogue.read_only else SAFE_VOLATILE_IN_PLANS
-        if name in volatile_ok:
+        if name in volatile_ok or (not self.catalogue.read_only and name in KNOWN_EXTENSION_FUNCTIONS):
             return
         volatility = self.catalogue.builtins.get(name)
         if volatility is None:
@@ -398,6 +427,12 @@ class _Checker:
             return (
                 f"not a built-in of pg_catalog, and no function of schema {schema} that the plan creates "
                 "or the schema holds"
+            )
+        if self.catalogue.source == "pg_proc":
+            return (
+                "not a built-in of pg_catalog (according to pg_proc), no function the plan creates or the "
+                "schema holds, and no extension function zdt knows to only compute its value: compute the "
+                "value with built-ins, or run this statement by hand outside the migration, reviewed"
             )
         return (
             f"not a built-in of pg_catalog (according to {self.catalogue.source}), and no function the "

@@ -279,15 +279,26 @@ def _rename_in_new_table(node: ast.RenameStmt, context: PlanningContext) -> _Sha
             Rollback(not_needed=f"{target} is created by this plan: undoing its CREATE undoes this too"),
         )
     renamed = names.qualified(relation.schemaname, required(node.newname, "RenameStmt.newname"))
+    # IF EXISTS of something that is not there changes nothing: the check and the undo allow for that.
+    if_exists = " IF EXISTS" if node.missing_ok else ""
     back = render(
-        f"ALTER {keyword} {{r}} RENAME TO {{o}}",
+        f"ALTER {keyword}{if_exists} {{r}} RENAME TO {{o}}",
         r=ident(renamed),
         o=column(required(relation.relname, "RangeVar.relname")),
     )
+    verify = checks.relation_exists(renamed)
+    described = f"{renamed} exists"
+    if node.missing_ok:
+        verify = render(
+            "SELECT to_regclass({new}) IS NOT NULL OR to_regclass({old}) IS NULL",
+            new=literal(renamed),
+            old=literal(target),
+        )
+        described = f"{renamed} exists, or {target} never did (IF EXISTS)"
     origin = "(queries never name an index)" if existing else "created by this plan,"
     return _Shape(
         f"rename {keyword.lower()} {target} {origin} to {renamed}",
-        Verification(sql=checks.relation_exists(renamed), description=f"{renamed} exists"),
+        Verification(sql=verify, description=described),
         Rollback(sql=[back]),
     )
 
