@@ -99,6 +99,8 @@ def test_the_contract_leaves_the_plain_renames_schema(
         ("ALTER TABLE articles ADD COLUMN summary text;", "public.articles"),
         ("CREATE TABLE posts (id bigint PRIMARY KEY);", "public.posts"),
         ("CREATE INDEX articles_title_idx ON articles (title);", "public.articles"),
+        # harbor's 0004: a type change of the renamed table (its recipe used to answer "not in the schema")
+        ("ALTER TABLE articles ALTER COLUMN score TYPE bigint;", "public.articles"),
     ],
 )
 def test_a_later_statement_about_either_name_is_refused_with_its_line(

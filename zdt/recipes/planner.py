@@ -18,7 +18,7 @@ from pglast.stream import maybe_double_quote_name
 from zdt.analysis import names
 from zdt.analysis.analyser import analyse_statement, new_state
 from zdt.analysis.fields import ParseTreeShapeError, required
-from zdt.analysis.object_keys import Key, ViewColumns, describe, object_keys
+from zdt.analysis.object_keys import Key, ObjectKeys, ViewColumns, describe, object_keys
 from zdt.analysis.parse_tree import CatalogueTextError
 from zdt.analysis.source import ParsedStatement, parse_statements
 from zdt.analysis.state import MigrationState
@@ -86,9 +86,12 @@ def plan_sources(
         for context in planning_contexts(
             text, state, source=name, settings=settings, notes=notes, first_number=len(planned) + 1
         ):
+            # before its recipe, which would otherwise refuse it for the view or the missing table
+            _refuse_uses_of_renamed_tables(
+                object_keys(context.node), context.statement.line, renamed_tables, where
+            )
             statement = _plan_statement(context, where, views)
             _refuse_uses_of_renamed(statement, renamed, where)
-            _refuse_uses_of_renamed_tables(statement, renamed_tables, where)
             renamed.update(_renamed_by(statement))
             renamed_tables.update(_tables_renamed_by(statement))
             shapes.record(context.node, statement.steps)
@@ -157,16 +160,16 @@ def _tables_renamed_by(statement: PlannedStatement) -> dict[str, str]:
 
 
 def _refuse_uses_of_renamed_tables(
-    statement: PlannedStatement, renamed_tables: dict[str, str], where: str
+    keys: ObjectKeys, line: int, renamed_tables: dict[str, str], where: str
 ) -> None:
     """A later statement about a table being renamed (either name, or anything in it) would meet the view
     or the old table rather than what the file means: refuse it, saying how to write the folder instead."""
-    for kind, name in sorted(statement.keys.defines | statement.keys.mentions):
+    for kind, name in sorted(keys.defines | keys.mentions):
         table = next((t for t in renamed_tables if name == t or name.startswith(t + ".")), None)
         if table is None:
             continue
         raise PlanningError(
-            f"{where}line {statement.line}: uses {describe((kind, name))}, but {renamed_tables[table]}: "
+            f"{where}line {line}: uses {describe((kind, name))}, but {renamed_tables[table]}: "
             "put that statement in a migration of its own, after this one is contracted"
         )
 
