@@ -44,6 +44,7 @@ from zdt.plan.model import (
     Verification,
     VersionedTable,
 )
+from zdt.recipes import _checks as check
 from zdt.recipes.base import column, ident, literal, render, split_name
 from zdt.recipes.errors import PlanningError
 from zdt.schema.snapshot import SchemaSnapshot
@@ -301,7 +302,10 @@ def _rename_at_contract(step: Step) -> Step:
                     final=column(final),
                 )
             )
-            checks += [_has_column(table, final, True), _has_column(table, temporary, False)]
+            checks += [
+                _condition(check.column_exists(table, final)),
+                _condition(check.column_absent(table, temporary)),
+            ]
     checks += _dropped_by(step.sql)
     return step.model_copy(
         update={
@@ -319,11 +323,9 @@ def _rename_at_contract(step: Step) -> Step:
     )
 
 
-def _has_column(table: str, name: str, present: bool) -> sql.Composable:
-    return sql.SQL(
-        "{no}EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({t}) AND attname = {c} "
-        "AND NOT attisdropped)"
-    ).format(no=sql.SQL("" if present else "NOT "), t=literal(table), c=literal(name))
+def _condition(query: str) -> sql.Composable:
+    """A verification query of ``_checks`` (one boolean) as a condition to AND with others."""
+    return sql.SQL("({})").format(sql.SQL(query))
 
 
 def _dropped_by(statements: list[str]) -> list[sql.Composable]:
