@@ -53,7 +53,7 @@ class DropTypeInContract(Recipe):
     def steps(self, context: PlanningContext) -> list[Step]:
         node = context.node_as(ast.DropStmt)
         line = context.statement.line
-        types = [_type_name(item) for item in node.objects or ()]
+        types = [_type_name(item, line) for item in node.objects or ()]
         if node.behavior == DropBehavior.DROP_CASCADE:
             raise PlanningError(
                 f"line {line}: DROP TYPE ... CASCADE also drops the columns and functions using "
@@ -81,12 +81,12 @@ class DropTypeInContract(Recipe):
         ]
 
 
-def _type_name(item: object) -> str:
+def _type_name(item: object, line: int) -> str:
     type_name = item if isinstance(item, ast.TypeName) else None
     listed = (type_name.names if type_name else None) or ()
     parts = [part.sval for part in listed if isinstance(part, ast.String)]
     if not parts:
-        raise PlanningError("DROP TYPE names no type")
+        raise PlanningError(f"line {line}: DROP TYPE names no type zdt can read")
     return names.qualified(parts[-2] if len(parts) > 1 else None, required(parts[-1], "TypeName.names"))
 
 
